@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import pc from 'picocolors';
+import { LocoError } from '../errors.js';
+import { startCommand } from './start.js';
+
+const program = new Command('loco')
+  .description('Run a loco-ts app: its server, its workers, and its job queue')
+  .showHelpAfterError()
+  .addCommand(startCommand());
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if ((err instanceof LocoError || err instanceof RangeError) && !process.env.LOCO_DEBUG) {
+    console.error(pc.red(`error: ${(err as Error).message}`));
+  } else {
+    console.error(err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+import { Command, Option } from 'commander';
+import pc from 'picocolors';
+import { boot } from '../boot.js';
+import { LocoError } from '../errors.js';
+import { createHttpApp, listen } from '../server.js';
+import { loadApp } from './load-app.js';
+
+interface StartOptions {
+  worker?: string | true;
+  serverAndWorker?: boolean;
+  all?: boolean;
+  environment?: string;
+  port?: string;
+  binding?: string;
+}
+
+/** `loco start`: the HTTP server, a worker process, or both. */
+export function startCommand(): Command {
+  return new Command('start')
+    .description('Start the app: the HTTP server (default), a worker process (--worker), or both')
+    .addOption(
+      new Option('-w, --worker [tags]', 'run a worker process (no server); with tags, only jobs with one of them (e.g. --worker report,analytics)')
+        .conflicts(['serverAndWorker', 'all']),
+    )
+    .addOption(new Option('-s, --server-and-worker', 'run the server and a worker in one process (untagged jobs only)').conflicts(['all']))
+    .addOption(new Option('-a, --all', 'run the server, a worker (untagged jobs only) and everything else the app starts'))
+    .option('-e, --environment <name>', 'environment (default: LOCO_ENV, NODE_ENV, then development)')
+    .option('-p, --port <port>', 'port to listen on (default: server.port)')
+    .option('-b, --binding <address>', 'address to bind (default: server.binding, localhost)')
+    .action(async (options: StartOptions) => start(options));
+}
+
+async function start(options: StartOptions): Promise<void> {
+  const root = process.cwd();
+  const app = await loadApp(root);
+  const booted = await boot(app, { environment: options.environment, root });
+  const { ctx } = booted;
+  const runWorker = options.worker !== undefined || options.serverAndWorker || options.all;
+  const runServer = options.worker === undefined;
+  const tags = typeof options.worker === 'string' ? parseTags(options.worker) : [];
+
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      console.error(pc.red(`${signal} again: exiting now, without waiting for running jobs.`));
+      process.exit(130);
+    }
+    console.log(`${signal}: stopping; running jobs finish first (send it again to exit at once).`);
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  await booted.hooks.afterBoot?.(ctx);
+  const tasks: Promise<unknown>[] = [];
+  if (runServer) {
+    const http = await createHttpApp(booted);
+    const port = options.port !== undefined ? parsePort(options.port) : ctx.config.server.port;
+    const { server, url } = await listen(http, port, options.binding ?? ctx.config.server.binding);
+    console.log(`${booted.hooks.appName ?? 'app'} (${ctx.environment}) listening on ${url}`);
+    tasks.push(new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => server.close(() => resolve()), { once: true })));
+  }
+  if (runWorker) {
+    const backend = ctx.queue.backend;
+    console.log(
+      `worker started: ${backend?.kind ?? 'no'} queue, ${ctx.config.queue?.num_workers ?? 2} at once, ` +
+        `${tags.length ? `tags ${tags.join(', ')}` : 'untagged jobs only'}; workers: ${ctx.queue.names().join(', ') || 'none registered'}`,
+    );
+    tasks.push(booted.runWorkers({ tags, signal: stop.signal }));
+  }
+  if (!runWorker && ctx.queue.mode === 'BackgroundQueue') {
+    console.log('jobs are queued for worker processes (loco start --worker); this process runs none.');
+  }
+  await Promise.race([Promise.all(tasks), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+  await Promise.all(tasks);
+  await booted.shutdown();
+  console.log('stopped.');
+  process.exit(0);
+}
+
+function parseTags(value: string): string[] {
+  const tags = value.split(',').map((tag) => tag.trim()).filter(Boolean);
+  if (tags.length === 0) throw new LocoError(`--worker: expected tags such as email or report,analytics, found '${value}'.`);
+  return tags;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new LocoError(`--port: expected a whole number from 0 to 65535, found '${value}'.`);
+  }
+  return port;
+}

@@ -1,0 +1,53 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { renderConfigTemplate } from './render.js';
+import { validateConfig, type LocoConfig } from './schema.js';
+
+/** The environment name: `LOCO_ENV`, then `NODE_ENV`, then `development`. */
+export function resolveEnvironment(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return explicit || env.LOCO_ENV || env.NODE_ENV || 'development';
+}
+
+/** Options of `loadConfig`. */
+export interface LoadConfigOptions {
+  /** The environment; default from `resolveEnvironment()`. */
+  environment?: string;
+  /** The app's root folder, holding `config/`. (Default: the current directory) */
+  root?: string;
+  /** Variables for `get_env`. (Default: `process.env`) */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads `config/<env>.yaml` (or `config/<env>.local.yaml` where it exists, which wins),
+ * renders `{{ get_env(...) }}`, parses the YAML and validates it.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): LocoConfig & { environment: string } {
+  const environment = resolveEnvironment(options.environment, options.env);
+  const folder = path.join(options.root ?? process.cwd(), 'config');
+  const local = path.join(folder, `${environment}.local.yaml`);
+  const main = path.join(folder, `${environment}.yaml`);
+  const file = existsSync(local) ? local : main;
+  if (!existsSync(file)) {
+    const found = existsSync(folder)
+      ? readdirSync(folder).filter((name) => name.endsWith('.yaml')).map((name) => name.replace(/(\.local)?\.yaml$/, ''))
+      : [];
+    throw new ConfigError(
+      main,
+      '',
+      `no config file for environment '${environment}'. ` +
+        (found.length
+          ? `Environments with a config: ${[...new Set(found)].join(', ')}; pick one with -e/--environment or LOCO_ENV.`
+          : `Create ${path.relative(process.cwd(), main) || main}, or run the command from the app's root folder.`),
+    );
+  }
+  const rendered = renderConfigTemplate(readFileSync(file, 'utf8'), file, options.env);
+  const document = parseDocument(rendered, { prettyErrors: true });
+  if (document.errors.length > 0) {
+    const first = document.errors[0];
+    throw new ConfigError(file, '', `is not valid YAML: ${first.message}`, { cause: first });
+  }
+  return { ...validateConfig(document.toJS(), file), environment };
+}

@@ -1,0 +1,35 @@
+import type { Hono } from 'hono';
+import type { LocoConfig } from './config/schema.js';
+import type { Queue } from './queue.js';
+
+/** What every part of the app gets: config, environment and the queue. */
+export interface AppContext {
+  /** The environment name (`development`, `test`, `production`, ...). */
+  environment: string;
+  /** The loaded config file. */
+  config: LocoConfig;
+  /** The worker registry and the way to enqueue jobs. */
+  queue: Queue;
+  /** The app's root folder (holding `config/` and `src/`). */
+  root: string;
+}
+
+/**
+ * The app's hooks, as in Loco's `impl Hooks for App`. An app exports a class implementing it
+ * (`export class App implements Hooks`), or a plain object of this shape.
+ */
+export interface Hooks {
+  /** Shown in logs and by `/_ping`. (Default: the package name) */
+  appName?: string;
+  /** Registers the app's workers: `queue.register(MyWorker.build(ctx))`. */
+  connectWorkers(ctx: AppContext, queue: Queue): void | Promise<void>;
+  /** Adds the app's HTTP routes to the server. */
+  routes?(app: Hono, ctx: AppContext): void | Promise<void>;
+  /** Runs after boot, before serving; for anything else the app starts (`start --all`). */
+  afterBoot?(ctx: AppContext): void | Promise<void>;
+  /** Runs at shutdown, after the workers have stopped. */
+  onShutdown?(ctx: AppContext): void | Promise<void>;
+}
+
+/** An app as exported by `src/app.ts`: a class with a no-argument constructor, or an object. */
+export type AppDefinition = Hooks | (new () => Hooks);

@@ -1,0 +1,42 @@
+/** Base class of the errors loco-runtime raises on purpose; each message says what to do. */
+export class LocoError extends Error {
+  override name = 'LocoError';
+}
+
+/** Bad configuration: names the file and key, what was found and what is allowed. */
+export class ConfigError extends LocoError {
+  override name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly key: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${key ? `${key}: ` : ''}${message}`, options);
+  }
+}
+
+/** Args that cannot round-trip through JSON, rejected before anything is written. */
+export class ArgsError extends LocoError {
+  override name = 'ArgsError';
+}
+
+/** A queue store that cannot be reached or used. */
+export class QueueConnectionError extends LocoError {
+  override name = 'QueueConnectionError';
+}
+
+/** A worker registry problem: duplicate or unknown names. */
+export class RegistryError extends LocoError {
+  override name = 'RegistryError';
+}
+
+/** Describes any thrown value as text, keeping the stack where there is one. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  try {
+    return typeof err === 'string' ? err : JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}

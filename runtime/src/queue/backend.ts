@@ -1,0 +1,157 @@
+/**
+ * The contract every queue backend implements (SQLite, Postgres, Redis, in-process).
+ *
+ * The worker loop (`worker-loop.ts`) and the `loco jobs` commands talk to this interface only;
+ * backends differ by their `capabilities`, never by `kind` checks in shared code.
+ */
+
+/** Every state a job can be in. */
+export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** A job as stored. Field names follow Loco's `jobs dump` where Loco has one. */
+export interface JobRecord {
+  /** ULID, unique across backends. */
+  id: string;
+  /** The worker's class name (`BackgroundWorker.className()`). */
+  name: string;
+  /** The args, as JSON-compatible data. */
+  task_data: unknown;
+  status: JobStatus;
+  /** When the job may run next (ms since the epoch). */
+  run_at: number;
+  /** Re-queue period after a success, in ms; `null` for a one-off job. */
+  interval: number | null;
+  /** From the worker's `tags()`; matched exactly and case-sensitively. */
+  tags: string[];
+  /** Named queue from the worker's `queue()`, `null` for the default queue. */
+  queue: string | null;
+  /** How many times the job has been claimed. */
+  attempts: number;
+  /** Attempts allowed before the job ends `failed`. */
+  max_attempts: number;
+  /** The last error message (with stack), kept after a retry or final failure. */
+  last_error: string | null;
+  /** While `processing`: when the lease runs out unless a heartbeat extends it (ms since the epoch). */
+  lease_until: number | null;
+  /** ms since the epoch */
+  created_at: number;
+  /** ms since the epoch */
+  updated_at: number;
+}
+
+/** What `enqueue` needs; the backend fills in the rest. */
+export interface NewJob {
+  id: string;
+  name: string;
+  task_data: unknown;
+  run_at: number;
+  interval: number | null;
+  tags: string[];
+  queue: string | null;
+  max_attempts: number;
+  /** Timestamps, when importing a dump that keeps them; otherwise now. */
+  created_at?: number;
+}
+
+/** Which jobs a worker process may take. */
+export interface ClaimFilter {
+  /** Job names this process has registered workers for; other jobs are left alone. */
+  names: string[];
+  /**
+   * The process's tags. Empty: only jobs without tags (rule 1 and 3).
+   * Otherwise: only jobs with at least one of these tags (rule 2), matched exactly (rule 4).
+   */
+  tags: string[];
+  /** Take jobs whatever their tags: only for the in-process pool of `BackgroundAsync`, the sole consumer there. */
+  anyTag?: boolean;
+}
+
+export interface ClaimRequest extends ClaimFilter {
+  /** At most this many jobs. */
+  limit: number;
+  /** The lease given to each claimed job, in ms. */
+  leaseMs: number;
+  /** Current time in ms; jobs with `run_at <= now` are due. */
+  now: number;
+}
+
+/** A claimed job: `attempts` already counts this attempt. */
+export type ClaimedJob = Pick<
+  JobRecord,
+  'id' | 'name' | 'task_data' | 'interval' | 'tags' | 'queue' | 'attempts' | 'max_attempts'
+>;
+
+/** The outcome the worker loop reports for one job. */
+export type JobOutcome = {
+  id: string;
+  /**
+   * The `attempts` the job was claimed with: a fencing token. An outcome is recorded only while the
+   * job is still `processing` with this count, so a worker whose lease ran out (and whose job was
+   * claimed again elsewhere) cannot overwrite the newer attempt.
+   */
+  attempts: number;
+} & (
+  | { ok: true; /** next run for interval jobs */ requeueAt: number | null }
+  | { ok: false; error: string; /** `null`: no attempts left, the job ends `failed` */ retryAt: number | null }
+);
+
+/** Filter for listing, dumping and purging jobs. */
+export interface JobQuery {
+  statuses?: JobStatus[];
+  name?: string;
+  /** Only jobs whose `updated_at` is older than this (ms since the epoch). */
+  updatedBefore?: number;
+  /** Newest first when set; default oldest first. */
+  limit?: number;
+}
+
+/** What differs between backends, so shared code never branches on the kind. */
+export interface BackendCapabilities {
+  /** Jobs survive a restart of the process. */
+  durable: boolean;
+  /** Several processes can share the queue. */
+  shared: boolean;
+}
+
+export interface QueueBackend {
+  /** `Sqlite`, `Postgres`, `Redis` or `InProcess`: for messages only. */
+  readonly kind: string;
+  readonly capabilities: BackendCapabilities;
+
+  /** Connects, applies the schema, and with `flush` deletes this queue's own data (never anything else). */
+  init(options: { flush: boolean }): Promise<void>;
+  /** Adds jobs atomically: all of them or none. Returns their ids in order. */
+  enqueue(jobs: NewJob[]): Promise<string[]>;
+  /** Atomically moves up to `limit` due, matching, queued jobs to `processing` with a lease. */
+  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+  /** Records the outcomes of claimed jobs (completion, retry, final failure, interval re-queue). */
+  finish(outcomes: JobOutcome[]): Promise<void>;
+  /** Extends the lease of jobs this process is still running. */
+  heartbeat(ids: string[], leaseUntil: number): Promise<void>;
+  /**
+   * Returns `processing` jobs whose lease ran out to `queued` (or `failed` when no attempts are left).
+   * Returns how many were moved.
+   */
+  reapExpired(now: number): Promise<number>;
+  /**
+   * Resolves when new work may be available, after `timeoutMs` at the latest, or at once when
+   * `signal` aborts. Backends that can be told (NOTIFY, blocking pop, in-process) wake early.
+   */
+  waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** Checks the store answers (for `/_health`). Throws when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  // Operator verbs (`loco jobs ...`).
+  /** Jobs matching the query, oldest first (or newest first with `limit`). */
+  list(query: JobQuery): Promise<JobRecord[]>;
+  /** Counts by status and name. */
+  stats(): Promise<Array<{ name: string; status: JobStatus; count: number }>>;
+  /** `queued` jobs of this name become `cancelled`; returns how many. */
+  cancel(name: string): Promise<number>;
+  /** Deletes jobs in these statuses, optionally only those last updated before a time; returns how many. */
+  remove(query: { statuses: JobStatus[]; updatedBefore?: number; ids?: string[] }): Promise<number>;
+  /** `processing` jobs not updated since `updatedBefore` go back to `queued`; returns how many. */
+  requeue(updatedBefore: number): Promise<number>;
+}

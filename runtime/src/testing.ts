@@ -1,0 +1,25 @@
+import { boot, type BootedApp } from './boot.js';
+import type { AppContext, AppDefinition } from './context.js';
+import type { Queue } from './queue.js';
+
+/** What `bootTest` returns. */
+export interface TestBoot {
+  /** The app context, for `MyWorker.performLater(boot.ctx, args)`. */
+  ctx: AppContext;
+  queue: Queue;
+  app: BootedApp;
+  /** Closes the queue; call it in `finally`. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Boots the app for a test with `config/test.yaml` (whose `workers.mode: ForegroundBlocking`
+ * makes `performLater` run the job inline and throw its error).
+ */
+export async function bootTest(
+  app: AppDefinition,
+  options: { environment?: string; root?: string } = {},
+): Promise<TestBoot> {
+  const booted = await boot(app, { environment: options.environment ?? 'test', root: options.root });
+  return { ctx: booted.ctx, queue: booted.ctx.queue, app: booted, shutdown: () => booted.shutdown() };
+}

@@ -1,0 +1,208 @@
+import { describeError } from './errors.js';
+import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
+import type { Queue } from './queue.js';
+import { backoffDelay, DEFAULT_RETRY, type WorkerClass } from './worker.js';
+
+/** Where the loop reports job errors and its own trouble. */
+export interface WorkerLogger {
+  info(message: string): void;
+  error(message: string): void;
+}
+
+/** Options of `runWorkerLoop`. */
+export interface WorkerLoopOptions {
+  backend: QueueBackend;
+  /** The registry: only jobs whose names are registered here are claimed. */
+  queue: Queue;
+  /** Jobs run at once. (config `queue.num_workers`) */
+  concurrency: number;
+  /** Longest wait between claims when no wake-up arrives, in ms. (config `queue.poll_interval_sec`) */
+  pollIntervalMs: number;
+  /** Lease per claimed job, extended by heartbeats every third of it. (config `queue.lease_sec`) */
+  leaseMs: number;
+  /** The process's tags: empty takes only untagged jobs; otherwise jobs with at least one of them. */
+  tags: string[];
+  /** Take jobs whatever their tags (the in-process pool of `BackgroundAsync`, the only consumer there). */
+  anyTag?: boolean;
+  /** Abort to stop claiming; running jobs finish and their outcomes are saved before the promise resolves. */
+  signal: AbortSignal;
+  logger?: WorkerLogger;
+}
+
+const consoleLogger: WorkerLogger = {
+  info: (message) => console.log(message),
+  error: (message) => console.error(message),
+};
+
+/**
+ * The worker loop, shared by every backend: claims due jobs for free slots, runs them, records
+ * their outcomes (batched while a write is in flight), keeps their leases alive with heartbeats,
+ * returns expired leases to the queue, and sleeps on the backend's wake-up when there is no work.
+ * Resolves once `signal` has aborted and every running job has finished and been recorded.
+ */
+export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
+  const { backend, queue, concurrency, signal } = options;
+  const logger = options.logger ?? consoleLogger;
+  const names = queue.names();
+  const running = new Map<string, Promise<void>>();
+  const outcomes = new OutcomeWriter(backend, logger);
+  let slotFreed: (() => void) | undefined;
+  let claimFailures = 0;
+  let nextReap = 0;
+
+  const heartbeat = setInterval(() => {
+    if (running.size === 0) return;
+    backend.heartbeat([...running.keys()], Date.now() + options.leaseMs).catch((err) => {
+      logger.error(`Could not extend the lease of running jobs (they may run twice if this goes on): ${describeError(err)}`);
+    });
+  }, Math.max(10, Math.floor(options.leaseMs / 3)));
+  heartbeat.unref();
+
+  const start = (job: ClaimedJob) => {
+    const done = runJob(job, queue, logger).then((outcome) => {
+      running.delete(job.id);
+      outcomes.add(outcome);
+      slotFreed?.();
+    });
+    running.set(job.id, done);
+  };
+
+  try {
+    while (!signal.aborted) {
+      if (running.size >= concurrency) {
+        await new Promise<void>((resolve) => (slotFreed = resolve));
+        slotFreed = undefined;
+        continue;
+      }
+      const now = Date.now();
+      let jobs: ClaimedJob[];
+      try {
+        if (now >= nextReap) {
+          nextReap = now + Math.max(50, Math.min(options.leaseMs / 2, 5000));
+          const reaped = await backend.reapExpired(now);
+          if (reaped > 0) logger.info(`Returned ${reaped} job(s) whose lease ran out to the queue.`);
+        }
+        jobs = await backend.claim({
+          names,
+          tags: options.tags,
+          anyTag: options.anyTag,
+          limit: concurrency - running.size,
+          leaseMs: options.leaseMs,
+          now,
+        });
+        claimFailures = 0;
+      } catch (err) {
+        claimFailures += 1;
+        const wait = Math.min(options.pollIntervalMs * claimFailures, 10_000);
+        logger.error(`${backend.kind} queue: could not claim jobs (retrying in ${wait} ms): ${describeError(err)}`);
+        await sleep(wait, signal);
+        continue;
+      }
+      if (jobs.length === 0) {
+        if (running.size === 0) await outcomes.flushed();
+        await backend.waitForWork(options.pollIntervalMs, signal);
+        continue;
+      }
+      for (const job of jobs) start(job);
+    }
+  } finally {
+    await Promise.all(running.values());
+    clearInterval(heartbeat);
+    await outcomes.flushed();
+  }
+}
+
+/** Runs one claimed job and turns what happened into an outcome. Never throws. */
+async function runJob(job: ClaimedJob, queue: Queue, logger: WorkerLogger): Promise<JobOutcome> {
+  const worker = queue.worker(job.name);
+  const type = worker?.constructor as WorkerClass | undefined;
+  try {
+    if (!worker || !type) throw new Error(`No worker is registered under the name '${job.name}'.`);
+    const timeout = type.timeoutMs();
+    const work = worker.perform(job.task_data);
+    await (timeout === undefined ? work : withTimeout(work, timeout, job.name));
+    return {
+      id: job.id,
+      attempts: job.attempts,
+      ok: true,
+      requeueAt: job.interval === null ? null : Date.now() + job.interval,
+    };
+  } catch (err) {
+    const error = describeError(err);
+    const retry = job.attempts < job.max_attempts;
+    const retryAt = retry ? Date.now() + backoffDelay(type?.retry() ?? DEFAULT_RETRY, job.attempts) : null;
+    logger.error(
+      `Job ${job.id} (${job.name}) failed on attempt ${job.attempts} of ${job.max_attempts}` +
+        `${retry ? `, retrying at ${new Date(retryAt!).toISOString()}` : ', no attempts left'}: ${error}`,
+    );
+    return { id: job.id, attempts: job.attempts, ok: false, error, retryAt };
+  }
+}
+
+/**
+ * Saves outcomes with as few writes as the store allows: while one write is in flight, later
+ * outcomes gather and go in the next one (group commit). A failed write is retried, so no
+ * outcome is lost while the process lives; the lease covers the case where it dies.
+ */
+class OutcomeWriter {
+  private pending: JobOutcome[] = [];
+  private writing: Promise<void> | undefined;
+
+  constructor(
+    private readonly backend: QueueBackend,
+    private readonly logger: WorkerLogger,
+  ) {}
+
+  add(outcome: JobOutcome): void {
+    this.pending.push(outcome);
+    this.writing ??= this.drain();
+  }
+
+  /** Resolves when every outcome added so far is saved. */
+  async flushed(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    let failures = 0;
+    while (this.pending.length > 0) {
+      const batch = this.pending;
+      this.pending = [];
+      try {
+        await this.backend.finish(batch);
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        this.pending = batch.concat(this.pending);
+        const wait = Math.min(100 * 2 ** failures, 5000);
+        this.logger.error(`Could not save ${batch.length} job outcome(s) (retrying in ${wait} ms): ${describeError(err)}`);
+        await sleep(wait);
+      }
+    }
+    this.writing = undefined;
+  }
+}
+
+function withTimeout(work: Promise<void>, ms: number, name: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name} ran longer than its timeout of ${ms} ms.`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,265 @@
+// The backend contract: one suite that every queue backend's test file runs, so that the
+// in-process, SQLite, Postgres and Redis queues behave the same.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ArgsError, runWorkerLoop, type AppContext, type JobRecord, type QueueBackend, type QueueConfig } from '../../runtime/src/index.js';
+import {
+  calls,
+  CapitalEmailWorker,
+  EchoWorker,
+  EmailWorker,
+  exited,
+  FlakyWorker,
+  ReportWorker,
+  runUntil,
+  sleep,
+  SlowWorker,
+  spawnWorkerProcess,
+  testContext,
+} from './helpers.js';
+
+/** Cases that a backend may skip, each with a stated reason. */
+export type ContractCase = 'lease after SIGKILL' | 'atomic claim across connections' | 'visible across connections';
+
+/** How the contract reaches one backend. */
+export interface BackendUnderTest {
+  name: string;
+  /** A backend on a fresh, empty store of its own (schema, key prefix or file), initialised. */
+  open(): Promise<QueueBackend>;
+  /** Another connection to the store of the last `open()`. */
+  openAnother(): Promise<QueueBackend>;
+  /** The store as a `queue:` config, for child worker processes. */
+  queueConfig(): QueueConfig;
+  /** Removes what `open()` created. */
+  cleanup(): Promise<void>;
+  /** Cases this backend skips, with the reason printed. */
+  skip?: Partial<Record<ContractCase, string>>;
+}
+
+export function runContract(target: BackendUnderTest): void {
+  const test = suite(`contract: ${target.name}`);
+  let backend: QueueBackend;
+  let ctx: AppContext;
+  const extra: QueueBackend[] = [];
+
+  const register = (...workers: Array<{ build(ctx: AppContext): any }>) => {
+    for (const worker of workers) ctx.queue.register(worker.build(ctx));
+  };
+  const job = async (id: string): Promise<JobRecord> => {
+    const [found] = (await backend.list({})).filter((row) => row.id === id);
+    assert.ok(found, `job ${id} exists`);
+    return found;
+  };
+  const skipped = (name: ContractCase): boolean => {
+    const reason = target.skip?.[name];
+    if (reason) console.log(`  (${target.name}: skipped "${name}": ${reason})`);
+    return Boolean(reason);
+  };
+
+  test.before.each(async () => {
+    calls.seen.length = 0;
+    backend = await target.open();
+    ctx = testContext(backend);
+  });
+  test.after.each(async () => {
+    for (const other of extra.splice(0)) await other.close();
+    await backend.close();
+    await target.cleanup();
+  });
+
+  test('enqueue, claim and complete: args round-trip, the job ends completed', async () => {
+    register(EchoWorker);
+    const id = await EchoWorker.performLater(ctx, { n: 1, text: 'héllo ✓' });
+    assert.type(id, 'string');
+    const queued = await job(id!);
+    assert.is(queued.status, 'queued');
+    assert.is(queued.name, 'EchoWorker');
+    assert.equal(queued.task_data, { n: 1, text: 'héllo ✓' });
+    await runUntil(ctx, () => calls.count() === 1);
+    await sleep(50);
+    assert.equal(calls.seen, [{ name: 'EchoWorker', args: { n: 1, text: 'héllo ✓' } }]);
+    const done = await job(id!);
+    assert.is(done.status, 'completed');
+    assert.is(done.attempts, 1);
+  });
+
+  test('claims are FIFO, limited, and hand each job out once', async () => {
+    register(EchoWorker);
+    const ids = await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const request = { names: ['EchoWorker'], tags: [], limit: 2, leaseMs: 5000, now: Date.now() + 1 };
+    const first = await backend.claim(request);
+    assert.equal(first.map((row) => row.id), ids.slice(0, 2));
+    const second = await backend.claim(request);
+    assert.equal(second.map((row) => row.id), ids.slice(2));
+    assert.equal(await backend.claim(request), []);
+  });
+
+  test('a failing job is retried with backoff, then ends failed with its error and args kept', async () => {
+    register(FlakyWorker);
+    const id = await FlakyWorker.performLater(ctx, { n: 7 });
+    await runUntil(ctx, async () => (await job(id!)).status === 'failed');
+    const failed = await job(id!);
+    assert.is(failed.status, 'failed');
+    assert.is(failed.attempts, 2);
+    assert.is(failed.max_attempts, 2);
+    assert.match(failed.last_error ?? '', 'flaky failure 7');
+    assert.equal(failed.task_data, { n: 7 });
+    assert.is(calls.count('FlakyWorker'), 2);
+  });
+
+  test('a delayed job waits for its time', async () => {
+    register(EchoWorker);
+    const start = Date.now();
+    const id = await EchoWorker.performLater(ctx, { n: 1 }, { delay: '300ms' });
+    assert.ok((await job(id!)).run_at >= start + 300);
+    assert.equal(await backend.claim({ names: ['EchoWorker'], tags: [], limit: 5, leaseMs: 5000, now: Date.now() }), []);
+    await runUntil(ctx, () => calls.count() === 1);
+    assert.ok(Date.now() - start >= 300, 'ran after the delay');
+    const runAtId = await EchoWorker.performLater(ctx, { n: 2 }, { runAt: new Date(Date.now() + 60_000) });
+    assert.is((await job(runAtId!)).status, 'queued');
+  });
+
+  test('an interval job is queued again after each success', async () => {
+    register(EchoWorker);
+    const id = await EchoWorker.performLater(ctx, { n: 1 }, { interval: '100ms' });
+    await runUntil(ctx, () => calls.count() >= 2);
+    assert.ok(calls.count() >= 2, 'ran at least twice');
+    const after = await job(id!);
+    assert.ok(after.status === 'queued' || after.status === 'processing');
+    assert.is(after.interval, 100);
+  });
+
+  test('tag rules 1-4: untagged process, tagged processes, exact and case-sensitive', async () => {
+    register(EchoWorker, EmailWorker, CapitalEmailWorker, ReportWorker);
+    const plain = await EchoWorker.performLater(ctx, { n: 1 });
+    const email = await EmailWorker.performLater(ctx, { n: 2 });
+    const capital = await CapitalEmailWorker.performLater(ctx, { n: 3 });
+    const report = await ReportWorker.performLater(ctx, { n: 4 });
+    const names = ['EchoWorker', 'EmailWorker', 'CapitalEmailWorker', 'ReportWorker'];
+    const claim = async (tags: string[]) =>
+      (await backend.claim({ names, tags, limit: 10, leaseMs: 5000, now: Date.now() + 1 })).map((row) => row.id).sort();
+
+    assert.equal(await claim(['e%', '%', '_mail', 'EMAIL', 'email ']), [], 'rule 4: no wildcard, case or prefix matches');
+    assert.equal(await claim([]), [plain], 'rule 1 (and 3): no tags takes only untagged jobs');
+    assert.equal(await claim(['email']), [email], 'rule 2 and 4: email, not Email');
+    assert.equal(await claim(['analytics', 'report']), [report], 'rule 2: at least one matching tag');
+    assert.equal(await claim(['Email']), [capital]);
+    assert.equal((await job(report!)).tags, ['report', 'pdf']);
+  });
+
+  test('jobs with no registered worker are left queued, untouched', async () => {
+    register(EchoWorker);
+    const ghost = await ctx.queue.enqueueByName('GhostWorker', [{ n: 1 }]);
+    await EchoWorker.performLater(ctx, { n: 2 });
+    await runUntil(ctx, () => calls.count() === 1);
+    await sleep(100);
+    const left = await job(ghost[0]);
+    assert.is(left.status, 'queued');
+    assert.is(left.attempts, 0);
+  });
+
+  test('args that cannot round-trip through JSON are refused and nothing is written', async () => {
+    register(EchoWorker);
+    const cyclic: Record<string, unknown> = { n: 1 };
+    cyclic.self = cyclic;
+    for (const bad of [{ n: 10n }, { n: () => 1 }, cyclic, { n: new Date() }, { n: [undefined] }, { n: NaN }]) {
+      try {
+        await EchoWorker.performLaterMany(ctx, [{ n: 1 }, bad as never]);
+        assert.unreachable('should refuse');
+      } catch (err) {
+        assert.instance(err, ArgsError);
+        assert.match((err as Error).message, /EchoWorker: cannot enqueue: args\.n|args\.self/);
+      }
+    }
+    assert.equal(await backend.list({}), []);
+  });
+
+  test('an outcome from a stale attempt is ignored (fencing by attempt)', async () => {
+    register(EchoWorker);
+    const id = (await EchoWorker.performLater(ctx, { n: 1 }))!;
+    const [claimed] = await backend.claim({ names: ['EchoWorker'], tags: [], limit: 1, leaseMs: 1, now: Date.now() + 1 });
+    await sleep(20);
+    assert.is(await backend.reapExpired(Date.now() + 10), 1);
+    const [again] = await backend.claim({ names: ['EchoWorker'], tags: [], limit: 1, leaseMs: 5000, now: Date.now() + 20 });
+    assert.is(again.attempts, 2);
+    await backend.finish([{ id, attempts: claimed.attempts, ok: false, error: 'stale', retryAt: null }]);
+    assert.is((await job(id)).status, 'processing');
+    await backend.finish([{ id, attempts: again.attempts, ok: true, requeueAt: null }]);
+    assert.is((await job(id)).status, 'completed');
+  });
+
+  test('graceful shutdown: stop claiming, finish running jobs, record them', async () => {
+    register(SlowWorker);
+    const first = (await SlowWorker.performLater(ctx, { ms: 300 }))!;
+    const stop = new AbortController();
+    const loop = runWorkerLoop({
+      backend,
+      queue: ctx.queue,
+      concurrency: 1,
+      pollIntervalMs: 20,
+      leaseMs: 5000,
+      tags: [],
+      signal: stop.signal,
+      logger: { info: () => undefined, error: () => undefined },
+    });
+    while ((await job(first)).status !== 'processing') await sleep(5);
+    const second = (await SlowWorker.performLater(ctx, { ms: 10 }))!;
+    stop.abort();
+    await loop;
+    assert.is(calls.count('SlowWorker'), 1, 'the running job finished');
+    assert.is((await job(first)).status, 'completed', 'and was recorded');
+    assert.is((await job(second)).status, 'queued', 'nothing new was claimed');
+  });
+
+  test('a job written by one connection is seen and claimed by another', async () => {
+    if (skipped('visible across connections')) return;
+    register(EchoWorker);
+    const other = await target.openAnother();
+    extra.push(other);
+    const id = (await EchoWorker.performLater(ctx, { n: 1 }))!;
+    const [claimed] = await other.claim({ names: ['EchoWorker'], tags: [], limit: 5, leaseMs: 5000, now: Date.now() + 1 });
+    assert.is(claimed?.id, id);
+    assert.equal(claimed.task_data, { n: 1 });
+  });
+
+  test('concurrent claims from several connections never hand out a job twice', async () => {
+    if (skipped('atomic claim across connections')) return;
+    register(EchoWorker);
+    const others = await Promise.all([target.openAnother(), target.openAnother()]);
+    extra.push(...others);
+    const ids = await EchoWorker.performLaterMany(ctx, Array.from({ length: 200 }, (_, n) => ({ n })));
+    const seen: string[] = [];
+    await Promise.all(
+      [backend, ...others].map(async (connection) => {
+        for (;;) {
+          const jobs = await connection.claim({ names: ['EchoWorker'], tags: [], limit: 7, leaseMs: 5000, now: Date.now() + 1 });
+          if (jobs.length === 0) return;
+          seen.push(...jobs.map((row) => row.id));
+        }
+      }),
+    );
+    assert.is(seen.length, 200);
+    assert.equal([...new Set(seen)].sort(), [...ids].sort());
+  });
+
+  test('the job of a worker process killed with SIGKILL returns to the queue after its lease and runs again', async () => {
+    if (skipped('lease after SIGKILL')) return;
+    const id = (await ctx.queue.enqueueByName('HangWorker', [{ ms: 60_000, label: 'doomed' }], { maxAttempts: 3 }))[0];
+    const { child } = await spawnWorkerProcess(target.queueConfig(), { LOCO_TEST_LEASE_MS: '400' }, /started doomed/);
+    child.kill('SIGKILL');
+    await exited(child);
+    const stuck = await job(id);
+    assert.is(stuck.status, 'processing');
+    assert.is(stuck.attempts, 1);
+    await sleep(500);
+    assert.is(await backend.reapExpired(Date.now()), 1, 'the expired lease is found');
+    const back = await job(id);
+    assert.is(back.status, 'queued');
+    const { child: second } = await spawnWorkerProcess(target.queueConfig(), { LOCO_TEST_LEASE_MS: '5000' }, /started doomed/);
+    second.kill('SIGKILL');
+    await exited(second);
+    assert.is((await job(id)).attempts, 2, 'it ran again');
+  });
+
+  test.run();
+}
