@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { validateConfig } from '../../runtime/src/config/schema.js';
 import { createBackend, type QueueBackend, type QueueConfig } from '../../runtime/src/index.js';
-import { runContract } from './contract.js';
+import { runContract, type BackendUnderTest } from './contract.js';
+import { runMultiProcess } from './multi-process.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'loco-sqlite-contract-'));
 let file = '';
@@ -18,7 +19,7 @@ async function connect(): Promise<QueueBackend> {
   return backend;
 }
 
-runContract({
+const sqlite: BackendUnderTest = {
   name: 'sqlite',
   async open() {
     file = path.join(folder, `queue-${++serial}.sqlite`);
@@ -29,6 +30,9 @@ runContract({
   async cleanup() {
     for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   },
-});
+};
+
+runContract(sqlite);
+runMultiProcess(sqlite);
 
 process.on('exit', () => rmSync(folder, { recursive: true, force: true }));

@@ -1,0 +1,81 @@
+// Several worker processes draining one shared store: every job runs exactly once, and with one
+// process SIGKILLed mid-drain, every job still runs at least once and none is left behind.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Queue, type QueueBackend } from '../../runtime/src/index.js';
+import type { BackendUnderTest } from './contract.js';
+import { exited, sleep, spawnWorkerProcess } from './helpers.js';
+
+const JOBS = 3000;
+const PROCESSES = 3;
+
+export function runMultiProcess(target: BackendUnderTest): void {
+  const test = suite(`multi-process: ${target.name}`);
+  let backend: QueueBackend;
+  let countDir: string;
+
+  test.before.each(async () => {
+    backend = await target.open();
+    countDir = mkdtempSync(path.join(os.tmpdir(), 'loco-count-'));
+  });
+  test.after.each(async () => {
+    await backend.close();
+    await target.cleanup();
+    rmSync(countDir, { recursive: true, force: true });
+  });
+
+  const enqueue = () =>
+    new Queue('BackgroundQueue', backend).enqueueByName(
+      'CountWorker',
+      Array.from({ length: JOBS }, (_, n) => ({ n })),
+      { maxAttempts: 5 },
+    );
+  const counted = (): number[] =>
+    readdirSync(countDir).flatMap((file) =>
+      readFileSync(path.join(countDir, file), 'utf8').split('\n').filter(Boolean).map(Number),
+    );
+  const start = () =>
+    Promise.all(
+      Array.from({ length: PROCESSES }, () =>
+        spawnWorkerProcess(target.queueConfig(), { LOCO_TEST_COUNT_DIR: countDir, LOCO_TEST_CONCURRENCY: '5', LOCO_TEST_LEASE_MS: '1000' }, /ready/),
+      ),
+    );
+  const waitForCompleted = async (timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const stats = await backend.stats();
+      const completed = stats.filter((row) => row.status === 'completed').reduce((sum, row) => sum + row.count, 0);
+      if (completed === JOBS || Date.now() > deadline) return stats;
+      await sleep(100);
+    }
+  };
+
+  test(`${PROCESSES} worker processes drain ${JOBS} jobs, each exactly once`, async () => {
+    await enqueue();
+    const workers = await start();
+    const stats = await waitForCompleted(60_000);
+    for (const { child } of workers) child.kill('SIGTERM');
+    await Promise.all(workers.map(({ child }) => exited(child)));
+    assert.equal(stats, [{ name: 'CountWorker', status: 'completed', count: JOBS }]);
+    const runs = counted();
+    assert.is(runs.length, JOBS, 'each job ran once');
+    assert.is(new Set(runs).size, JOBS);
+  });
+
+  test(`one of ${PROCESSES} processes SIGKILLed mid-drain: every job completes at least once, none left behind`, async () => {
+    await enqueue();
+    const workers = await start();
+    while (counted().length < JOBS / 4) await sleep(5);
+    workers[0].child.kill('SIGKILL');
+    const stats = await waitForCompleted(60_000);
+    for (const { child } of workers.slice(1)) child.kill('SIGTERM');
+    await Promise.all(workers.map(({ child }) => exited(child)));
+    assert.equal(stats, [{ name: 'CountWorker', status: 'completed', count: JOBS }], 'none left queued or processing');
+    assert.is(new Set(counted()).size, JOBS, 'every job ran');
+  });
+
+  test.run();
+}
