@@ -1,4 +1,4 @@
-import { loadConfig } from './config/load.js';
+import { loadConfig, resolveEnvironment } from './config/load.js';
 import type { LocoConfig } from './config/schema.js';
 import type { AppContext, AppDefinition, Hooks } from './context.js';
 import { LocoError } from './errors.js';
@@ -52,7 +52,7 @@ export function resolveHooks(app: AppDefinition): Hooks {
 export async function boot(app: AppDefinition, options: BootOptions = {}): Promise<BootedApp> {
   const root = options.root ?? process.cwd();
   const config = options.config ?? loadConfig({ environment: options.environment, root });
-  const environment = options.environment ?? (config as { environment?: string }).environment ?? 'development';
+  const environment = resolveEnvironment(options.environment);
   const hooks = resolveHooks(app);
   const backend = await openBackend(config, root);
   const queue = new Queue(config.workers.mode, backend);

@@ -1,0 +1,164 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  ArgsError,
+  BackgroundWorker,
+  boot,
+  LocoError,
+  parseDuration,
+  RegistryError,
+  validateConfig,
+  type AppContext,
+  type Hooks,
+  type Queue,
+  type WorkerLogger,
+} from '../runtime/src/index.js';
+import { backoffDelay } from '../runtime/src/worker.js';
+import { sleep, testContext } from './queue/helpers.js';
+
+const ran: unknown[] = [];
+
+// eslint-disable-next-line @typescript-eslint/naming-convention
+class download_worker extends BackgroundWorker<{ userGuid: string }> {
+  async perform(args: { userGuid: string }): Promise<void> {
+    ran.push(args);
+  }
+}
+
+class CustomName extends BackgroundWorker<{ n: number }> {
+  static override className(): string {
+    return 'Renamed';
+  }
+  async perform(args: { n: number }): Promise<void> {
+    if (args.n < 0) throw new Error(`negative ${args.n}`);
+    ran.push(args);
+  }
+}
+
+class SlowCounter extends BackgroundWorker<{ ms: number }> {
+  static active = 0;
+  static peak = 0;
+  async perform(args: { ms: number }): Promise<void> {
+    SlowCounter.active += 1;
+    SlowCounter.peak = Math.max(SlowCounter.peak, SlowCounter.active);
+    await sleep(args.ms);
+    SlowCounter.active -= 1;
+    ran.push(args);
+  }
+}
+
+test.before.each(() => {
+  ran.length = 0;
+});
+
+test('className: UpperCamelCase of the class name, overridable', () => {
+  assert.is(download_worker.className(), 'DownloadWorker');
+  assert.is(CustomName.className(), 'Renamed');
+  assert.equal(download_worker.tags(), []);
+  assert.is(download_worker.queue(), undefined);
+});
+
+test('ForegroundBlocking runs the job inline; its error reaches the caller', async () => {
+  const ctx = testContext(undefined, 'ForegroundBlocking');
+  const id = await download_worker.performLater(ctx, { userGuid: 'foo' });
+  assert.is(id, undefined);
+  assert.equal(ran, [{ userGuid: 'foo' }]);
+  try {
+    await CustomName.performLater(ctx, { n: -1 });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.match((err as Error).message, 'negative -1');
+  }
+  try {
+    await CustomName.performLater(ctx, { n: 1n } as never);
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, ArgsError);
+    assert.match((err as Error).message, 'Renamed: cannot enqueue: args.n is a BigInt (1n); pass it as a string');
+  }
+});
+
+test('registering two workers under one name is an error naming both', () => {
+  const ctx = testContext(undefined, 'ForegroundBlocking');
+  class Renamed extends BackgroundWorker<unknown> {
+    async perform(): Promise<void> {}
+  }
+  ctx.queue.register(CustomName.build(ctx));
+  try {
+    ctx.queue.register(Renamed.build(ctx));
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, RegistryError);
+    assert.match((err as Error).message, "Two workers are registered under the name 'Renamed': CustomName and Renamed.");
+  }
+});
+
+function appWith(...workers: Array<{ build(ctx: AppContext): BackgroundWorker<any> }>): Hooks {
+  return {
+    connectWorkers(ctx: AppContext, queue: Queue) {
+      for (const worker of workers) queue.register(worker.build(ctx));
+    },
+  };
+}
+
+const quiet = (errors: string[]): WorkerLogger => ({ info: () => undefined, error: (message) => errors.push(message) });
+
+test('BackgroundAsync runs jobs in-process on a pool bounded by num_workers; errors are logged, not thrown', async () => {
+  const errors: string[] = [];
+  const config = validateConfig(
+    { workers: { mode: 'BackgroundAsync' }, queue: { kind: 'Sqlite', uri: 'sqlite://unused.sqlite', num_workers: 3 } },
+    'test.yaml',
+  );
+  const app = await boot(appWith(SlowCounter, CustomName), { config, logger: quiet(errors) });
+  SlowCounter.peak = 0;
+  const ids = await SlowCounter.performLaterMany(app.ctx, Array.from({ length: 9 }, () => ({ ms: 30 })));
+  assert.is(ids.length, 9);
+  assert.type(ids[0], 'string');
+  assert.is(await CustomName.performLater(app.ctx, { n: -5 }).then(() => 'resolved'), 'resolved');
+  const deadline = Date.now() + 3000;
+  while (ran.length < 9 && Date.now() < deadline) await sleep(10);
+  await sleep(50);
+  await app.shutdown();
+  assert.is(ran.length, 9);
+  assert.is(SlowCounter.peak, 3, 'never more than num_workers at once');
+  assert.ok(errors.some((line) => line.includes('negative -5')), 'the failure was logged');
+});
+
+test('BackgroundQueue without a queue: section stops boot with the fix', async () => {
+  const config = validateConfig({ workers: { mode: 'BackgroundQueue' } }, 'config/development.yaml');
+  try {
+    await boot(appWith(CustomName), { config });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, LocoError);
+    assert.match((err as Error).message, 'config/development.yaml: workers.mode is BackgroundQueue but there is no queue: section');
+  }
+});
+
+test('an app without connectWorkers is refused', async () => {
+  const config = validateConfig({ workers: { mode: 'ForegroundBlocking' } }, 'test.yaml');
+  try {
+    await boot({} as Hooks, { config });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.match((err as Error).message, 'The app has no connectWorkers(ctx, queue) hook');
+  }
+});
+
+test('durations and backoff', () => {
+  assert.is(parseDuration('500ms'), 500);
+  assert.is(parseDuration('30s'), 30_000);
+  assert.is(parseDuration('5m'), 300_000);
+  assert.is(parseDuration('2h'), 7_200_000);
+  assert.is(parseDuration('1d'), 86_400_000);
+  assert.is(parseDuration(250), 250);
+  assert.throws(() => parseDuration('soon', 'delay'), /delay: expected milliseconds >= 0 or a duration such as 500ms/);
+  const policy = { attempts: 10, backoffMs: 1000, maxBackoffMs: 5000 };
+  assert.is(backoffDelay(policy, 1, () => 0), 500);
+  assert.is(backoffDelay(policy, 1, () => 1), 1000);
+  assert.is(backoffDelay(policy, 3, () => 1), 4000);
+  assert.is(backoffDelay(policy, 9, () => 1), 5000, 'capped');
+  assert.is(backoffDelay(policy, 9, () => 0), 2500, 'jitter keeps at least half');
+});
+
+test.run();
