@@ -1,0 +1,170 @@
+// `loco start` as a user runs it: a real child process, a real HTTP server, a real SQLite file.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ulid } from 'ulid';
+import { createBackend, validateConfig, type QueueBackend } from '../../runtime/src/index.js';
+import { exited, ROOT, sleep } from '../queue/helpers.js';
+
+const CLI = path.join(ROOT, 'runtime/src/cli/main.ts');
+const app = mkdtempSync(path.join(os.tmpdir(), 'loco-start-'));
+const dbFile = path.join(app, 'queue.sqlite');
+const runtime = path.join(ROOT, 'runtime/src/index.ts');
+
+mkdirSync(path.join(app, 'config'));
+mkdirSync(path.join(app, 'src'));
+writeFileSync(
+  path.join(app, 'config/development.yaml'),
+  `server:\n  port: 5150\nworkers:\n  mode: BackgroundQueue\nqueue:\n  kind: Sqlite\n  uri: "{{ get_env(name="SQLTQ_URL", default="sqlite://queue.sqlite?mode=rwc") }}"\n  num_workers: 2\n  poll_interval_sec: 0.05\n`,
+);
+writeFileSync(
+  path.join(app, 'src/app.ts'),
+  `import { BackgroundWorker, type AppContext, type Hooks, type Queue } from ${JSON.stringify(runtime)};
+import type { Hono } from 'hono';
+
+export class NapWorker extends BackgroundWorker<{ ms: number }> {
+  async perform(args: { ms: number }) {
+    console.log('nap start ' + args.ms);
+    await new Promise((resolve) => setTimeout(resolve, args.ms));
+    console.log('nap done ' + args.ms);
+  }
+}
+
+export class MailWorker extends BackgroundWorker<{ to: string }> {
+  static override tags() { return ['email']; }
+  async perform(args: { to: string }) { console.log('mail to ' + args.to); }
+}
+
+export class App implements Hooks {
+  appName = 'start-test';
+  routes(app: Hono, ctx: AppContext) {
+    app.post('/naps', async (c) => {
+      const { ms } = await c.req.json();
+      return c.json({ jobId: await NapWorker.performLater(ctx, { ms }) }, 202);
+    });
+  }
+  async connectWorkers(ctx: AppContext, queue: Queue) {
+    queue.register(NapWorker.build(ctx));
+    queue.register(MailWorker.build(ctx));
+  }
+}
+`,
+);
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+}
+
+function loco(args: string[]): Running {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return { child, output: () => output };
+}
+
+async function waitFor(running: Running, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = running.output().match(pattern);
+    if (match) return match;
+    if (Date.now() > deadline || running.child.exitCode !== null) {
+      throw new Error(`did not see ${pattern}; output:\n${running.output()}`);
+    }
+    await sleep(20);
+  }
+}
+
+let store: QueueBackend;
+const status = async (id: string) => (await store.list({})).find((job) => job.id === id)?.status;
+
+test.before(async () => {
+  const config = validateConfig({ workers: { mode: 'BackgroundQueue' }, queue: { kind: 'Sqlite', uri: `sqlite://${dbFile}` } }, 't');
+  store = await createBackend(config.queue!, app);
+  await store.init({ flush: false });
+});
+
+test('--worker, --server-and-worker and --all exclude each other', async () => {
+  const run = loco(['start', '--worker', '--all']);
+  assert.is(await exited(run.child), 1);
+  assert.match(run.output(), "option '-w, --worker [tags]' cannot be used with option '-a, --all'");
+});
+
+test('the server answers /_ping and /_health, and its route enqueues a job that no worker runs', async () => {
+  const server = loco(['start', '-p', '0', '-b', '127.0.0.1']);
+  const [, url] = await waitFor(server, /listening on (http:\/\/\S+)/);
+  const ping = await fetch(`${url}/_ping`);
+  assert.equal(await ping.json(), { ok: true, app: 'start-test' });
+  const health = await fetch(`${url}/_health`);
+  assert.equal(await health.json(), { ok: true, mode: 'BackgroundQueue', queue: 'Sqlite' });
+  const response = await fetch(`${url}/naps`, { method: 'POST', body: JSON.stringify({ ms: 1 }), headers: { 'content-type': 'application/json' } });
+  assert.is(response.status, 202);
+  const { jobId } = (await response.json()) as { jobId: string };
+  await sleep(300);
+  assert.is(await status(jobId), 'queued', 'the server alone runs no jobs');
+  server.child.kill('SIGTERM');
+  assert.is(await exited(server.child), 0);
+
+  const worker = loco(['start', '--worker']);
+  await waitFor(worker, /nap done 1/);
+  await sleep(100);
+  assert.is(await status(jobId), 'completed');
+  worker.child.kill('SIGTERM');
+  assert.is(await exited(worker.child), 0);
+});
+
+test('a tagged worker process takes only jobs with its tags; an untagged one only untagged jobs', async () => {
+  const job = (name: string, tags: string[], task_data: unknown) => ({
+    id: ulid(), name, task_data, run_at: Date.now(), interval: null, tags, queue: null, max_attempts: 1,
+  });
+  const [mail] = await store.enqueue([job('MailWorker', ['email'], { to: 'ada' })]);
+  const [nap] = await store.enqueue([job('NapWorker', [], { ms: 2 })]);
+  const untagged = loco(['start', '--worker']);
+  await waitFor(untagged, /nap done 2/);
+  await sleep(200);
+  assert.not.match(untagged.output(), 'mail to');
+  assert.is(await status(mail), 'queued');
+  untagged.child.kill('SIGTERM');
+  await exited(untagged.child);
+
+  const tagged = loco(['start', '--worker', 'report,email']);
+  await waitFor(tagged, /mail to ada/);
+  await sleep(100);
+  assert.is(await status(mail), 'completed');
+  assert.is(await status(nap), 'completed');
+  tagged.child.kill('SIGTERM');
+  assert.is(await exited(tagged.child), 0);
+});
+
+test('SIGTERM lets the running job finish before exiting; a second signal exits at once', async () => {
+  const server = loco(['start', '--server-and-worker', '-p', '0', '-b', '127.0.0.1']);
+  const [, url] = await waitFor(server, /listening on (http:\/\/\S+)/);
+  const response = await fetch(`${url}/naps`, { method: 'POST', body: JSON.stringify({ ms: 800 }), headers: { 'content-type': 'application/json' } });
+  const { jobId } = (await response.json()) as { jobId: string };
+  await waitFor(server, /nap start 800/);
+  server.child.kill('SIGTERM');
+  assert.is(await exited(server.child), 0);
+  assert.match(server.output(), /nap done 800[\s\S]*stopped\./);
+  assert.is(await status(jobId), 'completed');
+
+  const second = loco(['start', '--worker']);
+  await waitFor(second, /worker started/);
+  const id = (await store.enqueue([{ id: ulid(), name: 'NapWorker', task_data: { ms: 60_000 }, run_at: Date.now(), interval: null, tags: [], queue: null, max_attempts: 3 }]))[0];
+  await waitFor(second, /nap start 60000/);
+  second.child.kill('SIGTERM');
+  await waitFor(second, /SIGTERM: stopping/);
+  second.child.kill('SIGTERM');
+  assert.is(await exited(second.child), 130);
+  assert.is(await status(id), 'processing', 'left to its lease');
+});
+
+test.after(async () => {
+  await store.close();
+  rmSync(app, { recursive: true, force: true });
+});
+
+test.run();
