@@ -38,6 +38,16 @@ async function start(options: StartOptions): Promise<void> {
   const runWorker = options.worker !== undefined || options.serverAndWorker || options.all;
   const runServer = options.worker === undefined;
   const tags = typeof options.worker === 'string' ? parseTags(options.worker) : [];
+  if (options.worker !== undefined && ctx.queue.mode !== 'BackgroundQueue') {
+    await booted.shutdown();
+    throw new LocoError(
+      `${ctx.config.file}: workers.mode is ${ctx.queue.mode}, so there is no shared queue for a worker process to take jobs from. ` +
+        (ctx.queue.mode === 'BackgroundAsync'
+          ? 'Jobs run inside the server process (loco start or loco start --server-and-worker); '
+          : '') +
+        'for worker processes set workers.mode: BackgroundQueue with a queue: section.',
+    );
+  }
 
   const stop = new AbortController();
   let signals = 0;
@@ -62,7 +72,7 @@ async function start(options: StartOptions): Promise<void> {
     console.log(`${booted.hooks.appName ?? 'app'} (${ctx.environment}) listening on ${url}`);
     tasks.push(new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => server.close(() => resolve()), { once: true })));
   }
-  if (runWorker) {
+  if (runWorker && ctx.queue.mode === 'BackgroundQueue') {
     const backend = ctx.queue.backend;
     console.log(
       `worker started: ${backend?.kind ?? 'no'} queue, ${ctx.config.queue?.num_workers ?? 2} at once, ` +
@@ -70,7 +80,9 @@ async function start(options: StartOptions): Promise<void> {
     );
     tasks.push(booted.runWorkers({ tags, signal: stop.signal }));
   }
-  if (!runWorker && ctx.queue.mode === 'BackgroundQueue') {
+  if (ctx.queue.mode === 'BackgroundAsync') {
+    console.log(`jobs run in this process (BackgroundAsync), ${ctx.config.queue?.num_workers ?? 2} at once.`);
+  } else if (!runWorker && ctx.queue.mode === 'BackgroundQueue') {
     console.log('jobs are queued for worker processes (loco start --worker); this process runs none.');
   }
   await Promise.race([Promise.all(tasks), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
