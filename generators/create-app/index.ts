@@ -1,0 +1,256 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import pc from 'picocolors';
+import prompts from 'prompts';
+import { packageRoot, readPackageJson, templatesDir } from '../shared/paths.js';
+import { run } from '../shared/run.js';
+import { listTemplates, renderTemplates } from '../shared/templates.js';
+import {
+  DEFAULTS,
+  packageNameProblem,
+  parseCli,
+  QUEUE_CHOICES,
+  toPackageName,
+  toSnakeName,
+  UsageError,
+  USAGE,
+  WORKER_MODE,
+  type Background,
+  type QueueChoice,
+} from './options.js';
+import { packVendor, vendorPackages, type VendorPackage } from './vendor.js';
+
+/** What `init` uses from the outside world; tests replace parts of it. */
+export interface InitEnvironment {
+  /** The folder `dir` is relative to. (Default: process.cwd()) */
+  cwd: string;
+  /** Whether questions may be asked. (Default: stdin is a TTY) */
+  interactive: boolean;
+  /** Prints a line. (Default: console.log) */
+  log: (line: string) => void;
+  /** Asks questions. (Default: prompts) */
+  prompt: typeof prompts;
+  /** Packs the runtime and the generators into `<app>/vendor`. (Default: `npm pack` each) */
+  pack: (packages: VendorPackage[], vendorDir: string) => Promise<void>;
+  /** The loco-ts checkout the templates and packages come from. (Default: the one this file is in) */
+  root: string;
+}
+
+/** The user pressed Ctrl-C during a question. */
+class Cancelled extends Error {}
+
+/**
+ * `create-loco-app [dir]`: asks what flags do not say, writes the app from `templates/app`,
+ * bundles the runtime and the generators into `vendor/`, installs, commits, and prints the next
+ * steps. Returns the exit code.
+ */
+export async function init(argv: string[], environment: Partial<InitEnvironment> = {}): Promise<number> {
+  const env: InitEnvironment = {
+    cwd: process.cwd(),
+    interactive: Boolean(process.stdin.isTTY),
+    log: (line) => console.log(line),
+    prompt: prompts,
+    pack: packVendor,
+    ...environment,
+    root: environment.root ?? packageRoot(),
+  };
+  const { log } = env;
+  try {
+    // 1. Read the command line.
+    const cli = parseCli(argv);
+    if (cli.help) {
+      log(USAGE);
+      return 0;
+    }
+    const interactive = env.interactive && !cli.yes;
+    const ask = async <T>(question: prompts.PromptObject): Promise<T> => {
+      let cancelled = false;
+      const answers = await env.prompt(question, { onCancel: () => (cancelled = true) });
+      if (cancelled) throw new Cancelled();
+      return answers[question.name as string] as T;
+    };
+
+    // 2. The app's name, and the folder it goes to.
+    const fromDir = cli.dir === undefined ? undefined : toPackageName(path.basename(path.resolve(env.cwd, cli.dir)));
+    let name = cli.name ?? fromDir ?? DEFAULTS.name;
+    if (interactive && cli.name === undefined) {
+      name = await ask<string>({
+        type: 'text',
+        name: 'name',
+        message: 'App name (npm package name):',
+        initial: name,
+        validate: (value: string) => packageNameProblem(value.trim()) ?? true,
+        format: (value: string) => value.trim(),
+      });
+    }
+    const target = path.resolve(env.cwd, cli.dir ?? name);
+    const shown = path.relative(env.cwd, target) || '.';
+
+    // 3. Refuse a folder with files in it, unless told to write over them.
+    const present = existsSync(target) ? readdirSync(target) : [];
+    if (present.length > 0 && !cli.overwrite) {
+      log(pc.red(`The folder ${shown} is not empty. It holds: ${listing(target, present)}.`));
+      log('Pick a new or empty folder, or pass --overwrite to write into it (files of the same name are replaced).');
+      return 1;
+    }
+
+    // 4. Background workers: mode, and the queue for BackgroundQueue.
+    let background: Background = cli.background ?? DEFAULTS.background;
+    if (interactive && cli.background === undefined) {
+      background = await ask<Background>({
+        type: 'select',
+        name: 'background',
+        message: 'Background workers:',
+        choices: [
+          { title: 'queue    BackgroundQueue: jobs stored in a queue, run by worker processes', value: 'queue' },
+          { title: 'async    BackgroundAsync: jobs run in the server process, not stored', value: 'async' },
+          { title: 'blocking ForegroundBlocking: jobs run before performLater returns', value: 'blocking' },
+        ],
+        initial: 0,
+      });
+    }
+    let queue: QueueChoice | undefined;
+    if (background === 'queue') {
+      queue = cli.queue ?? DEFAULTS.queue;
+      if (interactive && cli.queue === undefined) {
+        queue = await ask<QueueChoice>({
+          type: 'select',
+          name: 'queue',
+          message: 'Queue backend:',
+          choices: QUEUE_CHOICES.map((choice) => ({ title: choice, value: choice })),
+          initial: 0,
+        });
+      }
+    }
+
+    // 5. Write the app.
+    const packages = vendorPackages(env.root);
+    const data = templateData(name, background, queue, packages, env.root);
+    log(`\nCreating ${pc.bold(name)} in ${target} (${WORKER_MODE[background]}${queue ? `, ${queue}` : ''})`);
+    await renderTemplates(listTemplates(templatesDir('app', env.root)), data, {
+      destination: target,
+      force: cli.overwrite,
+    });
+
+    // 6. Bundle the runtime and the generators, which are not on the npm registry.
+    log(`Packing ${packages.runtime.name} and ${packages.generators.name} into ${path.join(shown, 'vendor')}`);
+    await env.pack([packages.runtime, packages.generators], path.join(target, 'vendor'));
+
+    // 7. Install.
+    if (cli.install) {
+      log('Installing dependencies (npm install)');
+      const installed = await run('npm', ['install'], { cwd: target, stdio: 'inherit' });
+      if (installed.code !== 0) {
+        log(pc.red(`npm install failed (exit code ${installed.code}). Fix the cause above, then run npm install in ${shown}.`));
+        return 1;
+      }
+    }
+
+    // 8. A git repository with a first commit.
+    if (cli.git) log(await initGit(target));
+
+    // 9. Next steps.
+    log(nextSteps(shown, background, queue, cli.install, data.dbName));
+    return 0;
+  } catch (error) {
+    if (error instanceof Cancelled) {
+      log(pc.red('Cancelled; nothing was written.'));
+      return 1;
+    }
+    if (error instanceof UsageError) {
+      log(`${pc.red(error.message)}\n\n${USAGE}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** The values the templates use. */
+export function templateData(
+  name: string,
+  background: Background,
+  queue: QueueChoice | undefined,
+  packages: { runtime: VendorPackage; generators: VendorPackage },
+  root: string,
+) {
+  const rootPackage = readPackageJson(root);
+  const runtimePackage = readPackageJson(packages.runtime.folder);
+  const version = (dependency: string, from: Record<string, string> | undefined): string => {
+    const found = from?.[dependency];
+    if (!found) throw new Error(`Expected ${dependency} among the dependencies of the loco-ts packages, to pin it in the app.`);
+    return found;
+  };
+  return {
+    name,
+    dbName: toSnakeName(name),
+    background,
+    mode: WORKER_MODE[background],
+    queue: queue ? { [queue]: true, kind: queue } : undefined,
+    vendor: { runtime: packages.runtime.tarball, generators: packages.generators.tarball },
+    versions: {
+      // The app's hono must be the runtime's, so that both see one Hono type.
+      hono: version('hono', runtimePackage.dependencies),
+      typescript: version('typescript', rootPackage.devDependencies),
+      tsx: version('tsx', rootPackage.devDependencies),
+      uvu: version('uvu', rootPackage.devDependencies),
+      typesNode: version('@types/node', rootPackage.devDependencies),
+    },
+  };
+}
+
+/** `a.txt, src/, ...` with at most 10 entries named. */
+function listing(folder: string, entries: string[]): string {
+  const named = [...entries]
+    .sort()
+    .slice(0, 10)
+    .map((entry) => (isDirectory(path.join(folder, entry)) ? `${entry}/` : entry));
+  return entries.length > 10 ? `${named.join(', ')} and ${entries.length - 10} more` : named.join(', ');
+}
+
+function isDirectory(file: string): boolean {
+  return statSync(file, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** `git init` and a first commit; says what it did, or why it did not. */
+async function initGit(target: string): Promise<string> {
+  const inside = await run('git', ['rev-parse', '--is-inside-work-tree'], { cwd: target, stdio: 'capture' });
+  if (inside.code === 0 && inside.output.trim() === 'true') {
+    return pc.yellow('The app is inside a git repository already: no new repository created.');
+  }
+  for (const args of [['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'Initial commit from create-loco-app']]) {
+    const result = await run('git', args, { cwd: target, stdio: 'capture' });
+    if (result.code !== 0) {
+      return pc.yellow(`git ${args[0]} failed (exit code ${result.code}), so the app has no first commit:\n${result.output.trim()}`);
+    }
+  }
+  return 'Created a git repository with a first commit.';
+}
+
+/** What to type next, for the mode chosen. */
+export function nextSteps(
+  shown: string,
+  background: Background,
+  queue: QueueChoice | undefined,
+  installed: boolean,
+  dbName: string,
+): string {
+  const lines = ['', pc.green('Done. Next:'), ''];
+  if (shown !== '.') lines.push(`  cd ${shown.includes(' ') ? JSON.stringify(shown) : shown}`);
+  if (!installed) lines.push('  npm install');
+  if (queue === 'postgres') lines.push(`  createdb -h 127.0.0.1 -U postgres ${dbName}_development   # the queue's database`);
+  if (queue === 'redis') lines.push('  # the queue needs Redis on 127.0.0.1 (or set REDIS_URL)');
+  if (background === 'queue') {
+    lines.push('  npm start          # the HTTP server on http://localhost:5150', '  npm run worker     # in another terminal: runs the queued jobs');
+  } else if (background === 'async') {
+    lines.push('  npm run dev        # the HTTP server on http://localhost:5150, jobs run in the same process');
+  } else {
+    lines.push('  npm start          # the HTTP server on http://localhost:5150, jobs run inline');
+  }
+  lines.push(
+    `  curl -X POST localhost:5150/downloads -H 'content-type: application/json' -d '{"userGuid": "foo"}'`,
+    '  npm test',
+    '  npx loco-gen worker report_worker',
+    '',
+  );
+  return lines.join('\n');
+}
