@@ -1,0 +1,39 @@
+/**
+ * The app under test, written as a user would write it: a `BackgroundWorker` subclass registered
+ * in `connectWorkers`. Its job body is a no-op that reports the call to the running scenario.
+ */
+import { BackgroundWorker, type AppContext, type Hooks, type Queue } from '../runtime/src/index.js';
+import { chunks, now, type Payload } from './common.js';
+
+/** What the running scenario wants from the app; set before `boot`. */
+export const probe = {
+  /** Called at the start of every job with its args. */
+  onJob: (_args: Payload): void => {},
+  /** Jobs to enqueue inside `connectWorkers`, before an in-process pool starts (async drain). */
+  seedInConnectWorkers: [] as Payload[],
+  /** Jobs per `performLaterMany` call when seeding. */
+  batch: 1000,
+  /** When `connectWorkers` finished seeding (`now()`), or 0. */
+  seededAt: 0,
+};
+
+/** The benchmark's worker: `{ user_guid }` in, nothing done. */
+export class BenchWorker extends BackgroundWorker<Payload> {
+  async perform(args: Payload): Promise<void> {
+    probe.onJob(args);
+  }
+}
+
+/** The benchmark's app. */
+export class App implements Hooks {
+  appName = 'loco-bench';
+
+  async connectWorkers(ctx: AppContext, queue: Queue): Promise<void> {
+    queue.register(BenchWorker.build(ctx));
+    if (probe.seedInConnectWorkers.length === 0) return;
+    for (const batch of chunks(probe.seedInConnectWorkers, probe.batch)) {
+      await BenchWorker.performLaterMany(ctx, batch);
+    }
+    probe.seededAt = now();
+  }
+}

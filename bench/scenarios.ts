@@ -1,0 +1,247 @@
+/**
+ * The four scenarios of the peers harness, run against loco through its public API. Each runs on
+ * a freshly set-up, empty store and is bounded by the timeout; see README-like notes in run.ts.
+ */
+import { fork } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { boot, type BootedApp, type LocoConfig } from '../runtime/src/index.js';
+import { App, BenchWorker, probe } from './app.js';
+import { chunks, deferred, messageOf, now, payload, percentile, round, sleep, TimeoutError, withTimeout } from './common.js';
+import type { DrainJob, DrainReport } from './drain-worker.js';
+import type { LocoSystem } from './systems.js';
+
+export const SCENARIOS = ['enqueue', 'batch', 'drain', 'latency'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** What the command line sets. */
+export interface BenchConfig {
+  n: number;
+  concurrency: number;
+  batch: number;
+  timeoutMs: number;
+  latencySamples: number;
+  latencyGapMs: number;
+  latencyWarmup: number;
+  latencyProbeTimeoutMs: number;
+  /** Where drain worker processes write `--cpu-prof` profiles, if set. */
+  profileDir?: string;
+}
+
+/** One scenario's result, with the field names of the peers harness. */
+export interface Result {
+  status: 'ok' | 'timeout' | 'error' | 'n/a';
+  [field: string]: unknown;
+}
+
+/** Set when the scenario's time is up; loops check `aborted`. */
+interface Control {
+  aborted: boolean;
+  done: number;
+  phaseStart: number | null;
+  samples: number[] | null;
+  abort: Promise<undefined>;
+}
+
+type ScenarioFn = (system: LocoSystem, config: LocoConfig, ctl: Control, cfg: BenchConfig) => Promise<Result | null>;
+
+/** Boots the app as a user's process does: `boot(App, { config })`. */
+async function bootApp(config: LocoConfig): Promise<BootedApp> {
+  probe.onJob = () => {};
+  probe.seedInConnectWorkers = [];
+  probe.seededAt = 0;
+  return boot(App, { config, root: os.tmpdir(), environment: 'bench' });
+}
+
+/** Starts the worker loop the way `loco start --worker` does; the in-process pool runs from boot. */
+function startWorkers(booted: BootedApp, signal: AbortSignal): Promise<void> {
+  if (booted.ctx.queue.mode === 'BackgroundAsync') return Promise.resolve();
+  return booted.runWorkers({ tags: [], signal });
+}
+
+const enqueue: ScenarioFn = async (_system, config, ctl, cfg) => {
+  const booted = await bootApp(config);
+  try {
+    const items = Array.from({ length: cfg.n }, payload);
+    const t0 = now();
+    for (let i = 0; i < items.length; i++) {
+      if (ctl.aborted) return null;
+      await BenchWorker.performLater(booted.ctx, items[i]);
+      ctl.done = i + 1;
+    }
+    const s = (now() - t0) / 1000;
+    return { status: 'ok', jobs: cfg.n, seconds: round(s, 3), jobs_per_s: round(cfg.n / s) };
+  } finally {
+    await booted.shutdown();
+  }
+};
+
+const batch: ScenarioFn = async (_system, config, ctl, cfg) => {
+  const booted = await bootApp(config);
+  try {
+    const batches = chunks(Array.from({ length: cfg.n }, payload), cfg.batch);
+    const t0 = now();
+    for (const items of batches) {
+      if (ctl.aborted) return null;
+      await BenchWorker.performLaterMany(booted.ctx, items);
+      ctl.done += items.length;
+    }
+    const s = (now() - t0) / 1000;
+    return { status: 'ok', jobs: cfg.n, batch_size: cfg.batch, seconds: round(s, 3), jobs_per_s: round(cfg.n / s) };
+  } finally {
+    await booted.shutdown();
+  }
+};
+
+const DRAIN_WORKER = fileURLToPath(new URL('./drain-worker.ts', import.meta.url));
+
+/**
+ * N jobs are seeded (untimed), then a worker process of its own boots the app and runs the loop;
+ * it times the drain, checks the store 200 ms after the N-th call and reports its peak RSS.
+ */
+const drain: ScenarioFn = async (system, config, ctl, cfg) => {
+  const started = now();
+  const inProcess = config.workers.mode === 'BackgroundAsync';
+  if (!inProcess) {
+    const booted = await bootApp(config);
+    try {
+      for (const items of chunks(Array.from({ length: cfg.n }, payload), cfg.batch)) {
+        if (ctl.aborted) return null;
+        await BenchWorker.performLaterMany(booted.ctx, items);
+      }
+    } finally {
+      await booted.shutdown();
+    }
+  }
+  const job: DrainJob = {
+    config,
+    n: cfg.n,
+    batch: cfg.batch,
+    seedInConnectWorkers: inProcess,
+    budgetMs: Math.max(1, cfg.timeoutMs - (now() - started)),
+  };
+  const execArgv = [...process.execArgv];
+  if (cfg.profileDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', cfg.profileDir, '--cpu-prof-name', `drain-${system.name}.cpuprofile`);
+  const child = fork(DRAIN_WORKER, [], {
+    execArgv,
+    env: { ...process.env, LOCO_BENCH_DRAIN: JSON.stringify(job) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const report = deferred<DrainReport | undefined>();
+  child.on('message', (message) => report.resolve(message as DrainReport));
+  child.on('exit', (code, signal) => {
+    report.reject(new Error(`the drain worker process exited (${signal ?? `code ${code}`}) without a report`));
+  });
+  const onAbort = () => {
+    child.kill('SIGKILL');
+    report.resolve(undefined);
+  };
+  void ctl.abort.then(onAbort);
+  const result = await report.promise;
+  if (!result) return null;
+  if (result.status !== 'ok') return result;
+  return { ...result, concurrency: cfg.concurrency };
+};
+
+const latency: ScenarioFn = async (_system, config, ctl, cfg) => {
+  const booted = await bootApp(config);
+  const stop = new AbortController();
+  let loop: Promise<void> | undefined;
+  try {
+    let pending: { id: string; arrived: (t: number) => void } | null = null;
+    probe.onJob = (args) => {
+      if (pending && args.user_guid === pending.id) pending.arrived(now());
+    };
+    loop = startWorkers(booted, stop.signal);
+    await sleep(500); // let the worker reach its idle state
+    const samples: number[] = [];
+    ctl.samples = samples;
+    for (let i = 0; i < cfg.latencyWarmup + cfg.latencySamples; i++) {
+      if (ctl.aborted) return null;
+      const data = payload();
+      const arrival = deferred<number>();
+      pending = { id: data.user_guid, arrived: arrival.resolve };
+      const t0 = now();
+      const enqueued = BenchWorker.performLater(booted.ctx, data);
+      const tStart = await withTimeout(arrival.promise, cfg.latencyProbeTimeoutMs, 'latency probe');
+      await enqueued;
+      if (i >= cfg.latencyWarmup) samples.push(tStart - t0);
+      if (cfg.latencyGapMs > 0) await sleep(cfg.latencyGapMs);
+    }
+    return { status: 'ok', ...latencyStats(samples) };
+  } finally {
+    stop.abort();
+    await loop;
+    await booted.shutdown();
+  }
+};
+
+export function latencyStats(samples: number[]): Record<string, number | null> {
+  const s = [...samples].sort((x, y) => x - y);
+  const r = (x: number | null) => (x === null ? null : round(x, 2));
+  return {
+    samples: s.length,
+    p50_ms: r(percentile(s, 50)),
+    p95_ms: r(percentile(s, 95)),
+    p99_ms: r(percentile(s, 99)),
+    max_ms: r(s.length ? s[s.length - 1] : null),
+    mean_ms: r(s.reduce((x, y) => x + y, 0) / (s.length || 1)),
+  };
+}
+
+const SCENARIO_FNS: Record<Scenario, ScenarioFn> = { enqueue, batch, drain, latency };
+
+/** Extra time a drain gets past the timeout for its worker process to report a partial result. */
+const DRAIN_GRACE_MS = 30_000;
+
+/** Sets up a fresh store, runs one scenario within the timeout, and cleans up. Never throws. */
+export async function runScenario(system: LocoSystem, scenario: Scenario, cfg: BenchConfig): Promise<Result> {
+  const aborted = deferred<undefined>();
+  const ctl: Control = { aborted: false, done: 0, phaseStart: null, samples: null, abort: aborted.promise };
+  const abort = () => {
+    ctl.aborted = true;
+    aborted.resolve(undefined);
+  };
+  let result: Result;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const config = await withTimeout(system.setup(), 60_000, `${system.name} setup`);
+    const t0 = now();
+    const limit = cfg.timeoutMs + (scenario === 'drain' ? DRAIN_GRACE_MS : 0);
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        abort();
+        resolve('timeout');
+      }, limit);
+    });
+    const work = SCENARIO_FNS[scenario](system, config, ctl, cfg);
+    work.catch(() => {}); // after a timeout, the abandoned scenario may still reject
+    let r: Result | null | 'timeout';
+    try {
+      r = await Promise.race([work, timeout]);
+    } catch (err) {
+      if (!(err instanceof TimeoutError)) throw err;
+      r = 'timeout'; // a latency probe that never reached the handler
+      abort();
+    }
+    if (r === 'timeout' || r === null) {
+      const elapsed = (now() - (ctl.phaseStart ?? t0)) / 1000;
+      result = { status: 'timeout', timeout_s: cfg.timeoutMs / 1000, done: ctl.done };
+      if (scenario !== 'latency') result.partial_jobs_per_s = round(ctl.done / elapsed, 1);
+      if (scenario === 'latency' && ctl.samples?.length) Object.assign(result, latencyStats(ctl.samples));
+    } else {
+      result = r;
+    }
+  } catch (err) {
+    abort();
+    result = { status: 'error', error: messageOf(err).slice(0, 500) };
+  } finally {
+    clearTimeout(timer);
+  }
+  try {
+    await withTimeout(system.teardown(), 60_000, `${system.name} teardown`);
+  } catch (err) {
+    console.error(`  [${system.name}] teardown failed: ${messageOf(err)}`);
+  }
+  return result;
+}
