@@ -97,7 +97,7 @@ export function addWorkerToApp(source: string, file: string, worker: WorkerRegis
   // Insert what is absent.
   const edits: Edit[] = [];
   const inserted: Array<Omit<Insertion, 'line'>> = [];
-  if (!hasImportOrThrow(sourceFile, worker, file, paste)) {
+  if (!hasImportOrThrow(sourceFile, worker, `${worker.modulePath}${style.importExtension}`, file, paste)) {
     edits.push(importEdit(sourceFile, source, importLine, style));
     inserted.push({ what: 'import', code: importLine });
   }
@@ -246,6 +246,7 @@ function moduleKey(specifier: string): string {
 function hasImportOrThrow(
   sourceFile: SourceFile,
   worker: WorkerRegistration,
+  specifierWanted: string,
   file: string,
   paste: [string, string],
 ): boolean {
@@ -260,7 +261,7 @@ function hasImportOrThrow(
     fail(
       file,
       declaration,
-      `${worker.className} is already imported from '${specifier}', not from '${worker.modulePath}'; ` +
+      `${worker.className} is already imported from '${specifier}', not from '${specifierWanted}'; ` +
         'rename one of the two classes.',
       paste,
     );
