@@ -65,7 +65,12 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
     const interactive = env.interactive && !cli.yes;
     const ask = async <T>(question: prompts.PromptObject): Promise<T> => {
       let cancelled = false;
-      const answers = await env.prompt(question, { onCancel: () => (cancelled = true) });
+      const answers = await env.prompt(question, {
+        onCancel: () => {
+          cancelled = true;
+          return false;
+        },
+      });
       if (cancelled) throw new Cancelled();
       return answers[question.name as string] as T;
     };
