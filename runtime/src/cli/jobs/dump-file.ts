@@ -1,0 +1,81 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { LocoError } from '../../errors.js';
+
+/** Loco's dump file name: `loco-dump-jobs-2024-11-28-08-04-25.yaml` (UTC). */
+export function dumpFileName(now: Date, suffix = ''): string {
+  const stamp = now.toISOString().slice(0, 19).replace(/[T:]/g, '-');
+  return `loco-dump-jobs-${stamp}${suffix}.yaml`;
+}
+
+/** Creates the dump folder where missing; throws naming the folder when it cannot be used. */
+export function prepareDumpFolder(folder: string): void {
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (err) {
+    throw new LocoError(`Cannot use ${folder} as the dump folder: ${reason(err)}. Choose a folder you can write to.`, { cause: err });
+  }
+}
+
+/**
+ * Writes a dump into `folder` (created if missing) under Loco's file name, never over an
+ * existing file (a second dump within the same second gets `-2`, `-3`, ...), and flushes it to
+ * disk before returning, so callers may delete the dumped jobs afterwards. Returns the file's path.
+ */
+export function writeDumpFile(folder: string, text: string, now = new Date()): string {
+  prepareDumpFolder(folder);
+  for (let attempt = 1; ; attempt++) {
+    const file = path.join(folder, dumpFileName(now, attempt === 1 ? '' : `-${attempt}`));
+    let fd: number;
+    try {
+      fd = openSync(file, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw new LocoError(`Cannot create the dump file ${file}: ${reason(err)}. Choose a folder you can write to.`, { cause: err });
+    }
+    try {
+      try {
+        writeFileSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
+      rmSync(file, { force: true });
+      throw new LocoError(`Cannot write the dump file ${file}: ${reason(err)}.`, { cause: err });
+    }
+    return file;
+  }
+}
+
+/** Reads a dump file, with a clear message when it is missing or unreadable. */
+export function readDumpFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new LocoError(`Cannot import ${file}: there is no such file. Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).`);
+    }
+    throw new LocoError(`Cannot import ${file}: ${reason(err)}.`, { cause: err });
+  }
+}
+
+function reason(err: unknown): string {
+  const error = err as NodeJS.ErrnoException;
+  switch (error.code) {
+    case 'ENOTDIR':
+      return 'part of the path is a file, not a folder';
+    case 'EEXIST':
+      return 'a file of that name is in the way';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'it is a folder, not a file';
+    case 'ENOSPC':
+      return 'the disk is full';
+    default:
+      return error.message ?? String(err);
+  }
+}
