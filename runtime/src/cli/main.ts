@@ -2,11 +2,13 @@
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { LocoError } from '../errors.js';
+import { jobsCommand } from './jobs.js';
 import { startCommand } from './start.js';
 
 const program = new Command('loco')
   .description('Run a loco-ts app: its server, its workers, and its job queue')
   .showHelpAfterError()
+  .addCommand(jobsCommand())
   .addCommand(startCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,80 @@
+/** `loco jobs cancel`, `tidy`, `purge` and `requeue`: changing or deleting jobs in bulk. */
+import { LocoError } from '../../errors.js';
+import type { JobStatus } from '../../queue/backend.js';
+import { prepareDumpFolder, writeDumpFile } from './dump-file.js';
+import { formatDump } from './dump-format.js';
+import type { JobSession } from './session.js';
+import { nameList, plural } from './text.js';
+
+const DAY_MS = 86_400_000;
+const MINUTE_MS = 60_000;
+
+/** `queued` jobs named `name` become `cancelled`. */
+export async function cancelJobs({ backend, queue }: JobSession, name: string): Promise<void> {
+  const count = await backend.cancel(name);
+  let note = '';
+  if (count === 0 && !queue.worker(name)) note = ` No worker is registered under that name either; registered workers: ${nameList(queue.names())}.`;
+  console.log(`Cancelled ${plural(count, 'queued job')} named ${name}.${note}`);
+}
+
+/** Deletes `completed` and `cancelled` jobs. */
+export async function tidyJobs({ backend }: JobSession): Promise<void> {
+  const count = await backend.remove({ statuses: ['completed', 'cancelled'] });
+  console.log(`Deleted ${plural(count, 'job')} (completed or cancelled).`);
+}
+
+/** Options of `purge`. */
+export interface PurgeOptions {
+  /** Delete jobs last updated more than this many days ago (fractions allowed). */
+  maxAge: number;
+  /** Only jobs in these statuses. */
+  statuses: JobStatus[];
+  /** Dump the jobs to a file in this folder first, and delete only those written to it. */
+  dump?: string;
+}
+
+/**
+ * Deletes jobs last updated more than `maxAge` days ago in the given statuses. With `dump`, the
+ * jobs are written to a dump file first (and flushed to disk); if that fails nothing is deleted,
+ * and only the jobs in the file are deleted (a job that changed meanwhile is kept).
+ */
+export async function purgeJobs({ backend }: JobSession, options: PurgeOptions, now = Date.now()): Promise<void> {
+  const updatedBefore = now - options.maxAge * DAY_MS;
+  const which = `${options.statuses.join(', ')} jobs last updated more than ${plural(options.maxAge, 'day')} ago`;
+  if (options.dump === undefined) {
+    const count = await backend.remove({ statuses: options.statuses, updatedBefore });
+    console.log(`Deleted ${count} ${which}.`);
+    return;
+  }
+
+  // Checked first, so that a wrong --dump fails the same way whether or not there is anything to purge.
+  refuseDeletion(() => prepareDumpFolder(options.dump!));
+  const jobs = await backend.list({ statuses: options.statuses, updatedBefore });
+  if (jobs.length === 0) {
+    console.log(`No ${which}: nothing dumped or deleted.`);
+    return;
+  }
+  const file = refuseDeletion(() => writeDumpFile(options.dump!, formatDump(jobs)));
+  console.log(`Wrote ${plural(jobs.length, 'job')} to ${file}`);
+  const count = await backend.remove({ statuses: options.statuses, updatedBefore, ids: jobs.map((job) => job.id) });
+  console.log(`Deleted ${count} ${which}.`);
+  if (count < jobs.length) {
+    console.log(`${plural(jobs.length - count, 'dumped job')} changed while purging (a worker took it, say) and stayed in the queue.`);
+  }
+}
+
+/** Runs a dump step; its error says that nothing was deleted. */
+function refuseDeletion<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    throw new LocoError(`${(err as Error).message} Nothing was deleted.`, { cause: err });
+  }
+}
+
+/** `processing` jobs not updated for `fromAge` minutes go back to `queued`. */
+export async function requeueJobs({ backend }: JobSession, fromAge: number, now = Date.now()): Promise<void> {
+  const count = await backend.requeue(now - fromAge * MINUTE_MS);
+  const age = fromAge > 0 ? ` not updated for ${plural(fromAge, 'minute')}` : '';
+  console.log(`Requeued ${plural(count, 'processing job')}${age}.`);
+}

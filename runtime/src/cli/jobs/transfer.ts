@@ -1,0 +1,50 @@
+/** `loco jobs dump` and `import`: jobs to and from Loco-compatible YAML files. */
+import { monotonicFactory } from 'ulid';
+import type { JobStatus, NewJob } from '../../queue/backend.js';
+import type { Queue } from '../../queue.js';
+import type { WorkerClass } from '../../worker.js';
+import { readDumpFile, writeDumpFile } from './dump-file.js';
+import { formatDump, parseDump, type DumpEntry } from './dump-format.js';
+import type { JobSession } from './session.js';
+import { plural } from './text.js';
+
+const ulid = monotonicFactory();
+
+/** Writes the jobs in `statuses` (default: all) to a new dump file in `folder`; prints its path. */
+export async function dumpJobs({ backend }: JobSession, options: { statuses?: JobStatus[]; folder: string }): Promise<void> {
+  const jobs = await backend.list({ statuses: options.statuses });
+  const file = writeDumpFile(options.folder, formatDump(jobs));
+  console.log(`Wrote ${plural(jobs.length, 'job')} to ${file}`);
+}
+
+/**
+ * Enqueues the jobs of a dump (this tool's or Loco's) as new `queued` jobs with new ids. The
+ * whole file is checked first, and the jobs are inserted in one atomic `enqueue`: all or none.
+ */
+export async function importJobs({ queue }: JobSession, file: string): Promise<void> {
+  const entries = parseDump(readDumpFile(file), file, queue.names());
+  const now = Date.now();
+  const ids = await queue.insert(entries.map((entry) => newJobFrom(entry, queue, now)));
+  console.log(`Imported ${plural(ids.length, 'job')} from ${file} as new queued jobs.`);
+}
+
+/**
+ * A dumped job as a new job. Kept: name, args, tags, queue, interval, max_attempts and
+ * created_at; a `run_at` still in the future (a delayed job) is kept too, an earlier one becomes
+ * now. Fields a dump lacks come from the registered worker, as for a job enqueued today; `tags:
+ * null` (Loco's way of writing "no tags") means no tags.
+ */
+function newJobFrom(entry: DumpEntry, queue: Queue, now: number): NewJob {
+  const type = queue.worker(entry.name)!.constructor as WorkerClass;
+  return {
+    id: ulid(),
+    name: entry.name,
+    task_data: entry.task_data,
+    run_at: Math.max(entry.run_at ?? now, now),
+    interval: entry.interval ?? null,
+    tags: entry.tags === undefined ? type.tags() : (entry.tags ?? []),
+    queue: entry.queue === undefined ? (type.queue() ?? null) : entry.queue,
+    max_attempts: entry.max_attempts ?? Math.max(1, type.retry().attempts),
+    created_at: entry.created_at,
+  };
+}
