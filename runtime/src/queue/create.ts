@@ -11,6 +11,10 @@ export async function createBackend(config: QueueConfig, root: string): Promise<
       const { SqliteBackend, parseSqliteUri } = await import('./sqlite.js');
       return new SqliteBackend(parseSqliteUri(config.uri, root), config.uri);
     }
+    case 'Postgres': {
+      const { PostgresBackend } = await import('./postgres.js');
+      return new PostgresBackend(config);
+    }
     default:
       throw new Error(`queue.kind ${config.kind} is not available in this build.`);
   }
