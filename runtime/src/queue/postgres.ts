@@ -1,0 +1,392 @@
+import pg from 'pg';
+import type { QueueConfig } from '../config/schema.js';
+import { QueueConnectionError } from '../errors.js';
+import type {
+  BackendCapabilities,
+  ClaimedJob,
+  ClaimRequest,
+  JobOutcome,
+  JobQuery,
+  JobRecord,
+  JobStatus,
+  NewJob,
+  QueueBackend,
+} from './backend.js';
+import { errorMessage, isConnectFailure } from './postgres/errors.js';
+import { NotificationListener } from './postgres/listener.js';
+import { parsePostgresUri, type PostgresLocation } from './postgres/uri.js';
+import * as sql from './postgres.sql.js';
+import { Wakeup } from './wakeup.js';
+
+export { parsePostgresUri, type PostgresLocation } from './postgres/uri.js';
+
+/** Where the backend reports dropped connections and, with `enable_logging`, its SQL. */
+export interface PostgresLogger {
+  info(message: string): void;
+  error(message: string): void;
+}
+
+/** Options of `PostgresBackend` beyond the `queue:` config. */
+export interface PostgresBackendOptions {
+  /** (Default: the console) */
+  logger?: PostgresLogger;
+}
+
+/** Wake-ups shared by every backend on the same queue in this process, so a local enqueue wakes local workers at once. */
+const wakeups = new Map<string, Wakeup>();
+
+/** `bigint` columns hold ms timestamps and counts, well inside Number's exact range. */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+type Statement = { name: string; text: string };
+type Row = Record<string, any>;
+
+/**
+ * The Postgres backend (pg): a `loco_jobs` table in the schema named by the URI's `?schema=`
+ * (default `public`), shared by any number of processes and machines. Claims lock rows with
+ * `FOR UPDATE SKIP LOCKED` in one statement; idle workers sleep on LISTEN/NOTIFY, with the
+ * loop's poll interval as a backstop.
+ */
+export class PostgresBackend implements QueueBackend {
+  readonly kind = 'Postgres';
+  readonly capabilities: BackendCapabilities = { durable: true, shared: true };
+  /** The queue's location: schema, and the URI without password for messages. */
+  readonly location: PostgresLocation;
+  private readonly names: sql.SqlNames;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+  private readonly logger: PostgresLogger;
+  private readonly wakeup: Wakeup;
+  private readonly clientConfig: pg.ClientConfig;
+  private pool: pg.Pool | undefined;
+  private listener: NotificationListener | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly config: QueueConfig,
+    options: PostgresBackendOptions = {},
+  ) {
+    this.location = parsePostgresUri(config.uri);
+    this.names = sql.sqlNames(this.location.schema);
+    this.statements = prepareStatements(this.names);
+    this.logger = options.logger ?? { info: (m) => console.log(m), error: (m) => console.error(m) };
+    const key = `${this.location.connectionString}#${this.location.schema}`;
+    let wakeup = wakeups.get(key);
+    if (!wakeup) wakeups.set(key, (wakeup = new Wakeup()));
+    this.wakeup = wakeup;
+    this.clientConfig = {
+      connectionString: this.location.connectionString,
+      // A URI's own application_name wins over this one.
+      application_name: `loco-ts:${this.location.schema}`,
+      connectionTimeoutMillis: config.connect_timeout,
+      keepAlive: true,
+      types,
+    };
+  }
+
+  async init(options: { flush: boolean }): Promise<void> {
+    const pool = new pg.Pool({
+      ...this.clientConfig,
+      max: this.config.max_connections,
+      min: this.config.min_connections,
+      idleTimeoutMillis: this.config.idle_timeout,
+    });
+    // An idle connection that the server closes (restart, pg_terminate_backend) is dropped by
+    // the pool, which opens a new one on the next query; without this handler Node would exit.
+    pool.on('error', (err) => {
+      this.logger.error(
+        `Postgres queue ${this.location.display}: an idle connection closed (${errorMessage(err)}); a new one opens when needed.`,
+      );
+    });
+    this.pool = pool;
+    try {
+      await this.migrate(pool);
+      if (options.flush) await this.run(this.statements.flush, []);
+    } catch (err) {
+      this.pool = undefined;
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Brings the schema to the latest migration, one booting process at a time. */
+  private async migrate(pool: pg.Pool): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (err) {
+      throw this.connectionError(err);
+    }
+    // A dropped connection also fails the statement in flight, which reports it.
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    const { schema } = this.location;
+    const t = this.names;
+    let failure: unknown;
+    try {
+      await client.query('BEGIN');
+      await client.query(sql.lockMigrations, [schema]);
+      if ((await client.query(sql.schemaExists, [schema])).rowCount === 0) await client.query(sql.createSchema(t));
+      await client.query(sql.createMigrationsTable(t));
+      const applied = Number((await client.query(sql.appliedVersion(t))).rows[0].version);
+      const latest = sql.MIGRATIONS.length;
+      if (applied > latest) {
+        throw new QueueConnectionError(
+          `The Postgres queue schema "${schema}" at ${this.location.display} is at migration ${applied}, newer than ` +
+            `this loco-runtime knows (${latest}). Upgrade loco-runtime in this app, or use another ?schema=.`,
+        );
+      }
+      for (const migration of sql.MIGRATIONS.slice(applied)) {
+        await client.query(migration.sql(t));
+        await client.query(sql.recordMigration(t), [migration.version, migration.name]);
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      failure = err;
+      await client.query('ROLLBACK').catch(ignore);
+      if (err instanceof QueueConnectionError) throw err;
+      if (isConnectFailure(err)) throw this.connectionError(err);
+      throw new QueueConnectionError(
+        `Cannot set up the Postgres queue in schema "${schema}" at ${this.location.display}: ${errorMessage(err)}. ` +
+          'The user needs CREATE on the database (or on an existing schema); grant it, or choose another ?schema= in queue.uri.',
+        { cause: err },
+      );
+    } finally {
+      client.removeListener('error', ignore);
+      client.release(failure instanceof Error && isConnectFailure(failure) ? failure : undefined);
+    }
+  }
+
+  private connectionError(err: unknown): QueueConnectionError {
+    return new QueueConnectionError(
+      `Cannot connect to the Postgres queue at ${this.location.display}: ${errorMessage(err)}. ` +
+        'Check that the server is running and queue.uri is right.',
+      { cause: err },
+    );
+  }
+
+  /** Runs a named (prepared once per connection) statement. */
+  private run(statement: Statement, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    if (!this.pool) {
+      throw new QueueConnectionError(
+        `The Postgres queue at ${this.location.display} is ${this.closed ? 'closed' : 'not initialised; call init() first'}.`,
+      );
+    }
+    if (this.config.enable_logging) {
+      this.logger.info(`[postgres] ${statement.name}: ${statement.text.replace(/\s+/g, ' ').trim()} -- ${JSON.stringify(values)}`);
+    }
+    return this.pool.query<Row>({ name: statement.name, text: statement.text, values });
+  }
+
+  async enqueue(jobs: NewJob[]): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const now = Date.now();
+    if (jobs.length === 1) {
+      const [job] = jobs;
+      await this.run(this.statements.enqueueJob, [
+        job.id,
+        job.name,
+        JSON.stringify(job.task_data),
+        Math.round(job.run_at),
+        job.interval === null ? null : Math.round(job.interval),
+        job.tags,
+        job.queue,
+        job.max_attempts,
+        Math.round(job.created_at ?? now),
+        now,
+      ]);
+    } else {
+      await this.run(this.statements.enqueueJobs, [
+        jobs.map((job) => job.id),
+        jobs.map((job) => job.name),
+        jobs.map((job) => JSON.stringify(job.task_data)),
+        jobs.map((job) => Math.round(job.run_at)),
+        jobs.map((job) => (job.interval === null ? null : Math.round(job.interval))),
+        jobs.map((job) => JSON.stringify(job.tags)),
+        jobs.map((job) => job.queue),
+        jobs.map((job) => job.max_attempts),
+        jobs.map((job) => Math.round(job.created_at ?? now)),
+        now,
+      ]);
+    }
+    // The INSERT trigger wakes every listening process; this wakes this process's workers
+    // without waiting for the notification to come back.
+    if (jobs.some((job) => job.run_at <= now)) this.wakeup.notify();
+    return jobs.map((job) => job.id);
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    if (request.names.length === 0 || request.limit < 1) return [];
+    const now = Math.floor(request.now);
+    const values: unknown[] = [now, Math.round(now + request.leaseMs), request.names, Math.floor(request.limit)];
+    let statement = this.statements.claim.any;
+    if (!request.anyTag && request.tags.length === 0) statement = this.statements.claim.untagged;
+    else if (!request.anyTag) {
+      statement = this.statements.claim.matching;
+      values.push(request.tags);
+    }
+    const { rows } = await this.run(statement, values);
+    if (rows.length > 1) rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : 1));
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      task_data: row.task_data,
+      interval: row.interval,
+      tags: row.tags,
+      queue: row.queue,
+      attempts: row.attempts,
+      max_attempts: row.max_attempts,
+    }));
+  }
+
+  async finish(outcomes: JobOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const ids: string[] = [];
+    const attempts: number[] = [];
+    const statuses: JobStatus[] = [];
+    const runAts: Array<number | null> = [];
+    const nextAttempts: number[] = [];
+    const errors: Array<string | null> = [];
+    for (const outcome of outcomes) {
+      ids.push(outcome.id);
+      attempts.push(outcome.attempts);
+      if (outcome.ok && outcome.requeueAt === null) {
+        statuses.push('completed');
+        runAts.push(null);
+        nextAttempts.push(outcome.attempts);
+        errors.push(null);
+      } else if (outcome.ok) {
+        // An interval job starts its next run with a fresh count of attempts.
+        statuses.push('queued');
+        runAts.push(Math.round(outcome.requeueAt!));
+        nextAttempts.push(0);
+        errors.push(null);
+      } else {
+        statuses.push(outcome.retryAt === null ? 'failed' : 'queued');
+        runAts.push(outcome.retryAt === null ? null : Math.round(outcome.retryAt));
+        nextAttempts.push(outcome.attempts);
+        errors.push(storableText(outcome.error));
+      }
+    }
+    const { rowCount } = await this.run(this.statements.finish, [
+      ids,
+      attempts,
+      statuses,
+      runAts,
+      nextAttempts,
+      errors,
+      Date.now(),
+      this.names.channel,
+    ]);
+    if (rowCount) this.wakeup.notify();
+  }
+
+  async heartbeat(ids: string[], leaseUntil: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.run(this.statements.heartbeat, [ids, Math.round(leaseUntil)]);
+  }
+
+  async reapExpired(now: number): Promise<number> {
+    const { rows } = await this.run(this.statements.reap, [Math.floor(now), this.names.channel]);
+    return rows[0].moved;
+  }
+
+  async waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (!this.listener && !this.closed) {
+      this.listener = new NotificationListener({
+        client: this.clientConfig,
+        listenSql: sql.listen(this.names),
+        onNotify: () => this.wakeup.notify(),
+        logger: this.logger,
+        display: this.location.display,
+      });
+      this.listener.start();
+    }
+    await this.wakeup.wait(timeoutMs, signal);
+  }
+
+  async ping(): Promise<void> {
+    await this.run(this.statements.ping, []);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const { pool, listener } = this;
+    this.pool = undefined;
+    this.listener = undefined;
+    await listener?.close();
+    await pool?.end();
+  }
+
+  async list(query: JobQuery): Promise<JobRecord[]> {
+    const statement = query.limit === undefined ? this.statements.list.oldestFirst : this.statements.list.newestFirst;
+    const { rows } = await this.run(statement, [
+      query.statuses ?? null,
+      query.name ?? null,
+      query.updatedBefore === undefined ? null : Math.floor(query.updatedBefore),
+      query.limit === undefined ? null : Math.max(0, Math.floor(query.limit)),
+    ]);
+    return rows as JobRecord[];
+  }
+
+  async stats(): Promise<Array<{ name: string; status: JobStatus; count: number }>> {
+    return (await this.run(this.statements.stats, [])).rows as Array<{ name: string; status: JobStatus; count: number }>;
+  }
+
+  async cancel(name: string): Promise<number> {
+    return (await this.run(this.statements.cancel, [name, Date.now()])).rowCount ?? 0;
+  }
+
+  async remove(query: { statuses: JobStatus[]; updatedBefore?: number; ids?: string[] }): Promise<number> {
+    const { rowCount } = await this.run(this.statements.remove, [
+      query.statuses,
+      query.updatedBefore === undefined ? null : Math.floor(query.updatedBefore),
+      query.ids ?? null,
+    ]);
+    return rowCount ?? 0;
+  }
+
+  async requeue(updatedBefore: number): Promise<number> {
+    const { rows } = await this.run(this.statements.requeueStale, [Math.floor(updatedBefore), Date.now(), this.names.channel]);
+    const moved: number = rows[0].moved;
+    if (moved > 0) this.wakeup.notify();
+    return moved;
+  }
+}
+
+/** The backend's statements, named for pg's per-connection prepared statement cache. */
+function prepareStatements(t: sql.SqlNames) {
+  const statement = (name: string, text: string): Statement => ({ name: `loco_${name}`, text });
+  return {
+    enqueueJob: statement('enqueue_job', sql.enqueueJob(t)),
+    enqueueJobs: statement('enqueue_jobs', sql.enqueueJobs(t)),
+    claim: {
+      untagged: statement('claim_untagged', sql.claimJobs(t, 'untagged')),
+      matching: statement('claim_matching', sql.claimJobs(t, 'matching')),
+      any: statement('claim_any', sql.claimJobs(t, 'any')),
+    },
+    finish: statement('finish_jobs', sql.finishJobs(t)),
+    heartbeat: statement('heartbeat_jobs', sql.heartbeatJobs(t)),
+    reap: statement('reap_expired_jobs', sql.reapExpiredJobs(t)),
+    list: {
+      oldestFirst: statement('list_jobs', sql.listJobs(t, false)),
+      newestFirst: statement('list_jobs_newest', sql.listJobs(t, true)),
+    },
+    stats: statement('job_stats', sql.jobStats(t)),
+    cancel: statement('cancel_jobs', sql.cancelJobs(t)),
+    remove: statement('remove_jobs', sql.removeJobs(t)),
+    requeueStale: statement('requeue_stale', sql.requeueStale(t)),
+    flush: statement('flush_jobs', sql.flushJobs(t)),
+    ping: statement('ping', 'SELECT 1'),
+  };
+}
+
+/** Postgres text cannot hold NUL characters; an error message with one is kept with `\0` spelled out. */
+function storableText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\\0') : text;
+}

@@ -1,0 +1,57 @@
+import { QueueConnectionError } from '../../errors.js';
+
+/** The schema a queue uses when its URI names none. */
+export const DEFAULT_SCHEMA = 'public';
+
+/**
+ * Longest schema name: Postgres names are at most 63 bytes, and the NOTIFY channel is the
+ * schema name behind `loco:`.
+ */
+const MAX_SCHEMA_LENGTH = 58;
+
+/** What a `postgres://` queue URI says. */
+export interface PostgresLocation {
+  /** The URI handed to pg: the configured one without the `schema` parameter. */
+  connectionString: string;
+  /** The schema the queue's tables live in (`?schema=`, default `public`). */
+  schema: string;
+  /** The configured URI without its password, for messages and logs. */
+  display: string;
+}
+
+/**
+ * `postgres://user:secret@host:5432/db?schema=jobs` -> the URI for pg (without `schema`), the
+ * schema name, and the URI without the password for messages.
+ */
+export function parsePostgresUri(uri: string): PostgresLocation {
+  const display = redactPassword(uri.trim());
+  let url: URL;
+  try {
+    url = new URL(uri.trim());
+  } catch (err) {
+    throw new QueueConnectionError(
+      `Cannot read the Postgres URI '${display}'; write it as postgres://user:password@host:5432/database?schema=public.`,
+      { cause: err },
+    );
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new QueueConnectionError(
+      `The Postgres queue URI '${display}' starts with ${url.protocol}//; use postgres://user:password@host:5432/database.`,
+    );
+  }
+  const schema = url.searchParams.get('schema') ?? DEFAULT_SCHEMA;
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema) || schema.length > MAX_SCHEMA_LENGTH) {
+    throw new QueueConnectionError(
+      `The Postgres queue URI '${display}' names the schema '${schema}'; a schema name here is letters, digits ` +
+        `and underscores, starts with a letter or underscore, and has at most ${MAX_SCHEMA_LENGTH} characters ` +
+        '(for example ?schema=loco_jobs).',
+    );
+  }
+  url.searchParams.delete('schema');
+  return { connectionString: url.toString(), schema, display };
+}
+
+/** The URI with any password left out: `postgres://user:secret@host/db` -> `postgres://user@host/db`. */
+export function redactPassword(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1@');
+}
