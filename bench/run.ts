@@ -32,7 +32,7 @@ const USAGE = `usage: npm run bench -- [options]
   --peers               also run ../shared/bench/peers with the same settings, and compare
   --peers-timeout S     the peers' per-scenario timeout instead of --timeout
   --gen-runs R          runs of the loco-gen timing (default 7; 0 skips it)
-  --profile DIR         write a --cpu-prof profile of each drain worker process into DIR
+  --profile DIR         write --cpu-prof profiles of each drain worker process into DIR/drain-<system>/
   --help`;
 
 interface Cli extends BenchConfig {

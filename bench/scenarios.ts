@@ -4,6 +4,7 @@
  */
 import { fork } from 'node:child_process';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boot, type BootedApp, type LocoConfig } from '../runtime/src/index.js';
 import { App, BenchWorker, probe } from './app.js';
@@ -121,7 +122,8 @@ const drain: ScenarioFn = async (system, config, ctl, cfg) => {
     budgetMs: Math.max(1, cfg.timeoutMs - (now() - started)),
   };
   const execArgv = [...process.execArgv];
-  if (cfg.profileDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', cfg.profileDir, '--cpu-prof-name', `drain-${system.name}.cpuprofile`);
+  // One folder per system: each thread (the main one, tsx's loader) writes a profile of its own.
+  if (cfg.profileDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', path.join(cfg.profileDir, `drain-${system.name}`));
   const child = fork(DRAIN_WORKER, [], {
     execArgv,
     env: { ...process.env, LOCO_BENCH_DRAIN: JSON.stringify(job) },
