@@ -15,6 +15,10 @@ export async function createBackend(config: QueueConfig, root: string): Promise<
       const { PostgresBackend } = await import('./postgres.js');
       return new PostgresBackend(config);
     }
+    case 'Redis': {
+      const { RedisBackend } = await import('./redis.js');
+      return new RedisBackend(config);
+    }
     default:
       throw new Error(`queue.kind ${config.kind} is not available in this build.`);
   }

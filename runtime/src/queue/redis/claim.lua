@@ -1,0 +1,201 @@
+--[[
+  Claims up to `limit` due jobs for one worker process, atomically.
+
+  Queued jobs wait in lanes (one sorted set per queue, job name and tag set, scored by run_at).
+  The script keeps only the lanes this process may take from (job names it has workers for, tag
+  rules 1-4), walks them in `queues:` priority order (listed queues first, in order; then the
+  default queue and any other) and takes the oldest due jobs, merged across the lanes of one
+  priority. Lanes it may not take from are never touched: their jobs keep their places.
+
+  Each call carries a token unique to the client and call, kept under KEYS[3] and on the jobs it
+  claims. When the client sends the same call again (ioredis resends unanswered commands after a
+  dropped connection), those jobs are returned instead of claiming more, so no job is left
+  `processing` without a worker.
+
+    Input:
+      KEYS[1] lanes        set of lane ids that hold queued jobs
+      KEYS[2] leases       sorted set: processing job id -> lease_until
+      KEYS[3] claimed      the token of this client's last claim (string)
+
+      ARGV[1] prefix       key prefix; job and lane keys are built from it
+      ARGV[2] now          ms since the epoch; jobs with run_at <= now are due
+      ARGV[3] lease_until  ms since the epoch, given to each claimed job
+      ARGV[4] limit        most jobs to claim
+      ARGV[5] names        JSON array: the job names this process has workers for
+      ARGV[6] tags         JSON array: the process's tags (empty: untagged jobs only)
+      ARGV[7] any_tag      '1': take jobs whatever their tags
+      ARGV[8] queues       JSON array: named queues in priority order
+      ARGV[9] token        unique per client and call; a resent call has the same one
+      ARGV[10] record_ms   how long KEYS[3] is kept (the lease)
+
+    Output:
+      { next_due, lane_1, id_1, attempts_1, task_data_1, interval_1, max_attempts_1, lane_2, ... }
+      next_due: the earliest run_at not yet due in the lanes this process may take from, or -1
+      interval: '' when the job has none
+]]
+--- @include "call-in-chunks"
+
+local prefix = ARGV[1]
+local now = ARGV[2]
+local leaseUntil = ARGV[3]
+local limit = tonumber(ARGV[4])
+
+local function jobKey(id)
+  return prefix .. ':job:' .. id
+end
+
+local token = ARGV[9]
+
+-- A resent call (the client's last claim number again): answer with the jobs the first call
+-- claimed that are still processing under it. They hold leases, so the leases find them.
+if redis.call('SET', KEYS[3], token, 'PX', ARGV[10], 'GET') == token then
+  local reply = { '-1' }
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    local job = redis.call('HMGET', jobKey(id), 'status', 'claim', 'lane', 'attempts', 'task_data', 'interval', 'max_attempts')
+    if job[1] == 'processing' and job[2] == token then
+      local n = #reply
+      reply[n + 1] = job[3]
+      reply[n + 2] = id
+      reply[n + 3] = job[4]
+      reply[n + 4] = job[5]
+      reply[n + 5] = job[6] or ''
+      reply[n + 6] = job[7]
+    end
+  end
+  return reply
+end
+
+local names = {}
+for _, name in ipairs(cjson.decode(ARGV[5])) do
+  names[name] = true
+end
+local tags = cjson.decode(ARGV[6])
+local tagSet = {}
+for _, tag in ipairs(tags) do
+  tagSet[tag] = true
+end
+local anyTag = ARGV[7] == '1'
+local queues = cjson.decode(ARGV[8])
+local rank = {}
+for position, queue in ipairs(queues) do
+  rank[queue] = position
+end
+local lastRank = #queues + 1
+
+-- Tag rules 1-4: no tags takes untagged jobs only; tags take jobs with at least one of them,
+-- compared exactly.
+local function mayTake(jobTags)
+  if anyTag then
+    return true
+  end
+  if #tags == 0 then
+    return #jobTags == 0
+  end
+  for _, tag in ipairs(jobTags) do
+    if tagSet[tag] then
+      return true
+    end
+  end
+  return false
+end
+
+local lanes = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local lane = cjson.decode(id) -- [queue, name, tags]
+  local queue, name = lane[1], lane[2]
+  if names[name] and mayTake(lane[3]) then
+    lanes[#lanes + 1] = {
+      id = id,
+      key = prefix .. ':lane:' .. id,
+      rank = (type(queue) == 'string' and rank[queue]) or lastRank,
+      taken = 0,
+    }
+  end
+end
+table.sort(lanes, function(a, b)
+  if a.rank ~= b.rank then
+    return a.rank < b.rank
+  end
+  return a.id < b.id
+end)
+
+local reply = { '-1' }
+local leases = {}
+local taken = 0
+
+local function claim(lane, id)
+  local key = jobKey(id)
+  local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts')
+  local attempts = tostring(tonumber(job[1]) + 1)
+  redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token)
+  leases[#leases + 1] = leaseUntil
+  leases[#leases + 1] = id
+  local n = #reply
+  reply[n + 1] = lane.id
+  reply[n + 2] = id
+  reply[n + 3] = attempts
+  reply[n + 4] = job[2]
+  reply[n + 5] = job[3] or ''
+  reply[n + 6] = job[4]
+  lane.taken = lane.taken + 1
+  taken = taken + 1
+end
+
+-- One priority at a time: the oldest due jobs across its lanes, by run_at then id. The lanes
+-- are merged head by head, so each gives up a prefix of its due jobs, removed by rank below.
+local first = 1
+while first <= #lanes and taken < limit do
+  local last = first
+  while lanes[last + 1] and lanes[last + 1].rank == lanes[first].rank do
+    last = last + 1
+  end
+  local want = limit - taken
+  for i = first, last do
+    local lane = lanes[i]
+    lane.due = redis.call('ZRANGEBYSCORE', lane.key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, want)
+  end
+  while taken < limit do
+    local best, bestRunAt, bestId
+    for i = first, last do
+      local lane = lanes[i]
+      local id = lane.due[2 * lane.taken + 1]
+      if id then
+        local runAt = tonumber(lane.due[2 * lane.taken + 2])
+        if not best or runAt < bestRunAt or (runAt == bestRunAt and id < bestId) then
+          best, bestRunAt, bestId = lane, runAt, id
+        end
+      end
+    end
+    if not best then
+      break
+    end
+    claim(best, bestId)
+  end
+  first = last + 1
+end
+
+for _, lane in ipairs(lanes) do
+  if lane.taken > 0 then
+    redis.call('ZREMRANGEBYRANK', lane.key, 0, lane.taken - 1)
+    if redis.call('ZCARD', lane.key) == 0 then
+      redis.call('SREM', KEYS[1], lane.id)
+    end
+  end
+end
+callInChunks('ZADD', KEYS[2], leases)
+
+-- Fewer jobs than asked for: everything due was taken, so tell the caller when the next one is.
+if taken < limit then
+  local nextDue
+  for _, lane in ipairs(lanes) do
+    local head = redis.call('ZRANGE', lane.key, 0, 0, 'WITHSCORES')
+    if head[2] and (nextDue == nil or tonumber(head[2]) < tonumber(nextDue)) then
+      nextDue = head[2]
+    end
+  end
+  if nextDue then
+    reply[1] = nextDue
+  end
+end
+
+return reply

@@ -1,0 +1,79 @@
+import type { Redis } from 'ioredis';
+import { prefixPattern } from './uri.js';
+
+/**
+ * The Redis key layout of one queue. Every key starts with `<prefix>:`, so a queue can share a
+ * database with anything else and `dangerously_flush` deletes exactly this queue's keys.
+ *
+ * - `job:<id>` (hash): the job record: `name`, `lane`, `task_data` (JSON), `status`, `run_at`,
+ *   `interval` (absent when none), `attempts`, `max_attempts`, `last_error` (absent when none),
+ *   `created_at`, `updated_at`; `claim`, the token of the claim that took it last; on the first
+ *   job of an enqueue call, `enqueue_token`. Times are ms since the epoch.
+ * - `lane:<lane id>` (sorted set): the queued jobs of one lane, scored by `run_at`; ties are ordered
+ *   by id, which is enqueue order. A lane is a queue, a job name and a tag set: `laneId()`.
+ * - `lanes` (set): the lane ids that hold queued jobs; the claim reads it to find lanes it may take from.
+ * - `leases` (sorted set): processing job ids scored by `lease_until`.
+ * - `status:<status>:<name>` (sorted set): finished jobs (`completed`, `failed`, `cancelled`) of one
+ *   name, scored by `updated_at`. Queued jobs are found through the lanes and processing ones
+ *   through the leases, so a job's way through the queue touches as few keys as it can.
+ * - `names` (set): every job name enqueued, for `list`, `stats` and `remove`.
+ * - `wake` (list): a few tokens pushed when jobs become due; idle workers block on it.
+ * - `claimed:<client>` (string): the token of a client's last claim, so that a claim resent after
+ *   a dropped connection returns the jobs the first one took instead of taking more.
+ *
+ * The Lua scripts in this folder build `job:`, `lane:` and `status:` keys from the prefix the same way.
+ */
+export class RedisKeys {
+  readonly lanes: string;
+  readonly names: string;
+  readonly leases: string;
+  readonly wake: string;
+
+  constructor(readonly prefix: string) {
+    this.lanes = `${prefix}:lanes`;
+    this.names = `${prefix}:names`;
+    this.leases = `${prefix}:leases`;
+    this.wake = `${prefix}:wake`;
+  }
+
+  job(id: string): string {
+    return `${this.prefix}:job:${id}`;
+  }
+
+  claimed(client: string): string {
+    return `${this.prefix}:claimed:${client}`;
+  }
+}
+
+/** A lane: the jobs of one queue, name and tag set, claimed together. */
+export interface Lane {
+  queue: string | null;
+  name: string;
+  tags: string[];
+}
+
+/** The lane id, as stored in the `lanes` set and decoded by the claim script: `[queue, name, tags]` as JSON. */
+export function laneId(queue: string | null, name: string, tags: string[]): string {
+  return JSON.stringify([queue, name, tags]);
+}
+
+/** Reads a lane id back. */
+export function parseLane(id: string): Lane {
+  const [queue, name, tags] = JSON.parse(id) as [string | null, string, string[]];
+  return { queue, name, tags };
+}
+
+/**
+ * Deletes every key that starts with `<prefix>:` (SCAN MATCH + UNLINK, a page at a time), and
+ * nothing else. Returns how many were deleted.
+ */
+export async function deleteQueueKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', prefixPattern(prefix), 'COUNT', 1000);
+    if (keys.length > 0) deleted += await redis.unlink(keys);
+    cursor = next;
+  } while (cursor !== '0');
+  return deleted;
+}

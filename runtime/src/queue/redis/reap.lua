@@ -1,0 +1,46 @@
+--[[
+  Returns processing jobs whose lease ran out (their worker died or hung) to the queue, due now,
+  or ends them `failed` when no attempts are left. At most `batch` jobs per call.
+
+    Input:
+      KEYS[1] leases       sorted set: processing job id -> lease_until
+      KEYS[2] lanes        set of lane ids that hold queued jobs
+      KEYS[3] wake         list of wake tokens
+
+      ARGV[1] prefix       key prefix; job, lane and status keys are built from it
+      ARGV[2] now          ms since the epoch; leases with lease_until < now have run out
+      ARGV[3] batch        most jobs to move in this call
+      ARGV[4] wake_max     most tokens kept in the wake list
+      ARGV[5] message      the error recorded on jobs that end `failed`
+
+    Output:
+      { moved, examined }: jobs moved, lease entries looked at (a full batch means call again)
+]]
+--- @include "push-wake-tokens"
+
+local prefix = ARGV[1]
+local now = ARGV[2]
+
+local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. now, 'LIMIT', 0, tonumber(ARGV[3]))
+local moved, due = 0, 0
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[1], id)
+  local key = prefix .. ':job:' .. id
+  local job = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'name', 'lane')
+  if job[1] == 'processing' then
+    local name, lane = job[4], job[5]
+    if tonumber(job[2]) < tonumber(job[3]) then
+      redis.call('HSET', key, 'status', 'queued', 'run_at', now, 'updated_at', now)
+      redis.call('ZADD', prefix .. ':lane:' .. lane, now, id)
+      redis.call('SADD', KEYS[2], lane)
+      due = due + 1
+    else
+      redis.call('HSET', key, 'status', 'failed', 'last_error', ARGV[5], 'run_at', now, 'updated_at', now)
+      redis.call('ZADD', prefix .. ':status:failed:' .. name, now, id)
+    end
+    moved = moved + 1
+  end
+end
+
+pushWakeTokens(KEYS[3], due, tonumber(ARGV[4]))
+return { moved, #expired }

@@ -1,0 +1,58 @@
+import { QueueConnectionError } from '../../errors.js';
+
+/** The key prefix used when the URI names none. */
+export const DEFAULT_PREFIX = 'loco';
+
+/** What `parseRedisUri` reads from a `redis://` URI. */
+export interface RedisLocation {
+  /** The URI ioredis connects to (without the `prefix` parameter, which is ours). */
+  connectUri: string;
+  /** Every key of this queue starts with `<prefix>:`. (Default: loco) */
+  prefix: string;
+  /** The URI for messages: as written, without the password. */
+  display: string;
+}
+
+/**
+ * `redis://[user:password@]host[:port][/db][?prefix=myapp]` (or `rediss://` for TLS) -> where to
+ * connect and the key prefix. Other query parameters are ioredis options and are passed on.
+ */
+export function parseRedisUri(uri: string): RedisLocation {
+  let url: URL;
+  try {
+    url = new URL(uri.trim());
+  } catch (err) {
+    throw new QueueConnectionError(
+      `Cannot read the Redis URI '${redact(uri)}'; write it as redis://host:6379/0 (optionally with ?prefix=myapp).`,
+      { cause: err },
+    );
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new QueueConnectionError(
+      `The Redis URI '${redact(uri)}' starts with ${url.protocol}//; use redis:// (or rediss:// for TLS).`,
+    );
+  }
+  const prefix = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
+  if (prefix === '') {
+    throw new QueueConnectionError(`The Redis URI '${redact(uri)}' has an empty prefix; write ?prefix=myapp or leave it out.`);
+  }
+  url.searchParams.delete('prefix');
+  return { connectUri: url.toString(), prefix, display: redact(uri) };
+}
+
+/** The URI without its password, for messages and logs. */
+export function redact(uri: string): string {
+  try {
+    const url = new URL(uri.trim());
+    if (url.password === '') return uri.trim();
+    url.password = '';
+    return url.toString();
+  } catch {
+    return uri.replace(/\/\/([^@/]*):[^@/]*@/, '//$1@');
+  }
+}
+
+/** The prefix as a SCAN MATCH pattern for all of its keys, glob characters escaped. */
+export function prefixPattern(prefix: string): string {
+  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+}
