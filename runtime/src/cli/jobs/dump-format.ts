@@ -82,13 +82,20 @@ export function parseDump(text: string, file: string, workerNames: readonly stri
   if (document.contents === null) {
     throw new LocoError(`Cannot import ${file}: the file is empty; a dump is a YAML list of jobs, as written by loco jobs dump. Nothing was imported.`);
   }
+  let data: unknown;
+  try {
+    data = document.toJS();
+  } catch (err) {
+    // yaml refuses documents whose aliases expand too far (a "billion laughs" file).
+    throw new LocoError(`Cannot import ${file}: ${(err as Error).message}. Nothing was imported.`, { cause: err });
+  }
   const seq = document.contents;
   if (!isSeq(seq)) {
     throw new LocoError(
-      `Cannot import ${file}: expected a YAML list of jobs (as written by loco jobs dump), found ${describe(document.toJS())}. Nothing was imported.`,
+      `Cannot import ${file}: expected a YAML list of jobs (as written by loco jobs dump), found ${describe(data)}. Nothing was imported.`,
     );
   }
-  const values = document.toJS() as unknown[];
+  const values = data as unknown[];
   if (values.length === 0) {
     throw new LocoError(`Cannot import ${file}: the list of jobs is empty, so there is nothing to import.`);
   }
