@@ -108,6 +108,7 @@ export class RedisBackend implements QueueBackend {
     if (jobs.length === 0) return [];
     const now = Date.now();
     const args: Array<string | number> = [this.keys.prefix, now, `${this.client}:${++this.enqueueSeq}`, WAKE_TOKENS_MAX];
+    let soonest = Infinity;
     for (const job of jobs) {
       args.push(
         job.id,
@@ -119,7 +120,7 @@ export class RedisBackend implements QueueBackend {
         job.max_attempts,
         job.created_at ?? now,
       );
-      if (job.run_at > now) this.noteDue(job.run_at);
+      if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
     }
     try {
       await runScript(this.redis, 'enqueue', [this.keys.lanes, this.keys.names, this.keys.wake], args);
@@ -132,6 +133,7 @@ export class RedisBackend implements QueueBackend {
         { cause: err },
       );
     }
+    this.noteDue(soonest);
     return jobs.map((job) => job.id);
   }
 
@@ -175,20 +177,22 @@ export class RedisBackend implements QueueBackend {
   async finish(outcomes: JobOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     const args: Array<string | number> = [this.keys.prefix, Date.now(), WAKE_TOKENS_MAX];
+    let soonest = Infinity;
     for (const outcome of outcomes) {
       if (outcome.ok && outcome.requeueAt === null) {
         args.push(outcome.id, outcome.attempts, 'done', '', '');
       } else if (outcome.ok) {
         args.push(outcome.id, outcome.attempts, 'again', outcome.requeueAt!, '');
-        this.noteDue(outcome.requeueAt!);
+        soonest = Math.min(soonest, outcome.requeueAt!);
       } else if (outcome.retryAt !== null) {
         args.push(outcome.id, outcome.attempts, 'retry', outcome.retryAt, outcome.error);
-        this.noteDue(outcome.retryAt);
+        soonest = Math.min(soonest, outcome.retryAt);
       } else {
         args.push(outcome.id, outcome.attempts, 'failed', '', outcome.error);
       }
     }
     await runScript(this.redis, 'finish', [this.keys.leases, this.keys.lanes, this.keys.wake], args);
+    this.noteDue(soonest);
   }
 
   async heartbeat(ids: string[], leaseUntil: number): Promise<void> {
@@ -352,8 +356,14 @@ export class RedisBackend implements QueueBackend {
     return [this.keys.lanes, this.keys.leases, this.keys.names];
   }
 
+  /**
+   * A job this process wrote becomes due at `at`. When that is sooner than the wait in progress
+   * (or the next one) would last, the wait ends so the loop claims again and learns the new time.
+   */
   private noteDue(at: number): void {
-    if (this.nextDue === undefined || at < this.nextDue) this.nextDue = at;
+    if (at === Infinity || (this.nextDue !== undefined && at >= this.nextDue)) return;
+    this.nextDue = at;
+    this.wakeup.notify();
   }
 
   private lane(id: string): Lane {

@@ -1,9 +1,11 @@
 --[[
   Adds jobs, all of them or none: every id is checked before anything is written.
 
-  Each job gets its record and a place in its lane (scored by run_at). One wake token per due job (at most wake_max) goes to the wake list, where idle
-  workers block. The first job keeps the call's token, so a call that ioredis sends again after
-  a dropped connection is recognised and not refused as a duplicate.
+  Each job gets its record and a place in its lane (scored by run_at). One wake token per job
+  (at most wake_max) goes to the wake list, where idle workers block: for a due job the woken
+  worker claims it; for a delayed one it learns from its claim when to look again. The first job
+  keeps the call's token, so a call that ioredis sends again after a dropped connection is
+  recognised and not refused as a duplicate.
 
     Input:
       KEYS[1] lanes        set of lane ids that hold queued jobs
@@ -57,7 +59,6 @@ if existing > 0 then
 end
 
 local lanes, names = {}, {}
-local due = 0
 for i = FIRST, #ARGV, WIDTH do
   local id, name, lane, runAt, interval = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 4], ARGV[i + 5]
   local fields = {
@@ -78,9 +79,6 @@ for i = FIRST, #ARGV, WIDTH do
   entries[#entries + 1] = id
   lanes[lane] = entries
   names[name] = true
-  if tonumber(runAt) <= tonumber(now) then
-    due = due + 1
-  end
 end
 
 for lane, entries in pairs(lanes) do
@@ -90,6 +88,6 @@ end
 for name in pairs(names) do
   redis.call('SADD', KEYS[2], name)
 end
-pushWakeTokens(KEYS[3], due, wakeMax)
+pushWakeTokens(KEYS[3], #keys, wakeMax)
 
 return #keys
