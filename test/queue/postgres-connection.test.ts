@@ -5,7 +5,7 @@ import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../runtime/src/config/schema.js';
-import { BackgroundWorker, createBackend, QueueConnectionError, runWorkerLoop, type QueueConfig } from '../../runtime/src/index.js';
+import { BackgroundWorker, createBackend, QueueConnectionError, runWorkerLoop, type NewJob, type QueueConfig } from '../../runtime/src/index.js';
 import { PostgresBackend } from '../../runtime/src/queue/postgres.js';
 import { ROOT, sleep, testContext } from './helpers.js';
 
@@ -48,14 +48,19 @@ function terminateQueueConnections(): Promise<number> {
   });
 }
 
-/** Inserts a job with plain SQL, as another program would: only the table's trigger can wake workers. */
-function insertWithSql(id: string, name: string): Promise<unknown> {
-  return admin((client) =>
-    client.query(
-      `INSERT INTO "${schema}".loco_jobs (id, name, task_data, run_at, created_at, updated_at) VALUES ($1, $2, '{}', $3, $3, $3)`,
-      [id, name, Date.now()],
-    ),
-  );
+/**
+ * A backend as another process would have it: its URI differs (application_name), so it shares
+ * no in-memory wake-up with the workers here and can reach them only through NOTIFY.
+ */
+async function openProducer(): Promise<PostgresBackend> {
+  const backend = new PostgresBackend(config(`${BASE_URI}?schema=${schema}&application_name=loco_test_producer`), { logger: quiet });
+  backends.push(backend);
+  await backend.init({ flush: false });
+  return backend;
+}
+
+function stampJob(id: string): NewJob {
+  return { id, name: 'StampWorker', task_data: {}, run_at: Date.now(), interval: null, tags: [], queue: null, max_attempts: 1 };
 }
 
 /** When the last StampWorker job started. */
@@ -111,8 +116,9 @@ test('a server that is down at boot gives one QueueConnectionError naming the UR
   }
 });
 
-test('an idle worker (poll interval 10 s) is woken by NOTIFY when another connection inserts a job', async () => {
+test('an idle worker (poll interval 10 s) is woken by NOTIFY when another process enqueues a job', async () => {
   const backend = await open();
+  const producer = await openProducer();
   const ctx = testContext(backend);
   ctx.queue.register(StampWorker.build(ctx));
   const stop = new AbortController();
@@ -122,7 +128,7 @@ test('an idle worker (poll interval 10 s) is woken by NOTIFY when another connec
     for (const round of [1, 2, 3]) {
       stamped = undefined;
       const enqueuedAt = Date.now();
-      await insertWithSql(`wake-${round}`, 'StampWorker');
+      await producer.enqueue([stampJob(`wake-${round}`)]);
       while (stamped === undefined && Date.now() - enqueuedAt < 2000) await sleep(2);
       assert.ok(stamped !== undefined, `round ${round}: the job ran`);
       assert.ok(stamped - enqueuedAt < 200, `round ${round}: started ${stamped - enqueuedAt} ms after the insert`);
@@ -136,6 +142,7 @@ test('an idle worker (poll interval 10 s) is woken by NOTIFY when another connec
 
 test('the LISTEN connection reconnects after the server drops it, and wake-ups work again', async () => {
   const backend = await open();
+  const producer = await openProducer();
   const ctx = testContext(backend);
   ctx.queue.register(StampWorker.build(ctx));
   const stop = new AbortController();
@@ -145,7 +152,7 @@ test('the LISTEN connection reconnects after the server drops it, and wake-ups w
     assert.ok((await terminateQueueConnections()) >= 1);
     await sleep(500); // reconnects after 100 ms
     const enqueuedAt = Date.now();
-    await insertWithSql('after-drop', 'StampWorker');
+    await producer.enqueue([stampJob('after-drop')]);
     while (stamped === undefined && Date.now() - enqueuedAt < 3000) await sleep(2);
     assert.ok(stamped !== undefined && stamped - enqueuedAt < 200, 'woken through the new LISTEN connection');
     assert.ok(logged.some((line) => line.includes('the LISTEN connection closed')), 'the drop was reported');
@@ -185,6 +192,20 @@ test('every connection killed three times during a drain of 2000 jobs: all compl
   assert.equal(await backend.stats(), [{ name: 'TallyWorker', status: 'completed', count: total }], 'none left queued or processing');
   assert.is(new Set(runs).size, total, 'every job ran');
   assert.ok(runs.length < total * 1.2, `few ran twice (${runs.length - total})`);
+});
+
+test('enable_logging logs each SQL statement with its values; off by default', async () => {
+  const silent = await open();
+  await silent.enqueue([stampJob('unlogged')]);
+  assert.not.ok(logged.some((line) => line.includes('INSERT INTO')));
+  const verbose = new PostgresBackend(config(undefined, { enable_logging: true }), { logger: quiet });
+  backends.push(verbose);
+  await verbose.init({ flush: false });
+  await verbose.enqueue([stampJob('logged')]);
+  const line = logged.find((entry) => entry.includes('loco_enqueue_job'));
+  assert.ok(line, 'the enqueue was logged');
+  assert.match(line!, `INSERT INTO "${schema}".loco_jobs`);
+  assert.match(line!, '"logged"');
 });
 
 test('close() ends the pool and the LISTEN connection', async () => {

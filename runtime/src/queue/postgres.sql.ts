@@ -13,7 +13,7 @@ export interface SqlNames {
   jobs: string;
   /** `"schema".loco_queue_migrations` */
   migrations: string;
-  /** The NOTIFY channel: `loco:` + the schema name (a string parameter, not an identifier). */
+  /** The NOTIFY channel: `loco:` + the schema name. */
   channel: string;
 }
 
@@ -40,7 +40,11 @@ export interface Migration {
   sql(names: SqlNames): string;
 }
 
-/** Every migration, in order. Append new ones; never edit one that has shipped. */
+/**
+ * Every migration, in order. Append new ones; never edit one that has shipped. The claim
+ * function is built by `claimFunction`, which always gives its latest form: a migration that
+ * changes it runs `claimFunction` again (it replaces the function).
+ */
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -69,15 +73,7 @@ export const MIGRATIONS: Migration[] = [
       -- is not on status, so finishing and heartbeats, which name status = 'processing' and ids,
       -- go by the primary key instead of scanning every running job.
       CREATE INDEX loco_jobs_lease ON ${t.jobs} (lease_until) WHERE lease_until IS NOT NULL;
-      -- wakes idle workers (LISTEN "loco:<schema>") whatever inserted the jobs
-      CREATE FUNCTION ${t.schema}.loco_jobs_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          PERFORM pg_notify('loco:' || TG_TABLE_SCHEMA, '');
-          RETURN NULL;
-        END
-      $$;
-      CREATE TRIGGER loco_jobs_notify AFTER INSERT ON ${t.jobs}
-        FOR EACH STATEMENT EXECUTE FUNCTION ${t.schema}.loco_jobs_notify();`,
+      ${claimFunction(t)}`,
   },
 ];
 
@@ -99,7 +95,7 @@ export const appliedVersion = (t: SqlNames) => `SELECT COALESCE(max(version), 0)
 
 export const recordMigration = (t: SqlNames) => `INSERT INTO ${t.migrations} (version, name) VALUES ($1, $2)`;
 
-/** One job; the INSERT trigger sends the wake-up. */
+/** One job. */
 export const enqueueJob = (t: SqlNames) => `
   INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, max_attempts, created_at, updated_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
@@ -117,6 +113,17 @@ export const enqueueJobs = (t: SqlNames) => `
                 $8::integer[], $9::bigint[])
       AS j(id, name, task_data, run_at, "interval", tags, queue, max_attempts, created_at)`;
 
+/**
+ * Lets the statement's transaction commit without waiting for its WAL to reach disk
+ * (`SET LOCAL synchronous_commit = off`, inside the statement so it costs no round trip).
+ * Used by claims, outcomes and wake-ups only: a server crash can lose the last moments of them,
+ * which puts those jobs back in an earlier state (queued, or processing until the lease runs
+ * out), so they run again; the at-least-once promise holds. Enqueues and operator verbs always
+ * wait.
+ */
+const ASYNC_COMMIT_CALL = `set_config('synchronous_commit', 'off', true)`;
+const ASYNC_COMMIT = `${ASYNC_COMMIT_CALL} AS async_commit`;
+
 const CLAIM_TAGS = {
   /** Rules 1 and 3: a process without tags takes only untagged jobs. */
   untagged: `AND tags = '{}'`,
@@ -131,7 +138,7 @@ export type ClaimVariant = keyof typeof CLAIM_TAGS;
 /**
  * The claim's inner SELECT: due, queued jobs of the given names in run order, skipping rows
  * another claim holds. `loco_jobs_claim` matches its WHERE and ORDER BY.
- * $1 now, $3 names, $4 limit (, $5 tags).
+ * $1 now, $3 names, $4 limit, $5 tags (used by `matching` only).
  */
 export const pickDueJobs = (t: SqlNames, variant: ClaimVariant) => `
   SELECT id FROM ${t.jobs}
@@ -142,47 +149,85 @@ export const pickDueJobs = (t: SqlNames, variant: ClaimVariant) => `
    FOR UPDATE SKIP LOCKED`;
 
 /**
- * Moves up to $4 due jobs to `processing` with a lease, in one round trip.
- * $1 now, $2 lease_until, $3 names, $4 limit (, $5 tags).
+ * Planner settings of the claim. A Sort is ruled out so that the claim always walks
+ * `loco_jobs_claim` in order and stops after `limit` rows. Otherwise statistics taken while few
+ * jobs were queued (the usual state of a queue table between bursts) make the planner fetch and
+ * sort every due job on each claim, and a drain of N jobs costs N^2.
  */
-export const claimJobs = (t: SqlNames, variant: ClaimVariant) => `
-  UPDATE ${t.jobs} AS j
-     SET status = 'processing', attempts = j.attempts + 1, lease_until = $2, updated_at = $1
-   WHERE j.id = ANY(ARRAY(${pickDueJobs(t, variant)}))
-  RETURNING j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.attempts, j.max_attempts, j.run_at`;
+export const CLAIM_PLANNER_SETTINGS = { enable_sort: 'off', enable_incremental_sort: 'off' } as const;
 
 /**
- * Records a batch of outcomes in one statement. Each row is fenced: it applies only while the job
- * is still `processing` with the attempt it was claimed with. Returns one row (after sending the
- * wake-up) when any job went back to the queue.
+ * `loco_claim_jobs(now, lease_until, names, max_jobs, tags, tag_rule)`: moves up to `max_jobs`
+ * due jobs to `processing` with a lease and returns them. A function so that the planner
+ * settings above apply to the claim alone, and so that it can commit without waiting for the
+ * disk (see ASYNC_COMMIT); one statement per tag rule keeps each plan simple.
+ */
+export function claimFunction(t: SqlNames): string {
+  const settings = Object.entries(CLAIM_PLANNER_SETTINGS)
+    .map(([name, value]) => `SET ${name} = ${value}`)
+    .join(' ');
+  const claim = (variant: ClaimVariant) => `
+        RETURN QUERY
+        UPDATE ${t.jobs} AS j
+           SET status = 'processing', attempts = j.attempts + 1, lease_until = $2, updated_at = $1
+         WHERE j.id = ANY(ARRAY(${pickDueJobs(t, variant)}))
+        RETURNING j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.attempts, j.max_attempts, j.run_at;`;
+  return `
+      CREATE OR REPLACE FUNCTION ${t.schema}.loco_claim_jobs(
+        bigint, bigint, text[], integer, text[], text
+      ) RETURNS TABLE (
+        id text, name text, task_data json, "interval" bigint, tags text[], queue text,
+        attempts integer, max_attempts integer, run_at bigint
+      ) LANGUAGE plpgsql ${settings} AS $$
+      #variable_conflict use_column
+      BEGIN
+        PERFORM ${ASYNC_COMMIT_CALL};
+        IF $6 = 'untagged' THEN ${claim('untagged')}
+        ELSIF $6 = 'matching' THEN ${claim('matching')}
+        ELSE ${claim('any')}
+        END IF;
+      END
+      $$;`;
+}
+
+/**
+ * Claims due jobs in one round trip. $1 now, $2 lease_until, $3 names, $4 limit, $5 tags,
+ * $6 tag rule (a `ClaimVariant`).
+ */
+export const claimJobs = (t: SqlNames) => `
+  SELECT id, name, task_data, "interval", tags, queue, attempts, max_attempts, run_at
+    FROM ${t.schema}.loco_claim_jobs($1, $2, $3, $4, $5, $6)`;
+
+/**
+ * Records a batch of outcomes in one statement (committed without waiting for the disk: see
+ * ASYNC_COMMIT). Each row is fenced: it applies only while the job is still `processing` with
+ * the attempt it was claimed with.
  * Arrays, one element per outcome: $1 id, $2 claimed attempts, $3 new status, $4 run_at (null:
  * keep), $5 attempts to store, $6 error (kept as last_error unless the status is completed);
- * $7 now, $8 channel.
+ * $7 now.
  */
 export const finishJobs = (t: SqlNames) => `
   WITH outcome AS (
     SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::integer[], $6::text[])
       AS o(id, attempts, status, run_at, next_attempts, error)
-  ), saved AS (
-    UPDATE ${t.jobs} AS j
-       SET status = o.status,
-           run_at = COALESCE(o.run_at, j.run_at),
-           attempts = o.next_attempts,
-           last_error = CASE WHEN o.status = 'completed' THEN j.last_error ELSE o.error END,
-           lease_until = NULL,
-           updated_at = $7
-      FROM outcome AS o
-     WHERE j.id = o.id AND j.status = 'processing' AND j.attempts = o.attempts
-    RETURNING j.status
   )
-  SELECT pg_notify($8, '') FROM (SELECT 1 FROM saved WHERE status = 'queued' LIMIT 1) AS requeued`;
+  UPDATE ${t.jobs} AS j
+     SET status = o.status,
+         run_at = COALESCE(o.run_at, j.run_at),
+         attempts = o.next_attempts,
+         last_error = CASE WHEN o.status = 'completed' THEN j.last_error ELSE o.error END,
+         lease_until = NULL,
+         updated_at = $7
+    FROM outcome AS o
+   WHERE j.id = o.id AND j.status = 'processing' AND j.attempts = o.attempts
+  RETURNING ${ASYNC_COMMIT}`;
 
 export const heartbeatJobs = (t: SqlNames) => `
   UPDATE ${t.jobs} SET lease_until = $2 WHERE status = 'processing' AND id = ANY($1::text[])`;
 
 /**
- * Returns jobs whose lease ran out to the queue (or fails them when no attempts are left) and
- * wakes idle workers when any went back. $1 now, $2 channel. Returns `moved`.
+ * Returns jobs whose lease ran out to the queue (or fails them when no attempts are left).
+ * $1 now. Returns `moved` (all of them) and `requeued` (those queued again).
  */
 export const reapExpiredJobs = (t: SqlNames) => `
   WITH reaped AS (
@@ -193,10 +238,8 @@ export const reapExpiredJobs = (t: SqlNames) => `
            run_at = $1, lease_until = NULL, updated_at = $1
      WHERE status = 'processing' AND lease_until < $1
     RETURNING status
-  ), woken AS (
-    SELECT pg_notify($2, '') FROM (SELECT 1 FROM reaped WHERE status = 'queued' LIMIT 1) AS requeued
   )
-  SELECT (SELECT count(*) FROM reaped)::integer AS moved, (SELECT count(*) FROM woken)::integer AS woken`;
+  SELECT count(*)::integer AS moved, (count(*) FILTER (WHERE status = 'queued'))::integer AS requeued FROM reaped`;
 
 /**
  * Jobs matching a `JobQuery`, oldest first, or newest first when limited.
@@ -226,18 +269,21 @@ export const removeJobs = (t: SqlNames) => `
      AND ($2::bigint IS NULL OR updated_at < $2::bigint)
      AND ($3::text[] IS NULL OR id = ANY($3::text[]))`;
 
-/** `processing` jobs not updated since $1 go back to the queue, at $2; $3 channel. Returns `moved`. */
+/** `processing` jobs not updated since $1 go back to the queue, due at $2. */
 export const requeueStale = (t: SqlNames) => `
-  WITH moved AS (
-    UPDATE ${t.jobs} SET status = 'queued', lease_until = NULL, run_at = $2, updated_at = $2
-     WHERE status = 'processing' AND updated_at <= $1
-    RETURNING 1
-  ), woken AS (
-    SELECT pg_notify($3, '') FROM (SELECT 1 FROM moved LIMIT 1) AS requeued
-  )
-  SELECT (SELECT count(*) FROM moved)::integer AS moved, (SELECT count(*) FROM woken)::integer AS woken`;
+  UPDATE ${t.jobs} SET status = 'queued', lease_until = NULL, run_at = $2, updated_at = $2
+   WHERE status = 'processing' AND updated_at <= $1`;
 
 /** Deletes this queue's jobs only (`dangerously_flush`); other tables and schemas are left alone. */
 export const flushJobs = (t: SqlNames) => `DELETE FROM ${t.jobs}`;
 
 export const listen = (t: SqlNames) => `LISTEN ${quoteIdent(t.channel)}`;
+
+/**
+ * Wakes idle workers in every process listening on the queue: $1 channel, $2 the sender's token
+ * (so a process can ignore its own wake-ups, which it has already delivered in memory). Sent
+ * after the jobs' own commit, never inside it: a NOTIFY holds Postgres's database-wide notify
+ * lock from before its commit until the commit is on disk, which would serialise every enqueue.
+ * This transaction has nothing worth waiting for the disk for.
+ */
+export const notifyWorkers = `SELECT pg_notify($1, $2), ${ASYNC_COMMIT}`;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { QueueConfig } from '../config/schema.js';
 import { QueueConnectionError } from '../errors.js';
@@ -14,6 +15,7 @@ import type {
 } from './backend.js';
 import { errorMessage, isConnectFailure } from './postgres/errors.js';
 import { NotificationListener } from './postgres/listener.js';
+import { WakeupSender } from './postgres/notifier.js';
 import { parsePostgresUri, type PostgresLocation } from './postgres/uri.js';
 import * as sql from './postgres.sql.js';
 import { Wakeup } from './wakeup.js';
@@ -32,8 +34,15 @@ export interface PostgresBackendOptions {
   logger?: PostgresLogger;
 }
 
-/** Wake-ups shared by every backend on the same queue in this process, so a local enqueue wakes local workers at once. */
-const wakeups = new Map<string, Wakeup>();
+/** This process's side of one queue's wake-ups, shared by every backend on that queue here. */
+interface LocalChannel {
+  /** Wakes this process's idle workers at once when a local enqueue makes jobs due. */
+  wakeup: Wakeup;
+  /** The payload of this process's NOTIFYs, so its listener skips wake-ups already delivered. */
+  token: string;
+}
+
+const localChannels = new Map<string, LocalChannel>();
 
 /** `bigint` columns hold ms timestamps and counts, well inside Number's exact range. */
 const types: pg.CustomTypesConfig = {
@@ -60,10 +69,11 @@ export class PostgresBackend implements QueueBackend {
   private readonly names: sql.SqlNames;
   private readonly statements: ReturnType<typeof prepareStatements>;
   private readonly logger: PostgresLogger;
-  private readonly wakeup: Wakeup;
+  private readonly local: LocalChannel;
   private readonly clientConfig: pg.ClientConfig;
   private pool: pg.Pool | undefined;
   private listener: NotificationListener | undefined;
+  private readonly wakeOthers: WakeupSender;
   private closed = false;
 
   constructor(
@@ -75,9 +85,17 @@ export class PostgresBackend implements QueueBackend {
     this.statements = prepareStatements(this.names);
     this.logger = options.logger ?? { info: (m) => console.log(m), error: (m) => console.error(m) };
     const key = `${this.location.connectionString}#${this.location.schema}`;
-    let wakeup = wakeups.get(key);
-    if (!wakeup) wakeups.set(key, (wakeup = new Wakeup()));
-    this.wakeup = wakeup;
+    let local = localChannels.get(key);
+    if (!local) localChannels.set(key, (local = { wakeup: new Wakeup(), token: `${process.pid}:${randomUUID()}` }));
+    this.local = local;
+    this.wakeOthers = new WakeupSender(
+      () => this.run(this.statements.notify, [this.names.channel, local.token]),
+      (err) =>
+        this.logger.error(
+          `Postgres queue ${this.location.display}: could not wake idle workers in other processes (${errorMessage(err)}); ` +
+            'they find the new jobs at their next poll.',
+        ),
+    );
     this.clientConfig = {
       connectionString: this.location.connectionString,
       // A URI's own application_name wins over this one.
@@ -213,23 +231,22 @@ export class PostgresBackend implements QueueBackend {
         now,
       ]);
     }
-    // The INSERT trigger wakes every listening process; this wakes this process's workers
-    // without waiting for the notification to come back.
-    if (jobs.some((job) => job.run_at <= now)) this.wakeup.notify();
+    if (jobs.some((job) => job.run_at <= now)) this.wake();
     return jobs.map((job) => job.id);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     if (request.names.length === 0 || request.limit < 1) return [];
     const now = Math.floor(request.now);
-    const values: unknown[] = [now, Math.round(now + request.leaseMs), request.names, Math.floor(request.limit)];
-    let statement = this.statements.claim.any;
-    if (!request.anyTag && request.tags.length === 0) statement = this.statements.claim.untagged;
-    else if (!request.anyTag) {
-      statement = this.statements.claim.matching;
-      values.push(request.tags);
-    }
-    const { rows } = await this.run(statement, values);
+    const rule: sql.ClaimVariant = request.anyTag ? 'any' : request.tags.length === 0 ? 'untagged' : 'matching';
+    const { rows } = await this.run(this.statements.claim, [
+      now,
+      Math.round(now + request.leaseMs),
+      request.names,
+      Math.floor(request.limit),
+      request.tags,
+      rule,
+    ]);
     if (rows.length > 1) rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : 1));
     return rows.map((row) => ({
       id: row.id,
@@ -272,17 +289,15 @@ export class PostgresBackend implements QueueBackend {
         errors.push(storableText(outcome.error));
       }
     }
-    const { rowCount } = await this.run(this.statements.finish, [
-      ids,
-      attempts,
-      statuses,
-      runAts,
-      nextAttempts,
-      errors,
-      Date.now(),
-      this.names.channel,
-    ]);
-    if (rowCount) this.wakeup.notify();
+    const now = Date.now();
+    await this.run(this.statements.finish, [ids, attempts, statuses, runAts, nextAttempts, errors, now]);
+    if (runAts.some((runAt, i) => statuses[i] === 'queued' && runAt! <= now)) this.wake();
+  }
+
+  /** Wakes idle workers on this queue: this process's at once, other processes' through NOTIFY. */
+  private wake(): void {
+    this.local.wakeup.notify();
+    this.wakeOthers.request();
   }
 
   async heartbeat(ids: string[], leaseUntil: number): Promise<void> {
@@ -291,7 +306,8 @@ export class PostgresBackend implements QueueBackend {
   }
 
   async reapExpired(now: number): Promise<number> {
-    const { rows } = await this.run(this.statements.reap, [Math.floor(now), this.names.channel]);
+    const { rows } = await this.run(this.statements.reap, [Math.floor(now)]);
+    if (rows[0].requeued > 0) this.wake();
     return rows[0].moved;
   }
 
@@ -300,13 +316,15 @@ export class PostgresBackend implements QueueBackend {
       this.listener = new NotificationListener({
         client: this.clientConfig,
         listenSql: sql.listen(this.names),
-        onNotify: () => this.wakeup.notify(),
+        onNotify: (payload) => {
+          if (payload !== this.local.token) this.local.wakeup.notify();
+        },
         logger: this.logger,
         display: this.location.display,
       });
       this.listener.start();
     }
-    await this.wakeup.wait(timeoutMs, signal);
+    await this.local.wakeup.wait(timeoutMs, signal);
   }
 
   async ping(): Promise<void> {
@@ -317,9 +335,10 @@ export class PostgresBackend implements QueueBackend {
     if (this.closed) return;
     this.closed = true;
     const { pool, listener } = this;
-    this.pool = undefined;
     this.listener = undefined;
+    await this.wakeOthers.close();
     await listener?.close();
+    this.pool = undefined;
     await pool?.end();
   }
 
@@ -352,10 +371,9 @@ export class PostgresBackend implements QueueBackend {
   }
 
   async requeue(updatedBefore: number): Promise<number> {
-    const { rows } = await this.run(this.statements.requeueStale, [Math.floor(updatedBefore), Date.now(), this.names.channel]);
-    const moved: number = rows[0].moved;
-    if (moved > 0) this.wakeup.notify();
-    return moved;
+    const { rowCount } = await this.run(this.statements.requeueStale, [Math.floor(updatedBefore), Date.now()]);
+    if (rowCount) this.wake();
+    return rowCount ?? 0;
   }
 }
 
@@ -365,11 +383,7 @@ function prepareStatements(t: sql.SqlNames) {
   return {
     enqueueJob: statement('enqueue_job', sql.enqueueJob(t)),
     enqueueJobs: statement('enqueue_jobs', sql.enqueueJobs(t)),
-    claim: {
-      untagged: statement('claim_untagged', sql.claimJobs(t, 'untagged')),
-      matching: statement('claim_matching', sql.claimJobs(t, 'matching')),
-      any: statement('claim_any', sql.claimJobs(t, 'any')),
-    },
+    claim: statement('claim_jobs', sql.claimJobs(t)),
     finish: statement('finish_jobs', sql.finishJobs(t)),
     heartbeat: statement('heartbeat_jobs', sql.heartbeatJobs(t)),
     reap: statement('reap_expired_jobs', sql.reapExpiredJobs(t)),
@@ -382,6 +396,7 @@ function prepareStatements(t: sql.SqlNames) {
     remove: statement('remove_jobs', sql.removeJobs(t)),
     requeueStale: statement('requeue_stale', sql.requeueStale(t)),
     flush: statement('flush_jobs', sql.flushJobs(t)),
+    notify: statement('notify_workers', sql.notifyWorkers),
     ping: statement('ping', 'SELECT 1'),
   };
 }

@@ -13,8 +13,11 @@ export interface ListenerOptions {
   client: pg.ClientConfig;
   /** The `LISTEN "channel"` statement. */
   listenSql: string;
-  /** Called for each notification, and once the connection (re)starts listening. */
-  onNotify: () => void;
+  /**
+   * Called with each notification's payload, and with `undefined` once the connection (re)starts
+   * listening, since jobs may have been added while nobody listened.
+   */
+  onNotify: (payload: string | undefined) => void;
   logger: ListenerLogger;
   /** The queue URI without password, for messages. */
   display: string;
@@ -64,7 +67,7 @@ export class NotificationListener {
     };
     client.on('error', lost);
     client.on('end', () => lost());
-    client.on('notification', () => this.options.onNotify());
+    client.on('notification', (message) => this.options.onNotify(message.payload));
     try {
       await client.connect();
       await client.query(this.options.listenSql);
@@ -81,7 +84,7 @@ export class NotificationListener {
     this.client = client;
     if (this.failures > 0) this.options.logger.info(`Postgres queue ${this.options.display}: listening for new jobs again.`);
     this.failures = 0;
-    this.options.onNotify();
+    this.options.onNotify(undefined);
   }
 
   private lost(client: pg.Client, err: unknown): void {
