@@ -104,15 +104,21 @@ export class Queue {
    * For operator tools; app code uses `performLater`.
    */
   async enqueueByName(name: string, argsList: unknown[], options: EnqueueByNameOptions = {}): Promise<string[]> {
+    return this.insert(argsList.map((args) => this.jobByName(name, args, options)));
+  }
+
+  /**
+   * A new job record for `name`, ready for `insert`: what `options` leaves out comes from the
+   * registered worker (`tags()`, `queue()`, `retry().attempts`), as for a job enqueued in code.
+   */
+  jobByName(name: string, args: unknown, options: EnqueueByNameOptions & { createdAt?: number } = {}): NewJob {
     const type = this.workers.get(name)?.constructor as WorkerClass | undefined;
-    const jobs = argsList.map((args) =>
-      newJob(name, toJsonArgs(args, name), options, {
-        tags: options.tags ?? type?.tags() ?? [],
-        queue: options.queue !== undefined ? options.queue : (type?.queue() ?? null),
-        maxAttempts: options.maxAttempts ?? type?.retry().attempts ?? 1,
-      }),
-    );
-    return this.insert(jobs);
+    const job = newJob(name, toJsonArgs(args, name), options, {
+      tags: options.tags ?? type?.tags() ?? [],
+      queue: options.queue !== undefined ? options.queue : (type?.queue() ?? null),
+      maxAttempts: options.maxAttempts ?? type?.retry().attempts ?? 1,
+    });
+    return options.createdAt === undefined ? job : { ...job, created_at: options.createdAt };
   }
 
   /** Adds prepared jobs to the store. */

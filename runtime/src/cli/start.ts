@@ -2,7 +2,6 @@ import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
-import { createHttpApp, listen } from '../server.js';
 import { loadApp } from './load-app.js';
 
 interface StartOptions {
@@ -66,6 +65,7 @@ async function start(options: StartOptions): Promise<void> {
   await booted.hooks.afterBoot?.(ctx);
   const tasks: Promise<unknown>[] = [];
   if (runServer) {
+    const { createHttpApp, listen } = await import('../server.js');
     const http = await createHttpApp(booted);
     const port = options.port !== undefined ? parsePort(options.port) : ctx.config.server.port;
     const { server, url } = await listen(http, port, options.binding ?? ctx.config.server.binding);

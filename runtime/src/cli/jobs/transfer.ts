@@ -1,14 +1,10 @@
 /** `loco jobs dump` and `import`: jobs to and from Loco-compatible YAML files. */
-import { monotonicFactory } from 'ulid';
 import type { JobStatus, NewJob } from '../../queue/backend.js';
 import type { Queue } from '../../queue.js';
-import type { WorkerClass } from '../../worker.js';
 import { readDumpFile, writeDumpFile } from './dump-file.js';
 import { formatDump, parseDump, type DumpEntry } from './dump-format.js';
 import type { JobSession } from './session.js';
 import { plural } from './text.js';
-
-const ulid = monotonicFactory();
 
 /** Writes the jobs in `statuses` (default: all) to a new dump file in `folder`; prints its path. */
 export async function dumpJobs({ backend }: JobSession, options: { statuses?: JobStatus[]; folder: string }): Promise<void> {
@@ -35,16 +31,12 @@ export async function importJobs({ queue }: JobSession, file: string): Promise<v
  * null` (Loco's way of writing "no tags") means no tags.
  */
 function newJobFrom(entry: DumpEntry, queue: Queue, now: number): NewJob {
-  const type = queue.worker(entry.name)!.constructor as WorkerClass;
-  return {
-    id: ulid(),
-    name: entry.name,
-    task_data: entry.task_data,
-    run_at: Math.max(entry.run_at ?? now, now),
-    interval: entry.interval ?? null,
-    tags: entry.tags === undefined ? type.tags() : (entry.tags ?? []),
-    queue: entry.queue === undefined ? (type.queue() ?? null) : entry.queue,
-    max_attempts: entry.max_attempts ?? Math.max(1, type.retry().attempts),
-    created_at: entry.created_at,
-  };
+  return queue.jobByName(entry.name, entry.task_data, {
+    runAt: Math.max(entry.run_at ?? now, now),
+    interval: entry.interval ?? undefined,
+    tags: entry.tags === undefined ? undefined : (entry.tags ?? []),
+    queue: entry.queue,
+    maxAttempts: entry.max_attempts,
+    createdAt: entry.created_at,
+  });
 }
