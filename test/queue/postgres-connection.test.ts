@@ -1,6 +1,7 @@
 // Postgres backend and its connections: a server that is down at boot, LISTEN/NOTIFY wake-ups
 // and their reconnection, and connections killed in the middle of a drain. Needs PostgreSQL on
 // 127.0.0.1:5432 (or LOCO_TEST_POSTGRES_URI); every test works in a schema of its own.
+import net from 'node:net';
 import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -113,6 +114,25 @@ test('a server that is down at boot gives one QueueConnectionError naming the UR
     assert.not.match(message, '\n    at ', 'no stack trace in the message');
   } finally {
     await backend.close();
+  }
+});
+
+test('a server that never answers gives up after connect_timeout and says so', async () => {
+  const silent = net.createServer(() => undefined);
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as net.AddressInfo;
+  const backend = new PostgresBackend(config(`postgres://postgres@127.0.0.1:${port}/test`, { connect_timeout: 300 }), { logger: quiet });
+  const started = Date.now();
+  try {
+    await backend.init({ flush: false });
+    assert.unreachable('init should fail');
+  } catch (err) {
+    assert.instance(err, QueueConnectionError);
+    assert.match((err as Error).message, 'no answer within 300 ms (queue.connect_timeout)');
+    assert.ok(Date.now() - started < 2000, 'it did not wait longer');
+  } finally {
+    await backend.close();
+    silent.close();
   }
 });
 

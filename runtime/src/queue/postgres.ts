@@ -134,10 +134,12 @@ export class PostgresBackend implements QueueBackend {
   /** Brings the schema to the latest migration, one booting process at a time. */
   private async migrate(pool: pg.Pool): Promise<void> {
     let client: pg.PoolClient;
+    const connecting = Date.now();
     try {
       client = await pool.connect();
     } catch (err) {
-      throw this.connectionError(err);
+      const timedOut = Date.now() - connecting >= this.config.connect_timeout;
+      throw this.connectionError(err, timedOut);
     }
     // A dropped connection also fails the statement in flight, which reports it.
     const ignore = () => undefined;
@@ -179,9 +181,10 @@ export class PostgresBackend implements QueueBackend {
     }
   }
 
-  private connectionError(err: unknown): QueueConnectionError {
+  private connectionError(err: unknown, timedOut = false): QueueConnectionError {
+    const reason = timedOut ? `no answer within ${this.config.connect_timeout} ms (queue.connect_timeout)` : errorMessage(err);
     return new QueueConnectionError(
-      `Cannot connect to the Postgres queue at ${this.location.display}: ${errorMessage(err)}. ` +
+      `Cannot connect to the Postgres queue at ${this.location.display}: ${reason}. ` +
         'Check that the server is running and queue.uri is right.',
       { cause: err },
     );
