@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Result } from './scenarios.js';
 import type { SystemKey } from './systems.js';
 
@@ -103,9 +104,15 @@ export async function runPeers(dir: string, opts: PeersOptions): Promise<PeersOu
   ];
   console.log(`\n$ (cd ${dir} && node ${args.join(' ')})`);
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+    // Show the harness's header and progress lines; its own table is folded into ours.
+    let shown = true;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (/^N=\d/.test(line)) shown = false;
+      if (shown) console.log(line);
+    });
     child.on('error', reject);
-    child.on('exit', (status) => resolve(status));
+    child.on('close', (status) => resolve(status));
   });
   if (!existsSync(json)) throw new Error(`the peers harness exited with code ${code} and wrote no JSON.`);
   try {
