@@ -57,7 +57,6 @@ export class RedisBackend implements QueueBackend {
   private nextDue: number | undefined;
   private connected = false;
   private closed = false;
-  private lastError: Error | undefined;
   private readonly lanes = new Map<string, Lane>();
 
   constructor(config: Pick<QueueConfig, 'uri' | 'queues' | 'connect_timeout'>) {
@@ -83,19 +82,22 @@ export class RedisBackend implements QueueBackend {
       // Commands wait through about ten seconds of reconnecting, then fail (and the loop reports it).
       maxRetriesPerRequest: 20,
     });
-    // ioredis reports each failed reconnect here; the calls that fail report the problem themselves.
+    // ioredis reports every failed (re)connection attempt here, and prints it when nobody listens.
+    // Init reports the first one; later, the commands that fail carry the error to their callers
+    // (the worker loop logs failed claims), so the attempts themselves need no log line each.
+    let connectError: Error | undefined;
     redis.on('error', (err: Error) => {
-      this.lastError = err;
+      connectError ??= err;
     });
     defineScripts(redis);
     this.redis = redis;
     try {
       await withDeadline(redis.connect(), this.connectTimeoutMs, `no answer within ${this.connectTimeoutMs} ms`);
     } catch (err) {
+      const reason = connectError ?? (err as Error);
       redis.disconnect();
-      const reason = this.lastError ?? (err as Error);
       throw new QueueConnectionError(
-        `Cannot connect to the Redis queue at ${this.location.display}: ${reason.message}. ` +
+        `Cannot connect to the Redis queue at ${this.location.display}: ${reason.message.replace(/\.$/, '')}. ` +
           'Check that the server is running and queue.uri is right.',
         { cause: reason },
       );
@@ -238,20 +240,18 @@ export class RedisBackend implements QueueBackend {
         this.blocking = undefined;
         if (popped) this.wakeup.notify();
       },
-      (err: Error) => {
-        // The blocking connection failed or was closed; the wait ends on its timer, and the
-        // next claim on the main connection reports a lasting problem.
+      () => {
+        // The blocking connection failed for good or was closed: the wait ends on its timer, and
+        // the next claim, on the main connection, reports a lasting problem to the loop.
         this.blocking = undefined;
-        this.lastError = err;
       },
     );
   }
 
   private openBlocker(): Redis {
     const blocker = this.redis.duplicate({ connectionName: `${this.connectionName}:wait` });
-    blocker.on('error', (err: Error) => {
-      this.lastError = err;
-    });
+    // Failed reconnection attempts: see init(); a BLPOP that fails is handled in listen().
+    blocker.on('error', () => undefined);
     return blocker;
   }
 
