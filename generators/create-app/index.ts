@@ -26,8 +26,10 @@ export interface InitEnvironment {
   cwd: string;
   /** Whether questions may be asked. (Default: stdin is a TTY) */
   interactive: boolean;
-  /** Prints a line. (Default: console.log) */
+  /** Prints a line of progress. (Default: console.log) */
   log: (line: string) => void;
+  /** Prints a line of an error. (Default: console.error) */
+  error: (line: string) => void;
   /** Asks questions. (Default: prompts) */
   prompt: typeof prompts;
   /** Packs the runtime and the generators into `<app>/vendor`. (Default: `npm pack` each) */
@@ -49,12 +51,13 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
     cwd: process.cwd(),
     interactive: Boolean(process.stdin.isTTY),
     log: (line) => console.log(line),
+    error: (line) => console.error(line),
     prompt: prompts,
     pack: packVendor,
     ...environment,
     root: environment.root ?? packageRoot(),
   };
-  const { log } = env;
+  const { log, error } = env;
   try {
     // 1. Read the command line.
     const cli = parseCli(argv);
@@ -89,13 +92,14 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
       });
     }
     const target = path.resolve(env.cwd, cli.dir ?? name);
-    const shown = path.relative(env.cwd, target) || '.';
+    const relative = path.relative(env.cwd, target);
+    const shown = relative === '' ? '.' : relative.startsWith('..') ? target : relative;
 
     // 3. Refuse a folder with files in it, unless told to write over them.
     const present = existsSync(target) ? readdirSync(target) : [];
     if (present.length > 0 && !cli.overwrite) {
-      log(pc.red(`The folder ${shown} is not empty. It holds: ${listing(target, present)}.`));
-      log('Pick a new or empty folder, or pass --overwrite to write into it (files of the same name are replaced).');
+      error(pc.red(`The folder ${shown} is not empty. It holds: ${listing(target, present)}.`));
+      error('Pick a new or empty folder, or pass --overwrite to write into it (files of the same name are replaced).');
       return 1;
     }
 
@@ -146,7 +150,7 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
       log('Installing dependencies (npm install)');
       const installed = await run('npm', ['install'], { cwd: target, stdio: 'inherit' });
       if (installed.code !== 0) {
-        log(pc.red(`npm install failed (exit code ${installed.code}). Fix the cause above, then run npm install in ${shown}.`));
+        error(pc.red(`npm install failed (exit code ${installed.code}). Fix the cause above, then run npm install in ${shown}.`));
         return 1;
       }
     }
@@ -157,16 +161,16 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
     // 9. Next steps.
     log(nextSteps(shown, background, queue, cli.install, data.dbName));
     return 0;
-  } catch (error) {
-    if (error instanceof Cancelled) {
-      log(pc.red('Cancelled; nothing was written.'));
+  } catch (caught) {
+    if (caught instanceof Cancelled) {
+      error(pc.red('Cancelled; nothing was written.'));
       return 1;
     }
-    if (error instanceof UsageError) {
-      log(`${pc.red(error.message)}\n\n${USAGE}`);
+    if (caught instanceof UsageError) {
+      error(`${pc.red(caught.message)}\n\n${USAGE}`);
       return 1;
     }
-    throw error;
+    throw caught;
   }
 }
 
@@ -189,6 +193,7 @@ export function templateData(
     name,
     dbName: toSnakeName(name),
     background,
+    backgroundIs: { [background]: true },
     mode: WORKER_MODE[background],
     queue: queue ? { [queue]: true, kind: queue } : undefined,
     vendor: { runtime: packages.runtime.tarball, generators: packages.generators.tarball },
@@ -247,9 +252,9 @@ export function nextSteps(
   if (background === 'queue') {
     lines.push('  npm start          # the HTTP server on http://localhost:5150', '  npm run worker     # in another terminal: runs the queued jobs');
   } else if (background === 'async') {
-    lines.push('  npm run dev        # the HTTP server on http://localhost:5150, jobs run in the same process');
+    lines.push('  npm run dev        # the HTTP server on http://localhost:5150; jobs run in this process');
   } else {
-    lines.push('  npm start          # the HTTP server on http://localhost:5150, jobs run inline');
+    lines.push('  npm start          # the HTTP server on http://localhost:5150; jobs run before performLater returns');
   }
   lines.push(
     `  curl -X POST localhost:5150/downloads -H 'content-type: application/json' -d '{"userGuid": "foo"}'`,

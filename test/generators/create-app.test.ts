@@ -41,8 +41,8 @@ async function create(argv: string[], environment: Partial<InitEnvironment> = {}
     mkdirSync(vendorDir, { recursive: true });
     for (const pkg of packages) writeFileSync(path.join(vendorDir, pkg.tarball), '');
   };
-  const run = (args: string[]) =>
-    init(args, { cwd, interactive: false, log: (line) => lines.push(line), pack, ...environment });
+  const print = (line: string) => lines.push(line);
+  const run = (args: string[]) => init(args, { cwd, interactive: false, log: print, error: print, pack, ...environment });
   const code = argv.length > 0 ? await run(argv) : 0;
   return {
     cwd,
@@ -109,6 +109,9 @@ test('package.json: ESM, the scripts, registry deps, and the runtime and generat
       uvu: rootPkg.devDependencies.uvu,
     });
     assert.match(pkg.devDependencies['@types/node'], /^\^20\./);
+    // npm 11 asks for dependencies' install scripts to be allowed: better-sqlite3 compiles its
+    // native module, esbuild (under tsx) checks its binary.
+    assert.equal(pkg.allowScripts, { 'better-sqlite3': true, esbuild: true });
     assert.match(t.read('my-app/src/app.ts'), "appName = 'my-app';");
     assert.match(t.read('my-app/.gitignore'), /^\*\.sqlite\*$/m);
     assert.not.match(t.read('my-app/.gitignore'), /^\/?vendor/m);
@@ -350,6 +353,19 @@ test('prints the next steps for the mode', async () => {
   } finally {
     queue.remove();
     async.remove();
+  }
+});
+
+test('names a target outside the current folder by its absolute path', async () => {
+  const elsewhere = mkdtempSync(path.join(tmpdir(), 'create-loco-app-elsewhere-'));
+  const t = await create([path.join(elsewhere, 'my-app'), ...OFFLINE]);
+  try {
+    assert.is(t.code, 0, t.output());
+    assert.match(t.output(), `  cd ${path.join(elsewhere, 'my-app')}\n`);
+    assert.ok(existsSync(path.join(elsewhere, 'my-app/package.json')));
+  } finally {
+    t.remove();
+    rmSync(elsewhere, { recursive: true, force: true });
   }
 });
 
