@@ -15,15 +15,22 @@ Options:
   -h, --help      Show this help`;
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      force: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        force: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`${pc.red((error as Error).message)}\n\n${USAGE}`);
+    return 1;
+  }
+  const { values, positionals } = parsed;
   const [generator, name, ...extra] = positionals;
   if (values.help) {
     console.log(USAGE);

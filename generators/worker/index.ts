@@ -18,8 +18,10 @@ export interface WorkerGeneratorOptions {
   force?: boolean;
   /** Print what would change and write nothing. (Default: false) */
   dryRun?: boolean;
-  /** Where messages go. (Default: console.log) */
+  /** Where progress goes. (Default: console.log) */
   log?: (line: string) => void;
+  /** Where errors go. (Default: console.error) */
+  error?: (line: string) => void;
   /** The templates. (Default: `templates/worker` of this package) */
   templates?: string;
 }
@@ -33,22 +35,21 @@ export interface WorkerGeneratorOptions {
 export async function generateWorker(name: string, options: WorkerGeneratorOptions = {}): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   const log = options.log ?? ((line: string) => console.log(line));
+  const error = options.error ?? ((line: string) => console.error(line));
   const templates = options.templates ?? templatesDir('worker');
 
   // 1. Names, and the app to add the worker to.
   let names: WorkerNames;
   try {
     names = workerNames(name);
-  } catch (error) {
-    if (!(error instanceof WorkerNameError)) throw error;
-    log(pc.red(error.message));
+  } catch (caught) {
+    if (!(caught instanceof WorkerNameError)) throw caught;
+    error(pc.red(caught.message));
     return 1;
   }
   const appPath = path.join(cwd, APP_FILE);
   if (!existsSync(appPath)) {
-    log(
-      pc.red(`No ${APP_FILE} in ${cwd}. Run loco-gen worker in the root folder of an app made by create-loco-app.`),
-    );
+    error(pc.red(`No ${APP_FILE} in ${cwd}. Run loco-gen worker in the root folder of an app made by create-loco-app.`));
     return 1;
   }
   const appSource = readFileSync(appPath, 'utf8');
@@ -63,9 +64,9 @@ export async function generateWorker(name: string, options: WorkerGeneratorOptio
   let edit: CodemodResult | CodemodError;
   try {
     edit = addWorkerToApp(appSource, APP_FILE, { className: names.className, modulePath: `./workers/${names.fileName}` });
-  } catch (error) {
-    if (!(error instanceof CodemodError)) throw error;
-    edit = error;
+  } catch (caught) {
+    if (!(caught instanceof CodemodError)) throw caught;
+    edit = caught;
   }
   const verb = options.dryRun ? 'would ' : '';
 
@@ -82,9 +83,9 @@ export async function generateWorker(name: string, options: WorkerGeneratorOptio
   // 4. src/app.ts.
   if (edit instanceof CodemodError) {
     const written = options.dryRun ? [] : toWrite.map((file) => file.target);
-    log('');
-    log(pc.red(`Could not register ${names.className} in ${HOOK}: ${edit.message}`));
-    if (written.length > 0) log(`\nFiles written: ${written.join(', ')}.`);
+    error('');
+    error(pc.red(`Could not register ${names.className} in ${HOOK}: ${edit.message}`));
+    if (written.length > 0) error(`\nFiles written: ${written.join(', ')}.`);
     return 1;
   }
   if (edit.insertions.length === 0) {

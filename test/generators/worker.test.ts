@@ -25,7 +25,8 @@ function app(appSource: string) {
     output: () => plain(lines.join('\n')),
     generate: (name: string, options: { force?: boolean; dryRun?: boolean } = {}) => {
       lines.length = 0;
-      return generateWorker(name, { cwd: root, log: (line) => lines.push(line), ...options });
+      const push = (line: string) => lines.push(line);
+      return generateWorker(name, { cwd: root, log: push, error: push, ...options });
     },
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
