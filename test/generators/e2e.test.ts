@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+// Scaffolds an app with create-loco-app (packing the runtime and loco-ts, npm install from the
+// registry, which compiles better-sqlite3), generates a worker in it with its own loco-gen, and
+// runs the app's own tests and type check. Takes a few minutes.
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CREATE = path.join(ROOT, 'generators/bin/create-loco-app.ts');
+const MINUTE = 60_000;
+const work = mkdtempSync(path.join(tmpdir(), 'loco-e2e-'));
+const app = path.join(work, 'e2e-app');
+const env = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'loco e2e',
+  GIT_AUTHOR_EMAIL: 'e2e@example.com',
+  GIT_COMMITTER_NAME: 'loco e2e',
+  GIT_COMMITTER_EMAIL: 'e2e@example.com',
+  NO_COLOR: '1',
+};
+
+interface Result {
+  code: number | null;
+  output: string;
+}
+
+/** Runs a command to its end, or kills it after `timeoutMs`; output is kept for failure messages. */
+function exec(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Result> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      output += `\n[killed after ${timeoutMs / 1000} s]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+function succeeded(result: Result, what: string): void {
+  assert.is(result.code, 0, `${what} failed (exit ${result.code}):\n${result.output.slice(-4000)}`);
+}
+
+/** Each step needs the ones before it; a later step says so instead of failing obscurely. */
+let stepsDone = 0;
+function needSteps(step: number): void {
+  assert.ok(stepsDone >= step, `this step needs steps 1..${step}, and one of them failed`);
+}
+
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+test('create-loco-app --yes writes, packs, installs and commits an app', async () => {
+  const created = await exec(process.execPath, ['--import', 'tsx', CREATE, app, '--yes'], ROOT, 15 * MINUTE);
+  succeeded(created, 'create-loco-app');
+  const pkg = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
+  for (const spec of [pkg.dependencies['loco-runtime'], pkg.devDependencies['loco-ts']]) {
+    assert.ok(existsSync(path.join(app, spec.replace(/^file:/, ''))), `${spec} is missing`);
+  }
+  assert.ok(existsSync(path.join(app, 'node_modules/loco-runtime/dist/index.js')));
+  assert.ok(existsSync(path.join(app, 'node_modules/.bin/loco-gen')));
+  // The app's queue is SQLite: better-sqlite3 must have been compiled, its install script allowed.
+  assert.ok(existsSync(path.join(app, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')));
+  assert.not.match(created.output, /not yet covered by allowScripts:[\s\S]*(better-sqlite3|esbuild)@/);
+  const log = await exec('git', ['log', '--oneline'], app, MINUTE);
+  succeeded(log, 'git log');
+  assert.match(log.output, 'Initial commit from create-loco-app');
+  const status = await exec('git', ['status', '--porcelain'], app, MINUTE);
+  assert.is(status.output, '', 'the first commit holds every file, vendor/ and package-lock.json included');
+  stepsDone = 1;
+});
+
+test('npx loco-gen worker report_worker writes the worker and registers it', async () => {
+  needSteps(1);
+  const generated = await exec('npx', ['loco-gen', 'worker', 'report_worker'], app, 2 * MINUTE);
+  succeeded(generated, 'loco-gen worker report_worker');
+  assert.ok(existsSync(path.join(app, 'src/workers/report_worker.ts')));
+  assert.ok(existsSync(path.join(app, 'tests/workers/report_worker.test.ts')));
+  const source = readFileSync(path.join(app, 'src/app.ts'), 'utf8');
+  assert.match(source, "import { ReportWorkerWorker } from './workers/report_worker.js';\n");
+  assert.match(source, '    queue.register(DownloadWorker.build(ctx));\n    queue.register(ReportWorkerWorker.build(ctx));\n');
+  stepsDone = 2;
+});
+
+test("the app's own npm test passes, the generated test included", async () => {
+  needSteps(2);
+  const tested = await exec('npm', ['test'], app, 5 * MINUTE);
+  succeeded(tested, 'npm test');
+  assert.match(tested.output, 'report_worker.test.ts');
+  assert.match(tested.output, /Passed:\s+5/);
+});
+
+test('npx tsc --noEmit passes', async () => {
+  needSteps(2);
+  succeeded(await exec('npx', ['tsc', '--noEmit'], app, 5 * MINUTE), 'tsc --noEmit');
+});
+
+test('a second loco-gen worker report_worker leaves src/app.ts as it is', async () => {
+  needSteps(2);
+  const before = readFileSync(path.join(app, 'src/app.ts'), 'utf8');
+  const again = await exec('npx', ['loco-gen', 'worker', 'report_worker'], app, 2 * MINUTE);
+  succeeded(again, 'second loco-gen worker report_worker');
+  assert.is(readFileSync(path.join(app, 'src/app.ts'), 'utf8'), before);
+  assert.match(again.output, 'Nothing to do: ReportWorkerWorker exists and is registered.');
+});
+
+test.run();
