@@ -160,6 +160,26 @@ test('an idle worker (poll interval 10 s) is woken by NOTIFY when another proces
   }
 });
 
+test('a process that enqueues and closes at once (loco jobs enqueue) still wakes idle workers elsewhere', async () => {
+  const backend = await open();
+  const ctx = testContext(backend);
+  ctx.queue.register(StampWorker.build(ctx));
+  const stop = new AbortController();
+  const loop = runWorkerLoop({ backend, queue: ctx.queue, concurrency: 1, pollIntervalMs: 10_000, leaseMs: 5000, tags: [], signal: stop.signal, logger: quiet });
+  try {
+    await sleep(300);
+    const producer = await openProducer();
+    const enqueuedAt = Date.now();
+    await producer.enqueue([stampJob('then-exit')]);
+    await producer.close();
+    while (stamped === undefined && Date.now() - enqueuedAt < 2000) await sleep(2);
+    assert.ok(stamped !== undefined && stamped - enqueuedAt < 200, 'woken by the NOTIFY sent on close');
+  } finally {
+    stop.abort();
+    await loop;
+  }
+});
+
 test('the LISTEN connection reconnects after the server drops it, and wake-ups work again', async () => {
   const backend = await open();
   const producer = await openProducer();

@@ -1,7 +1,8 @@
 /**
  * Sends the queue's NOTIFY after jobs became due, without holding up the caller: one NOTIFY is
  * in flight at a time, and the wake-ups asked for meanwhile are folded into one more, so a burst
- * of enqueues costs a few notifications, not one each.
+ * of enqueues costs a few notifications, not one each. The first one leaves on the next turn of
+ * the event loop, after the claims that local workers start on the same wake-up.
  */
 export class WakeupSender {
   private inFlight: Promise<void> | undefined;
@@ -22,10 +23,10 @@ export class WakeupSender {
       this.again = true;
       return;
     }
-    this.inFlight = this.run();
+    this.inFlight = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
   }
 
-  /** Stops sending; resolves once the NOTIFY in flight, if any, is done. */
+  /** Takes no more requests; resolves once those already made are sent (a CLI that enqueues and exits still wakes the workers). */
   async close(): Promise<void> {
     this.closed = true;
     await this.inFlight;
@@ -39,7 +40,7 @@ export class WakeupSender {
       } catch (err) {
         this.onError(err);
       }
-    } while (this.again && !this.closed);
+    } while (this.again);
     this.inFlight = undefined;
   }
 }
