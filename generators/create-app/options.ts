@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 
 /** The `--bg` choices, as Loco's `loco new` offers them. */
 export const BACKGROUND_CHOICES = ['async', 'queue', 'blocking'] as const;
+/** A `--bg` choice. */
 export type Background = (typeof BACKGROUND_CHOICES)[number];
 
 /** The `--queue` choices (for `--bg queue`). */
 export const QUEUE_CHOICES = ['sqlite', 'postgres', 'redis'] as const;
+/** A `--queue` choice. */
 export type QueueChoice = (typeof QUEUE_CHOICES)[number];
 
 /** `workers.mode` for each `--bg` choice. */
@@ -39,6 +41,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** The `--help` text. */
 export const USAGE = `Usage: create-loco-app [dir] [options]
 
 Creates a loco-ts app in dir (default: a folder named after the app).

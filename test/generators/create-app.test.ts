@@ -341,6 +341,18 @@ for (const [argv, message] of [
   });
 }
 
+test('--help prints the usage and writes nothing', async () => {
+  const t = await create(['--help']);
+  try {
+    assert.is(t.code, 0);
+    assert.match(t.output(), 'Usage: create-loco-app [dir] [options]');
+    assert.match(t.output(), '--bg <mode>          Background workers: async | queue | blocking (default: queue)');
+    assert.equal(readdirSync(t.cwd), []);
+  } finally {
+    t.remove();
+  }
+});
+
 test('prints the next steps for the mode', async () => {
   const queue = await create(['my-app', ...OFFLINE]);
   const async = await create(['my-app', '--bg', 'async', ...OFFLINE]);
