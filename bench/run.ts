@@ -13,6 +13,7 @@ import { messageOf, now, round } from './common.js';
 import { measureLocoGen, type LocoGenResult } from './loco-gen.js';
 import { PEERS_BY_STORE, preparePeers, runPeers, type PeersOutput } from './peers.js';
 import { checkTargets, printLocoGen, printTable, printTargets, type Results } from './report.js';
+import { mergeRounds } from './rounds.js';
 import { runScenario, SCENARIOS, type BenchConfig, type Result, type Scenario } from './scenarios.js';
 import { makeSystem, SYSTEM_KEYS, type SystemKey } from './systems.js';
 
@@ -31,6 +32,8 @@ const USAGE = `usage: npm run bench -- [options]
   --latency-gap-ms G    pause between latency probes (default 5)
   --peers               also run ../shared/bench/peers with the same settings, and compare
   --peers-timeout S     the peers' per-scenario timeout instead of --timeout
+  --rounds R            run everything R times (ours, then the peers', in turn) and report
+                        each figure's median round (default 1; use an odd R)
   --gen-runs R          runs of the loco-gen timing (default 7; 0 skips it)
   --profile DIR         write --cpu-prof profiles of each drain worker process into DIR/drain-<system>/
   --help`;
@@ -41,6 +44,7 @@ interface Cli extends BenchConfig {
   json?: string;
   peers: boolean;
   peersTimeoutS: number;
+  rounds: number;
   genRuns: number;
 }
 
@@ -58,6 +62,7 @@ function parseCli(): Cli {
       'latency-gap-ms': { type: 'string', default: '5' },
       peers: { type: 'boolean', default: false },
       'peers-timeout': { type: 'string' },
+      rounds: { type: 'string', default: '1' },
       'gen-runs': { type: 'string', default: '7' },
       profile: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -96,6 +101,7 @@ function parseCli(): Cli {
     latencyProbeTimeoutMs: 10_000,
     peers: values.peers,
     peersTimeoutS: values['peers-timeout'] ? int('peers-timeout', values['peers-timeout']) : timeoutS,
+    rounds: int('rounds', values.rounds),
     genRuns: int('gen-runs', values['gen-runs'], 0),
     profileDir: values.profile ? path.resolve(values.profile) : undefined,
   };
@@ -118,6 +124,66 @@ const fmtSummary = (scenario: Scenario, r: Result) => {
   if (r.status === 'timeout') return `timeout (${r.done} done)`;
   return `${r.status}${r.error ? ` (${r.error})` : r.note ? ` (${r.note})` : ''}`;
 };
+
+/** Runs every chosen loco backend through every scenario once. */
+async function runOurs(cli: Cli, settings: Record<string, unknown>): Promise<Results> {
+  const results: Results = {};
+  for (const key of cli.only) {
+    const system = makeSystem(key, cli.concurrency);
+    settings[system.name] = system.settings;
+    results[system.name] = {};
+    const unavailable = await system.unavailable();
+    for (const scenario of cli.scenarios) {
+      if (unavailable) {
+        results[system.name][scenario] = { status: 'n/a', note: unavailable };
+        continue;
+      }
+      const t = now();
+      process.stdout.write(`[${system.name}] ${scenario} ... `);
+      const r = await runScenario(system, scenario, cli);
+      results[system.name][scenario] = r;
+      console.log(`${fmtSummary(scenario, r)}  [${round((now() - t) / 1000, 1)}s]`);
+    }
+    if (unavailable) console.log(`[${system.name}] n/a (${unavailable})`);
+  }
+  return results;
+}
+
+function preparePeersOrReport(meta: Record<string, unknown>): string | undefined {
+  try {
+    return preparePeers(PEERS_DIR);
+  } catch (err) {
+    console.error(`the peers harness cannot run: ${messageOf(err)}`);
+    meta.peers = { error: messageOf(err) };
+    return undefined;
+  }
+}
+
+async function runPeersOrReport(
+  dir: string,
+  cli: Cli,
+  systems: string[],
+  meta: Record<string, unknown>,
+): Promise<PeersOutput | undefined> {
+  try {
+    const peers = await runPeers(dir, {
+      n: cli.n,
+      concurrency: cli.concurrency,
+      batch: cli.batch,
+      timeoutS: cli.peersTimeoutS,
+      latencySamples: cli.latencySamples,
+      latencyGapMs: cli.latencyGapMs,
+      scenarios: cli.scenarios,
+      systems,
+    });
+    meta.peers = peers.meta;
+    return peers;
+  } catch (err) {
+    console.error(`\nthe peers harness could not run: ${messageOf(err)}`);
+    meta.peers = { error: messageOf(err) };
+    return undefined;
+  }
+}
 
 async function main(): Promise<number> {
   let cli: Cli;
@@ -145,6 +211,7 @@ async function main(): Promise<number> {
     latency_warmup: cli.latencyWarmup,
     latency_gap_ms: cli.latencyGapMs,
     scenarios: cli.scenarios,
+    rounds: cli.rounds,
     notes: [
       'enqueue/batch: BenchWorker.performLater / performLaterMany on an app booted with boot(App, { config }); each call awaited.',
       'drain: N jobs seeded untimed with performLaterMany; then a worker process of its own boots the app and calls ' +
@@ -163,69 +230,39 @@ async function main(): Promise<number> {
       `timeout=${cli.timeoutMs / 1000}s, loco ${meta.loco_commit}\n`,
   );
 
-  const results: Results = {};
   const settings: Record<string, unknown> = {};
-  const ours: string[] = [];
-  for (const key of cli.only) {
-    const system = makeSystem(key, cli.concurrency);
-    ours.push(system.name);
-    settings[system.name] = system.settings;
-    results[system.name] = {};
-    const unavailable = await system.unavailable();
-    for (const scenario of cli.scenarios) {
-      if (unavailable) {
-        results[system.name][scenario] = { status: 'n/a', note: unavailable };
-        continue;
+  const ours = cli.only.map((key) => `loco-${key}`);
+  const peerSystems = [...new Set(cli.only.flatMap((key) => PEERS_BY_STORE[key]))];
+  const peersDir = cli.peers && peerSystems.length > 0 ? preparePeersOrReport(meta) : undefined;
+  if (cli.peers && peerSystems.length === 0) console.log('--peers: no peer runs on the stores chosen with --only.');
+  const rounds: Results[] = [];
+  for (let round = 1; round <= cli.rounds; round++) {
+    if (cli.rounds > 1) console.log(`\n-- round ${round} of ${cli.rounds}`);
+    const results = await runOurs(cli, settings);
+    if (peersDir) {
+      const peers = await runPeersOrReport(peersDir, cli, peerSystems, meta);
+      if (peers) {
+        Object.assign(results, peers.results);
+        Object.assign(settings, peers.settings);
       }
-      const t = now();
-      process.stdout.write(`[${system.name}] ${scenario} ... `);
-      const r = await runScenario(system, scenario, cli);
-      results[system.name][scenario] = r;
-      console.log(`${fmtSummary(scenario, r)}  [${round((now() - t) / 1000, 1)}s]`);
     }
-    if (unavailable) console.log(`[${system.name}] n/a (${unavailable})`);
+    rounds.push(results);
   }
+  const results = mergeRounds(rounds);
 
   let locoGen: LocoGenResult | undefined;
   if (cli.genRuns > 0) {
-    process.stdout.write(`[loco-gen] ${cli.genRuns} runs ... `);
+    process.stdout.write(`\n[loco-gen] ${cli.genRuns} runs ... `);
     locoGen = measureLocoGen(ROOT, cli.genRuns);
     console.log(locoGen.status === 'ok' ? `${locoGen.loco_gen_median_ms} ms` : locoGen.status);
     meta.loco_gen = locoGen;
   }
 
-  let peers: PeersOutput | undefined;
-  if (cli.peers) {
-    const systems = [...new Set(cli.only.flatMap((key) => PEERS_BY_STORE[key]))];
-    if (systems.length === 0) {
-      console.log('\n--peers: no peer runs on the stores chosen with --only.');
-    } else {
-      try {
-        const dir = preparePeers(PEERS_DIR);
-        peers = await runPeers(dir, {
-          n: cli.n,
-          concurrency: cli.concurrency,
-          batch: cli.batch,
-          timeoutS: cli.peersTimeoutS,
-          latencySamples: cli.latencySamples,
-          latencyGapMs: cli.latencyGapMs,
-          scenarios: cli.scenarios,
-          systems,
-        });
-        Object.assign(results, peers.results);
-        Object.assign(settings, peers.settings);
-        meta.peers = peers.meta;
-      } catch (err) {
-        console.error(`\nthe peers harness could not run: ${messageOf(err)}`);
-        meta.peers = { error: messageOf(err) };
-      }
-    }
-  }
-
   console.log(
     `\nN=${cli.n}, C=${cli.concurrency}, batch=${cli.batch}` +
       (cli.scenarios.includes('latency') ? `; latency = enqueue call -> handler start, ${cli.latencySamples} probes, ${cli.latencyGapMs} ms apart` : '') +
-      (peers && cli.peersTimeoutS * 1000 !== cli.timeoutMs ? `; peers' timeout ${cli.peersTimeoutS}s` : '') +
+      (peersDir && cli.peersTimeoutS * 1000 !== cli.timeoutMs ? `; peers' timeout ${cli.peersTimeoutS}s` : '') +
+      (cli.rounds > 1 ? `; each figure the median of ${cli.rounds} rounds (ours and the peers' alternating)` : '') +
       '\n',
   );
   printTable(results, ours);
