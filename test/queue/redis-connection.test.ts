@@ -122,6 +122,20 @@ test('a wake-up sent while nobody waits is kept for the next wait', async () => 
   assert.ok(Date.now() - idle >= 140, 'with the token used, the next wait runs to its timeout');
 });
 
+test('a long wait that follows a short one still wakes up when a job comes', async () => {
+  const backend = await open();
+  const producer = await open();
+  const never = new AbortController().signal;
+  // The short wait leaves its blocking call behind; it times out during the long wait.
+  await backend.waitForWork(20, never);
+  const begin = Date.now();
+  const enqueued = sleep(400).then(() => TallyWorker.performLater(testContext(producer), { n: 1 }));
+  await backend.waitForWork(5000, never);
+  const waited = Date.now() - begin;
+  await enqueued;
+  assert.ok(waited >= 390 && waited < 600, `woke up ${waited} ms into the wait (the job came at 400 ms)`);
+});
+
 test('the next delayed job shortens the wait: it starts on time with a long poll interval', async () => {
   const backend = await open();
   const worker = loop(backend, { pollIntervalMs: 10_000 });

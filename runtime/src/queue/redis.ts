@@ -52,6 +52,9 @@ export class RedisBackend implements QueueBackend {
   /** The connection idle workers block on (BLPOP), opened on the first wait. */
   private blocker: Redis | undefined;
   private blocking: Promise<void> | undefined;
+  /** Workers waiting now, and when the longest of their waits ends (0 when none waits). */
+  private waiting = 0;
+  private waitDeadline = 0;
   private readonly wakeup = new Wakeup();
   /** When the next job not yet due becomes due (from the last claim and from this process's writes). */
   private nextDue: number | undefined;
@@ -223,22 +226,33 @@ export class RedisBackend implements QueueBackend {
     if (signal.aborted || this.closed) return;
     const wait = this.nextDue === undefined ? timeoutMs : Math.min(timeoutMs, this.nextDue - Date.now());
     if (wait <= 0) return;
-    this.listen(wait);
-    await this.wakeup.wait(wait, signal);
+    this.waiting += 1;
+    this.waitDeadline = Math.max(this.waitDeadline, Date.now() + wait);
+    try {
+      this.listen();
+      await this.wakeup.wait(wait, signal);
+    } finally {
+      this.waiting -= 1;
+      if (this.waiting === 0) this.waitDeadline = 0;
+    }
   }
 
   /**
-   * Keeps one BLPOP on the wake list in flight while a worker waits. A token it pops wakes the
-   * waiting worker, or the next one to wait if it had stopped waiting (timeout or abort), so a
-   * wake-up is never dropped on the floor. Tokens pushed while nobody blocks stay in the list.
+   * Keeps one BLPOP on the wake list in flight while a worker waits, blocking until the wait ends.
+   * A token it pops wakes the waiting worker, or the next one to wait if it had stopped waiting
+   * (timeout or abort), so a wake-up is never dropped on the floor; a BLPOP left from an earlier,
+   * shorter wait that times out is followed by another. Tokens pushed while nobody blocks stay
+   * in the list, for the next wait.
    */
-  private listen(timeoutMs: number): void {
-    if (this.blocking) return;
+  private listen(): void {
+    const remaining = this.waitDeadline - Date.now();
+    if (this.blocking || this.closed || remaining < 1) return;
     this.blocker ??= this.openBlocker();
-    this.blocking = this.blocker.blpop(this.keys.wake, Math.max(1, Math.ceil(timeoutMs)) / 1000).then(
+    this.blocking = this.blocker.blpop(this.keys.wake, Math.ceil(remaining) / 1000).then(
       (popped) => {
         this.blocking = undefined;
         if (popped) this.wakeup.notify();
+        else this.listen();
       },
       () => {
         // The blocking connection failed for good or was closed: the wait ends on its timer, and
