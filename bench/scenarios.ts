@@ -1,6 +1,6 @@
 /**
  * The four scenarios of the peers harness, run against loco through its public API. Each runs on
- * a freshly set-up, empty store and is bounded by the timeout; see README-like notes in run.ts.
+ * a freshly set-up, empty store and is bounded by the timeout; bench/README.md says what each times.
  */
 import { fork } from 'node:child_process';
 import os from 'node:os';
