@@ -1,13 +1,19 @@
+/** Shortest time between two NOTIFYs of one backend, in ms. */
+const MIN_GAP_MS = 5;
+
 /**
- * Sends the queue's NOTIFY after jobs became due, without holding up the caller: one NOTIFY is
- * in flight at a time, and the wake-ups asked for meanwhile are folded into one more, so a burst
- * of enqueues costs a few notifications, not one each. The first one leaves on the next turn of
- * the event loop, after the claims that local workers start on the same wake-up.
+ * Sends the queue's NOTIFY after jobs became due, without holding up the caller. The first
+ * request after a quiet spell is sent on the next turn of the event loop (after the claims that
+ * local workers start on the same wake-up); requests that come while one is pending or in
+ * flight are folded into one more, sent at least MIN_GAP_MS after the previous. A burst of
+ * enqueues thus costs a few notifications, not one round trip each, and a worker elsewhere that
+ * went idle during the burst waits at most MIN_GAP_MS longer for its wake-up.
  */
 export class WakeupSender {
   private inFlight: Promise<void> | undefined;
   private again = false;
-  private closed = false;
+  private closing = false;
+  private lastSent = 0;
 
   constructor(
     /** Sends one NOTIFY. */
@@ -18,23 +24,26 @@ export class WakeupSender {
 
   /** Asks for a NOTIFY after this moment; returns at once. */
   request(): void {
-    if (this.closed) return;
+    if (this.closing) return;
     if (this.inFlight) {
       this.again = true;
       return;
     }
-    this.inFlight = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
+    this.inFlight = this.run();
   }
 
   /** Takes no more requests; resolves once those already made are sent (a CLI that enqueues and exits still wakes the workers). */
   async close(): Promise<void> {
-    this.closed = true;
+    this.closing = true;
     await this.inFlight;
   }
 
   private async run(): Promise<void> {
     do {
+      const wait = this.lastSent + MIN_GAP_MS - Date.now();
+      await new Promise<void>((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
       this.again = false;
+      this.lastSent = Date.now();
       try {
         await this.send();
       } catch (err) {
