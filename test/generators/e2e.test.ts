@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Redis } from 'ioredis';
+import pg from 'pg';
 
 // Scaffolds an app with create-loco-app (packing the runtime and loco-ts, npm install from the
 // registry, which compiles better-sqlite3), generates a worker in it with its own loco-gen, and
@@ -111,6 +113,95 @@ test('a second loco-gen worker report_worker leaves src/app.ts as it is', async 
   succeeded(again, 'second loco-gen worker report_worker');
   assert.is(readFileSync(path.join(app, 'src/app.ts'), 'utf8'), before);
   assert.match(again.output, 'Nothing to do: ReportWorkerWorker exists and is registered.');
+});
+
+/**
+ * Starts a long-running command in its own process group; `waitFor` resolves with the first match
+ * of a pattern in its output; `stop` sends SIGTERM to the whole group, as a terminal's Ctrl-C or
+ * a process manager does (npx itself does not pass signals on to the program it runs).
+ */
+function launch(command: string, args: string[], cwd: string) {
+  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return {
+    child,
+    exited,
+    output: () => output,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM');
+    },
+    async waitFor(pattern: RegExp, timeoutMs = MINUTE): Promise<RegExpMatchArray> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const match = output.match(pattern);
+        if (match) return match;
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`${[command, ...args].join(' ')}: no ${pattern} in its output:\n${output.slice(-4000)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
+
+const schema = `loco_e2e_${process.pid}`;
+const prefix = `loco-e2e-${process.pid}`;
+const stores = [
+  { kind: 'Sqlite', uri: 'sqlite://loco_development.sqlite?mode=rwc' },
+  { kind: 'Postgres', uri: `postgres://postgres@127.0.0.1:5432/test?schema=${schema}` },
+  { kind: 'Redis', uri: `redis://127.0.0.1:6379?prefix=${prefix}` },
+];
+
+for (const store of stores) {
+  test(`switched to ${store.kind} by config alone, npx loco start --worker runs the job the app's route enqueues`, async () => {
+    needSteps(1);
+    const development = readFileSync(path.join(app, 'config/development.yaml'), 'utf8');
+    const switched = development
+      .replace(/^  kind: \w+$/m, `  kind: ${store.kind}`)
+      .replace(/^  uri: .*$/m, `  uri: "${store.uri}"`);
+    assert.match(switched, `kind: ${store.kind}`);
+    writeFileSync(path.join(app, 'config/development.local.yaml'), switched);
+    const worker = launch('npx', ['loco', 'start', '--worker'], app);
+    const server = launch('npx', ['loco', 'start', '-p', '0', '-b', '127.0.0.1'], app);
+    try {
+      await worker.waitFor(new RegExp(`worker started: ${store.kind} queue`));
+      const [, url] = await server.waitFor(/listening on (http:\/\/\S+)/);
+      const guid = `e2e-${store.kind.toLowerCase()}`;
+      const response = await fetch(`${url}/downloads`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ userGuid: guid }),
+      });
+      assert.is(response.status, 202);
+      const { jobId } = (await response.json()) as { jobId: string };
+      assert.type(jobId, 'string');
+      await worker.waitFor(new RegExp(`Preparing the download of user ${guid}`), 30_000);
+      const list = await exec('npx', ['loco', 'jobs', 'list', '--status', 'completed'], app, MINUTE);
+      succeeded(list, 'loco jobs list');
+      assert.match(list.output, jobId);
+    } finally {
+      worker.stop();
+      server.stop();
+      await Promise.all([worker.exited, server.exited]);
+      assert.match(worker.output(), /SIGTERM: stopping[\s\S]*stopped\./, `the worker stops cleanly on SIGTERM:\n${worker.output().slice(-2000)}`);
+      assert.match(server.output(), /SIGTERM: stopping[\s\S]*stopped\./, `the server stops cleanly on SIGTERM:\n${server.output().slice(-2000)}`);
+      rmSync(path.join(app, 'config/development.local.yaml'), { force: true });
+    }
+  });
+}
+
+test.after(async () => {
+  const client = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await client.end();
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
 });
 
 test.run();
