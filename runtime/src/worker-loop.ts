@@ -29,6 +29,9 @@ export interface WorkerLoopOptions {
   logger?: WorkerLogger;
 }
 
+/** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
+const YIELD_EVERY_MS = 10;
+
 const consoleLogger: WorkerLogger = {
   info: (message) => console.log(message),
   error: (message) => console.error(message),
@@ -49,6 +52,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   let slotFreed: (() => void) | undefined;
   let claimFailures = 0;
   let nextReap = 0;
+  let lastYield = Date.now();
 
   const heartbeat = setInterval(() => {
     if (running.size === 0) return;
@@ -104,6 +108,12 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
         continue;
       }
       for (const job of jobs) start(job);
+      // A store whose calls complete synchronously (SQLite, in-process) would otherwise keep the
+      // loop in microtasks for the whole drain: no timers, I/O or signals until the queue is empty.
+      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = Date.now();
+      }
     }
   } finally {
     await Promise.all(running.values());
@@ -164,6 +174,8 @@ class OutcomeWriter {
   }
 
   private async drain(): Promise<void> {
+    // Let the jobs that finish in this turn of the event loop join the first write.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     let failures = 0;
     while (this.pending.length > 0) {
       const batch = this.pending;

@@ -24,6 +24,8 @@ export class InProcessBackend implements QueueBackend {
   readonly capabilities: BackendCapabilities = { durable: false, shared: false };
   private readonly jobs = new Map<string, JobRecord>();
   private readonly queued = new Set<string>();
+  /** Queued jobs by (run_at, id); entries of jobs that left the queue are skipped when met. */
+  private readonly due = new DueHeap();
   private readonly finished: string[] = [];
   private readonly wakeup = new Wakeup();
 
@@ -31,6 +33,7 @@ export class InProcessBackend implements QueueBackend {
     if (options.flush) {
       this.jobs.clear();
       this.queued.clear();
+      this.due.clear();
       this.finished.length = 0;
     }
   }
@@ -50,6 +53,7 @@ export class InProcessBackend implements QueueBackend {
         updated_at: now,
       });
       this.queued.add(job.id);
+      this.due.push({ id: job.id, runAt: job.run_at });
     }
     this.wakeup.notify();
     return jobs.map((job) => job.id);
@@ -57,13 +61,21 @@ export class InProcessBackend implements QueueBackend {
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     const due: JobRecord[] = [];
-    for (const id of this.queued) {
-      const job = this.jobs.get(id)!;
-      if (job.run_at <= request.now && request.names.includes(job.name) && tagsMatch(request, job.tags)) {
-        due.push(job);
+    const passed: DueEntry[] = [];
+    while (due.length < request.limit) {
+      const top = this.due.peek();
+      if (!top) break;
+      const job = this.jobs.get(top.id);
+      if (!job || !this.queued.has(top.id) || job.run_at !== top.runAt) {
+        this.due.pop();
+        continue;
       }
+      if (top.runAt > request.now) break;
+      this.due.pop();
+      if (request.names.includes(job.name) && tagsMatch(request, job.tags)) due.push(job);
+      else passed.push(top);
     }
-    due.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : 1));
+    for (const entry of passed) this.due.push(entry);
     return due.slice(0, request.limit).map((job) => {
       this.queued.delete(job.id);
       Object.assign(job, {
@@ -209,6 +221,7 @@ export class InProcessBackend implements QueueBackend {
     job.run_at = runAt;
     job.attempts = attempts;
     this.queued.add(job.id);
+    this.due.push({ id: job.id, runAt });
     this.wakeup.notify();
   }
 
@@ -216,5 +229,60 @@ export class InProcessBackend implements QueueBackend {
     job.status = status;
     this.finished.push(job.id);
     while (this.finished.length > FINISHED_KEPT) this.jobs.delete(this.finished.shift()!);
+  }
+}
+
+interface DueEntry {
+  id: string;
+  runAt: number;
+}
+
+/** A binary min-heap of queued jobs by (run_at, id). */
+class DueHeap {
+  private readonly items: DueEntry[] = [];
+
+  private less(a: DueEntry, b: DueEntry): boolean {
+    return a.runAt < b.runAt || (a.runAt === b.runAt && a.id < b.id);
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+
+  peek(): DueEntry | undefined {
+    return this.items[0];
+  }
+
+  push(entry: DueEntry): void {
+    const items = this.items;
+    items.push(entry);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(items[i], items[parent])) break;
+      [items[i], items[parent]] = [items[parent], items[i]];
+      i = parent;
+    }
+  }
+
+  pop(): DueEntry | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && this.less(items[l], items[m])) m = l;
+        if (r < items.length && this.less(items[r], items[m])) m = r;
+        if (m === i) break;
+        [items[i], items[m]] = [items[m], items[i]];
+        i = m;
+      }
+    }
+    return top;
   }
 }
