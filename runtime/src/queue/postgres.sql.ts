@@ -48,7 +48,7 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
-    name: 'create loco_jobs',
+    name: 'create loco_jobs and loco_claim_jobs',
     sql: (t) => `
       CREATE TABLE ${t.jobs} (
         id           text COLLATE "C" PRIMARY KEY,
