@@ -124,6 +124,42 @@ test('BackgroundAsync runs jobs in-process on a pool bounded by num_workers; err
   assert.ok(errors.some((line) => line.includes('negative -5')), 'the failure was logged');
 });
 
+test('BackgroundAsync refuses a worker that is not registered: nothing in this process would run it', async () => {
+  const config = validateConfig(
+    { workers: { mode: 'BackgroundAsync' }, queue: { kind: 'Sqlite', uri: 'sqlite://unused.sqlite' } },
+    'test.yaml',
+  );
+  const app = await boot(appWith(SlowCounter), { config, logger: quiet([]) });
+  try {
+    await CustomName.performLater(app.ctx, { n: 1 });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, RegistryError);
+    assert.match((err as Error).message, 'Renamed is not registered, and in BackgroundAsync mode jobs run in this process only');
+    assert.match((err as Error).message, 'queue.register(CustomName.build(ctx))');
+  } finally {
+    await app.shutdown();
+  }
+});
+
+test('a worker whose retry() or timeoutMs() makes no sense is refused at register', () => {
+  const ctx = testContext(undefined, 'ForegroundBlocking');
+  class HalfRetry extends BackgroundWorker<unknown> {
+    static override retry() {
+      return { attempts: 3 } as never;
+    }
+    async perform(): Promise<void> {}
+  }
+  class ZeroTimeout extends BackgroundWorker<unknown> {
+    static override timeoutMs() {
+      return 0;
+    }
+    async perform(): Promise<void> {}
+  }
+  assert.throws(() => ctx.queue.register(HalfRetry.build(ctx)), /HalfRetry\.retry\(\) returned \{"attempts":3\}; expected \{ attempts: a whole number >= 1/);
+  assert.throws(() => ctx.queue.register(ZeroTimeout.build(ctx)), /ZeroTimeout\.timeoutMs\(\) returned 0; expected ms > 0/);
+});
+
 test('BackgroundQueue without a queue: section stops boot with the fix', async () => {
   const config = validateConfig({ workers: { mode: 'BackgroundQueue' } }, 'config/development.yaml');
   try {

@@ -326,7 +326,8 @@ function afterNode(source: string, node: Node, line: string, eol: string): Edit 
   const newline = source.indexOf('\n', end);
   const rest = source.slice(end, newline === -1 ? source.length : newline).replace(/\r$/, '');
   const indent = indentAt(source, node.getStart());
-  if (!isBlankOrComment(rest)) return { start: end, end, text: ` ${line}` };
+  // Code follows on the same line: without a semicolon of its own, `node` needs one to stay apart.
+  if (!isBlankOrComment(rest)) return { start: end, end, text: `${node.getText().endsWith(';') ? '' : ';'} ${line}` };
   if (newline === -1) return { start: source.length, end: source.length, text: `${eol}${indent}${line}` };
   return { start: newline + 1, end: newline + 1, text: `${indent}${line}${eol}` };
 }
@@ -336,7 +337,9 @@ function beforeNode(source: string, node: Node, line: string, eol: string): Edit
   const comments = node.getLeadingCommentRanges();
   const start = comments.length > 0 ? comments[0].getPos() : node.getStart();
   const lineBegin = lineStart(source, start);
-  if (source.slice(lineBegin, start).trim() !== '') return { start: node.getStart(), end: node.getStart(), text: `${line} ` };
+  if (source.slice(lineBegin, start).trim() !== '') {
+    return { start: node.getStart(), end: node.getStart(), text: `${line}${line.endsWith(';') ? '' : ';'} ` };
+  }
   return { start: lineBegin, end: lineBegin, text: `${indentAt(source, start)}${line}${eol}` };
 }
 

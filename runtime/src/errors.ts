@@ -31,12 +31,15 @@ export class RegistryError extends LocoError {
   override name = 'RegistryError';
 }
 
-/** Describes any thrown value as text, keeping the stack where there is one. */
+/** Describes any thrown value as text, keeping the stack where there is one. Always a non-empty string. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  if (typeof err === 'string' && err !== '') return err;
+  let text: string | undefined;
   try {
-    return typeof err === 'string' ? err : JSON.stringify(err);
+    text = JSON.stringify(err);
   } catch {
-    return String(err);
+    text = undefined;
   }
+  return `${text === undefined || text === '""' ? String(err) || 'an empty value' : text} (thrown without an Error)`;
 }

@@ -57,6 +57,7 @@ export class Queue {
   register(worker: BackgroundWorker<any>): void {
     const type = worker.constructor as WorkerClass;
     const name = type.className();
+    checkWorkerClass(type);
     const existing = this.workers.get(name);
     if (existing) {
       throw new RegistryError(
@@ -97,6 +98,12 @@ export class Queue {
   ): Promise<Array<string | undefined>> {
     const name = type.className();
     const data = argsList.map((args) => toJsonArgs(args, name));
+    if (this.mode === 'BackgroundAsync' && !this.workers.has(name)) {
+      throw new RegistryError(
+        `${name} is not registered, and in BackgroundAsync mode jobs run in this process only, so nothing would ` +
+          `run it. Register it in connectWorkers: queue.register(${type.name}.build(ctx)). Nothing was enqueued.`,
+      );
+    }
     if (this.mode === 'ForegroundBlocking') {
       const worker = this.workers.get(name) ?? new type(ctx);
       for (const args of data) await worker.perform(args);
@@ -179,4 +186,21 @@ function positive(value: Duration, what: string): number {
   const ms = parseDuration(value, what);
   if (ms <= 0) throw new RangeError(`${what}: must be longer than 0, found ${JSON.stringify(value)}.`);
   return ms;
+}
+
+/** Refuses a worker class whose `retry()` or `timeoutMs()` would break the loop later, naming the fix. */
+function checkWorkerClass(type: WorkerClass): void {
+  const retry = type.retry();
+  const whole = (value: unknown, min: number) => Number.isInteger(value) && (value as number) >= min;
+  const ms = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  if (!retry || !whole(retry.attempts, 1) || !ms(retry.backoffMs) || !ms(retry.maxBackoffMs)) {
+    throw new RegistryError(
+      `${type.name}.retry() returned ${JSON.stringify(retry)}; expected { attempts: a whole number >= 1, ` +
+        'backoffMs: ms >= 0, maxBackoffMs: ms >= 0 }, for example { attempts: 5, backoffMs: 1000, maxBackoffMs: 60000 }.',
+    );
+  }
+  const timeout = type.timeoutMs();
+  if (timeout !== undefined && !(ms(timeout) && timeout > 0)) {
+    throw new RegistryError(`${type.name}.timeoutMs() returned ${String(timeout)}; expected ms > 0, or undefined for no timeout.`);
+  }
 }

@@ -29,6 +29,11 @@ export interface WorkerLoopOptions {
   logger?: WorkerLogger;
 }
 
+/** Tries at writing a batch of outcomes before writing them one at a time. */
+const WRITE_TRIES = 3;
+/** Refusals of one outcome, while others are saved, before it is given up (its lease then brings the job back). */
+const POISON_TRIES = 5;
+
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
 const YIELD_EVERY_MS = 10;
 
@@ -47,7 +52,8 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const { backend, queue, concurrency, signal } = options;
   const logger = options.logger ?? consoleLogger;
   const names = queue.names();
-  const running = new Map<string, Promise<void>>();
+  /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
+  const running = new Map<string, { id: string; done: Promise<void> }>();
   const outcomes = new OutcomeWriter(backend, logger);
   let slotFreed: (() => void) | undefined;
   let claimFailures = 0;
@@ -56,19 +62,21 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
 
   const heartbeat = setInterval(() => {
     if (running.size === 0) return;
-    backend.heartbeat([...running.keys()], Date.now() + options.leaseMs).catch((err) => {
+    const ids = [...new Set([...running.values()].map((run) => run.id))];
+    backend.heartbeat(ids, Date.now() + options.leaseMs).catch((err) => {
       logger.error(`Could not extend the lease of running jobs (they may run twice if this goes on): ${describeError(err)}`);
     });
   }, Math.max(10, Math.floor(options.leaseMs / 3)));
   heartbeat.unref();
 
   const start = (job: ClaimedJob) => {
+    const key = `${job.id}#${job.attempts}`;
     const done = runJob(job, queue, logger).then((outcome) => {
-      running.delete(job.id);
+      running.delete(key);
       outcomes.add(outcome);
       slotFreed?.();
     });
-    running.set(job.id, done);
+    running.set(key, { id: job.id, done });
   };
 
   try {
@@ -84,7 +92,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
         if (now >= nextReap) {
           nextReap = now + Math.max(50, Math.min(options.leaseMs / 2, 5000));
           const reaped = await backend.reapExpired(now);
-          if (reaped > 0) logger.info(`Returned ${reaped} job(s) whose lease ran out to the queue.`);
+          if (reaped > 0) logger.info(`Found ${reaped} job(s) whose lease ran out: queued again, or failed where no attempts were left.`);
         }
         jobs = await backend.claim({
           names,
@@ -116,7 +124,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
       }
     }
   } finally {
-    await Promise.all(running.values());
+    while (running.size > 0) await Promise.all([...running.values()].map((run) => run.done));
     clearInterval(heartbeat);
     await outcomes.flushed();
   }
@@ -141,22 +149,30 @@ async function runJob(job: ClaimedJob, queue: Queue, logger: WorkerLogger): Prom
     const error = describeError(err);
     const retry = job.attempts < job.max_attempts;
     const retryAt = retry ? Date.now() + backoffDelay(type?.retry() ?? DEFAULT_RETRY, job.attempts) : null;
-    logger.error(
-      `Job ${job.id} (${job.name}) failed on attempt ${job.attempts} of ${job.max_attempts}` +
-        `${retry ? `, retrying at ${new Date(retryAt!).toISOString()}` : ', no attempts left'}: ${error}`,
-    );
+    try {
+      logger.error(
+        `Job ${job.id} (${job.name}) failed on attempt ${job.attempts} of ${job.max_attempts}` +
+          `${retry ? `, retrying in ${retryAt! - Date.now()} ms` : ', no attempts left'}: ${error}`,
+      );
+    } catch {
+      // A logger that throws must not take the outcome with it.
+    }
     return { id: job.id, attempts: job.attempts, ok: false, error, retryAt };
   }
 }
 
 /**
  * Saves outcomes with as few writes as the store allows: while one write is in flight, later
- * outcomes gather and go in the next one (group commit). A failed write is retried, so no
- * outcome is lost while the process lives; the lease covers the case where it dies.
+ * outcomes gather and go in the next one (group commit). A failed write is retried with backoff,
+ * then outcome by outcome; one the store keeps refusing while it saves others is given up, and
+ * its lease brings the job back, as when the process dies.
  */
 class OutcomeWriter {
   private pending: JobOutcome[] = [];
   private writing: Promise<void> | undefined;
+  /** Successful writes so far: tells a refused outcome from a store that is down. */
+  private saved = 0;
+  private readonly refused = new Map<JobOutcome, { tries: number; savedBefore: number }>();
 
   constructor(
     private readonly backend: QueueBackend,
@@ -178,20 +194,41 @@ class OutcomeWriter {
     await new Promise<void>((resolve) => setImmediate(resolve));
     let failures = 0;
     while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
+      // After repeated failures, write one outcome at a time, so that one the store refuses
+      // cannot hold back the others.
+      const single = failures >= WRITE_TRIES;
+      const batch = single ? this.pending.splice(0, 1) : this.pending.splice(0);
       try {
         await this.backend.finish(batch);
         failures = 0;
+        this.saved += 1;
+        for (const outcome of batch) this.refused.delete(outcome);
       } catch (err) {
         failures += 1;
-        this.pending = batch.concat(this.pending);
+        if (single && this.giveUp(batch[0])) {
+          this.logger.error(
+            `Gave up saving the outcome of job ${batch[0].id}: the store refused it ${POISON_TRIES} times while ` +
+              `saving others, so it will run again once its lease runs out. Last error: ${describeError(err)}`,
+          );
+          continue;
+        }
+        this.pending = single ? this.pending.concat(batch) : batch.concat(this.pending);
         const wait = Math.min(100 * 2 ** failures, 5000);
         this.logger.error(`Could not save ${batch.length} job outcome(s) (retrying in ${wait} ms): ${describeError(err)}`);
         await sleep(wait);
       }
     }
     this.writing = undefined;
+  }
+
+  /** Counts a refusal of one outcome; true once it was refused often while other writes went through. */
+  private giveUp(outcome: JobOutcome): boolean {
+    const seen = this.refused.get(outcome) ?? { tries: 0, savedBefore: this.saved };
+    seen.tries += 1;
+    this.refused.set(outcome, seen);
+    if (seen.tries < POISON_TRIES || this.saved === seen.savedBefore) return false;
+    this.refused.delete(outcome);
+    return true;
   }
 }
 

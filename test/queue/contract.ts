@@ -10,6 +10,7 @@ import {
   EmailWorker,
   exited,
   FlakyWorker,
+  RejectsNothingWorker,
   ReportWorker,
   runUntil,
   sleep,
@@ -105,6 +106,41 @@ export function runContract(target: BackendUnderTest): void {
     assert.match(failed.last_error ?? '', 'flaky failure 7');
     assert.equal(failed.task_data, { n: 7 });
     assert.is(calls.count('FlakyWorker'), 2);
+  });
+
+  test('a job that rejects with no Error ends failed with a description, and the loop goes on', async () => {
+    register(RejectsNothingWorker, EchoWorker);
+    const bad = (await RejectsNothingWorker.performLater(ctx, { n: 1 }))!;
+    await runUntil(ctx, async () => (await job(bad)).status === 'failed');
+    assert.match((await job(bad)).last_error ?? '', 'undefined (thrown without an Error)');
+    const good = (await EchoWorker.performLater(ctx, { n: 2 }))!;
+    await runUntil(ctx, async () => (await job(good)).status === 'completed');
+    assert.is((await job(good)).status, 'completed');
+  });
+
+  test('a job requeued by an operator while it runs runs again; the loop waits for both runs and keeps the newer outcome', async () => {
+    register(SlowWorker);
+    const id = (await SlowWorker.performLater(ctx, { ms: 300 }))!;
+    const stop = new AbortController();
+    const loop = runWorkerLoop({
+      backend,
+      queue: ctx.queue,
+      concurrency: 2,
+      pollIntervalMs: 20,
+      leaseMs: 5000,
+      tags: [],
+      signal: stop.signal,
+      logger: { info: () => undefined, error: () => undefined },
+    });
+    while ((await job(id)).status !== 'processing') await sleep(5);
+    assert.is(await backend.requeue(Date.now() + 1), 1);
+    while ((await job(id)).attempts < 2) await sleep(5);
+    stop.abort();
+    await loop;
+    assert.is(calls.count('SlowWorker'), 2, 'both runs finished before the loop resolved');
+    const done = await job(id);
+    assert.is(done.status, 'completed');
+    assert.is(done.attempts, 2);
   });
 
   test('a delayed job waits for its time', async () => {

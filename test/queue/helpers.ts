@@ -45,6 +45,17 @@ export class FlakyWorker extends BackgroundWorker<{ n: number }> {
   }
 }
 
+/** Rejects with no Error at all, as `return Promise.reject()` does. */
+export class RejectsNothingWorker extends BackgroundWorker<{ n: number }> {
+  static override retry(): RetryPolicy {
+    return { attempts: 1, backoffMs: 0, maxBackoffMs: 0 };
+  }
+  async perform(args: { n: number }): Promise<void> {
+    calls.seen.push({ name: 'RejectsNothingWorker', args });
+    return Promise.reject();
+  }
+}
+
 /** Tagged `email`. */
 export class EmailWorker extends BackgroundWorker<{ n: number }> {
   static override tags(): string[] {

@@ -276,6 +276,11 @@ test('a URI without prefix uses loco:, and the password never shows in errors', 
     assert.match((err as Error).message, 'use redis:// (or rediss:// for TLS)');
     assert.not.match((err as Error).message, 's3cret');
   }
+  assert.throws(
+    () => parseRedisUri('redis://127.0.0.1?prefix=app:staging'),
+    /has the prefix 'app:staging', which contains ':'.*e\.g\. \?prefix=app-staging/,
+    "a prefix with ':' is refused: prefix app would own its keys and flush them",
+  );
   await sleep(0);
 });
 

@@ -70,7 +70,11 @@ export function jobsCommand(): Command {
     .requiredOption('-f, --file <path>', 'the dump file, e.g. ./backup/loco-dump-jobs-2024-11-28-08-04-25.yaml')
     .action(run<{ file: string }>((session, options) => importJobs(session, options.file)));
 
-  sub('requeue', 'Return processing jobs not updated for --from-age minutes to queued')
+  sub(
+    'requeue',
+    'Return processing jobs not updated for --from-age minutes to queued (a job still running in a live worker runs again; ' +
+      'the old run\'s outcome is then ignored; jobs of dead workers come back by themselves when their lease runs out)',
+  )
     .addOption(new Option('--from-age <minutes>', 'minutes since the last update').argParser(parseAge).default(0))
     .action(run<{ fromAge: number }>((session, options) => requeueJobs(session, options.fromAge)));
 

@@ -36,6 +36,13 @@ export function parseRedisUri(uri: string): RedisLocation {
   if (prefix === '') {
     throw new QueueConnectionError(`The Redis URI '${redact(uri)}' has an empty prefix; write ?prefix=myapp or leave it out.`);
   }
+  if (prefix.includes(':')) {
+    // `a` would own the keys of `a:b` (its keys all start with `a:`), and flushing it would delete them.
+    throw new QueueConnectionError(
+      `The Redis URI '${redact(uri)}' has the prefix '${prefix}', which contains ':'; keys are built as <prefix>:..., ` +
+        `so one queue's keys could fall under another's. Use a prefix without ':', e.g. ?prefix=${prefix.replaceAll(':', '-')}.`,
+    );
+  }
   url.searchParams.delete('prefix');
   return { connectUri: url.toString(), prefix, display: redact(uri) };
 }
