@@ -160,6 +160,38 @@ test('a worker whose retry() or timeoutMs() makes no sense is refused at registe
   assert.throws(() => ctx.queue.register(ZeroTimeout.build(ctx)), /ZeroTimeout\.timeoutMs\(\) returned 0; expected ms > 0/);
 });
 
+test('an attempt past timeoutMs is aborted through its signal, then failed and retried', async () => {
+  const { InProcessBackend } = await import('../runtime/src/index.js');
+  const { runUntil } = await import('./queue/helpers.js');
+  class Stuck extends BackgroundWorker<{ n: number }> {
+    static override timeoutMs() {
+      return 100;
+    }
+    static override retry() {
+      return { attempts: 2, backoffMs: 10, maxBackoffMs: 10 };
+    }
+    async perform(args: { n: number }, signal: AbortSignal): Promise<void> {
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      ran.push({ aborted: String(signal.reason) });
+    }
+  }
+  const backend = new InProcessBackend();
+  const ctx = testContext(backend);
+  ctx.queue.register(Stuck.build(ctx));
+  const id = (await Stuck.performLater(ctx, { n: 1 }))!;
+  const status = async () => (await backend.list({}))[0];
+  await runUntil(ctx, async () => (await status()).status === 'failed', { timeoutMs: 3000 });
+  const job = await status();
+  assert.is(job.id, id);
+  assert.is(job.status, 'failed');
+  assert.is(job.attempts, 2);
+  assert.match(job.last_error ?? '', 'Stuck ran longer than its timeout of 100 ms.');
+  assert.equal(ran, [
+    { aborted: 'Error: Stuck ran longer than its timeout of 100 ms.' },
+    { aborted: 'Error: Stuck ran longer than its timeout of 100 ms.' },
+  ]);
+});
+
 test('BackgroundQueue without a queue: section stops boot with the fix', async () => {
   const config = validateConfig({ workers: { mode: 'BackgroundQueue' } }, 'config/development.yaml');
   try {

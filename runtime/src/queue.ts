@@ -106,7 +106,7 @@ export class Queue {
     }
     if (this.mode === 'ForegroundBlocking') {
       const worker = this.workers.get(name) ?? new type(ctx);
-      for (const args of data) await worker.perform(args);
+      for (const args of data) await worker.perform(args, new AbortController().signal);
       return data.map(() => undefined);
     }
     return this.insert(

@@ -137,8 +137,9 @@ async function runJob(job: ClaimedJob, queue: Queue, logger: WorkerLogger): Prom
   try {
     if (!worker || !type) throw new Error(`No worker is registered under the name '${job.name}'.`);
     const timeout = type.timeoutMs();
-    const work = worker.perform(job.task_data);
-    await (timeout === undefined ? work : withTimeout(work, timeout, job.name));
+    const attempt = new AbortController();
+    const work = worker.perform(job.task_data, attempt.signal);
+    await (timeout === undefined ? work : withTimeout(work, timeout, job.name, attempt));
     return {
       id: job.id,
       attempts: job.attempts,
@@ -232,12 +233,23 @@ class OutcomeWriter {
   }
 }
 
-function withTimeout(work: Promise<void>, ms: number, name: string): Promise<void> {
+/**
+ * Resolves or rejects with `work`; past `ms`, aborts `attempt` and rejects, after giving `work`
+ * up to `ms` again to wind down (the job keeps its slot and lease meanwhile, so its retry does not
+ * start beside it).
+ */
+async function withTimeout(work: Promise<void>, ms: number, name: string, attempt: AbortController): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name} ran longer than its timeout of ${ms} ms.`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), ms)));
+  try {
+    if ((await Promise.race([work, expired])) !== 'expired') return;
+  } finally {
+    clearTimeout(timer);
+  }
+  const error = new Error(`${name} ran longer than its timeout of ${ms} ms.`);
+  attempt.abort(error);
+  await Promise.race([work.catch(() => undefined), sleep(ms)]);
+  throw error;
 }
 
 /** Waits `ms`, or less when `signal` aborts. */

@@ -52,8 +52,12 @@ export abstract class BackgroundWorker<A = unknown> {
     return new this(ctx);
   }
 
-  /** Runs the job. A thrown error fails this attempt; it is retried while attempts remain. */
-  abstract perform(args: A): Promise<void>;
+  /**
+   * Runs the job. A thrown error fails this attempt; it is retried while attempts remain.
+   * `signal` aborts when the attempt passes `timeoutMs()`: long jobs should pass it on (to
+   * `fetch`, streams, timers) or check it, since JavaScript cannot stop a running function.
+   */
+  abstract perform(args: A, signal: AbortSignal): Promise<void>;
 
   /** A named queue for this worker's jobs. (Default: none, the default queue) */
   static queue(): string | undefined {
@@ -75,7 +79,11 @@ export abstract class BackgroundWorker<A = unknown> {
     return DEFAULT_RETRY;
   }
 
-  /** Fails an attempt that runs longer than this many ms. (Default: none) */
+  /**
+   * Fails an attempt that runs longer than this many ms: its `signal` aborts, the worker keeps
+   * its slot (and the job its lease) for up to the same time again while `perform` winds down,
+   * then the failure is recorded and the job retried. (Default: none)
+   */
   static timeoutMs(): number | undefined {
     return undefined;
   }
