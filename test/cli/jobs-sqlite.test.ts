@@ -1,21 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// The loco jobs suite on SQLite files in a temp folder, one per test.
+import { sqliteStore } from '../stores.js';
 import { runJobsCli } from './jobs-suite.js';
 
-const folder = mkdtempSync(path.join(os.tmpdir(), 'loco-jobs-sqlite-'));
-let file = '';
-let serial = 0;
-
-runJobsCli({
-  name: 'sqlite',
-  async fresh() {
-    file = path.join(folder, `queue-${++serial}.sqlite`);
-    return { kind: 'Sqlite', uri: `sqlite://${file}?mode=rwc` };
-  },
-  async cleanup() {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  },
-});
-
-process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
+const store = sqliteStore('cli');
+runJobsCli({ name: store.name, fresh: async () => ({ kind: store.kind, uri: store.fresh() }), cleanup: () => store.drop() });

@@ -2,7 +2,17 @@
 // in-process, SQLite, Postgres and Redis queues behave the same.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ArgsError, runWorkerLoop, type AppContext, type JobRecord, type QueueBackend, type QueueConfig } from '../../runtime/src/index.js';
+import { validateConfig } from '../../runtime/src/config/schema.js';
+import {
+  ArgsError,
+  createBackend,
+  runWorkerLoop,
+  type AppContext,
+  type JobRecord,
+  type QueueBackend,
+  type QueueConfig,
+} from '../../runtime/src/index.js';
+import type { TestStore } from '../stores.js';
 import {
   calls,
   CapitalEmailWorker,
@@ -12,6 +22,7 @@ import {
   FlakyWorker,
   RejectsNothingWorker,
   ReportWorker,
+  ROOT,
   runUntil,
   sleep,
   SlowWorker,
@@ -35,6 +46,28 @@ export interface BackendUnderTest {
   cleanup(): Promise<void>;
   /** Cases this backend skips, with the reason printed. */
   skip?: Partial<Record<ContractCase, string>>;
+}
+
+/** The contract's view of a real store: each `open()` takes a fresh one, with `num_workers: 4`. */
+export function backendUnderTest(store: TestStore): BackendUnderTest {
+  const config = (): QueueConfig =>
+    validateConfig({ workers: { mode: 'BackgroundQueue' }, queue: { kind: store.kind, uri: store.uri(), num_workers: 4 } }, 'test')
+      .queue!;
+  const connect = async (): Promise<QueueBackend> => {
+    const backend = await createBackend(config(), ROOT);
+    await backend.init({ flush: false });
+    return backend;
+  };
+  return {
+    name: store.name,
+    open: () => {
+      store.fresh();
+      return connect();
+    },
+    openAnother: connect,
+    queueConfig: config,
+    cleanup: () => store.drop(),
+  };
 }
 
 export function runContract(target: BackendUnderTest): void {

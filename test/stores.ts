@@ -1,0 +1,90 @@
+// The real stores the tests run against, each handing out a fresh, empty store per test (a
+// SQLite file, a Postgres schema, a Redis key prefix) and removing it afterwards.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import type { QueueKind } from '../runtime/src/index.js';
+import { deleteQueueKeys } from '../runtime/src/queue/redis/keys.js';
+
+/** One kind of store, a fresh one at a time. */
+export interface TestStore {
+  name: string;
+  kind: QueueKind;
+  /** Picks a new, empty store and returns its `queue.uri`. */
+  fresh(): string;
+  /** The `queue.uri` of the store picked last. */
+  uri(): string;
+  /** Removes the store picked last. */
+  drop(): Promise<void>;
+}
+
+/** SQLite files in a temp folder, removed when the process exits. */
+export function sqliteStore(label: string): TestStore {
+  const folder = mkdtempSync(path.join(os.tmpdir(), `loco-${label}-sqlite-`));
+  process.on('exit', () => rmSync(folder, { recursive: true, force: true }));
+  let file = '';
+  let serial = 0;
+  return {
+    name: 'sqlite',
+    kind: 'Sqlite',
+    fresh: () => {
+      file = path.join(folder, `queue-${++serial}.sqlite`);
+      return `sqlite://${file}?mode=rwc`;
+    },
+    uri: () => `sqlite://${file}?mode=rwc`,
+    async drop() {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    },
+  };
+}
+
+/** Schemas in the database at 127.0.0.1:5432 (or LOCO_TEST_POSTGRES_URI), dropped afterwards. */
+export function postgresStore(label: string): TestStore {
+  const base = process.env.LOCO_TEST_POSTGRES_URI ?? 'postgres://postgres@127.0.0.1:5432/test';
+  let schema = '';
+  let serial = 0;
+  return {
+    name: 'postgres',
+    kind: 'Postgres',
+    fresh: () => {
+      schema = `loco_${label}_${process.pid}_${++serial}`;
+      return `${base}?schema=${schema}`;
+    },
+    uri: () => `${base}?schema=${schema}`,
+    async drop() {
+      const admin = new pg.Client({ connectionString: base });
+      await admin.connect();
+      try {
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await admin.end();
+      }
+    },
+  };
+}
+
+/** Key prefixes on the Redis at 127.0.0.1:6379 (or LOCO_TEST_REDIS_URI), whose keys are deleted afterwards. */
+export function redisStore(label: string): TestStore {
+  const base = process.env.LOCO_TEST_REDIS_URI ?? 'redis://127.0.0.1:6379/0';
+  let prefix = '';
+  let serial = 0;
+  return {
+    name: 'redis',
+    kind: 'Redis',
+    fresh: () => {
+      prefix = `loco-${label}-${process.pid}-${++serial}`;
+      return `${base}?prefix=${prefix}`;
+    },
+    uri: () => `${base}?prefix=${prefix}`,
+    async drop() {
+      const admin = new Redis(base);
+      try {
+        await deleteQueueKeys(admin, prefix);
+      } finally {
+        await admin.quit();
+      }
+    },
+  };
+}
