@@ -40,9 +40,23 @@ export function sqliteStore(label: string): TestStore {
   };
 }
 
-/** Schemas in the database at 127.0.0.1:5432 (or LOCO_TEST_POSTGRES_URI), dropped afterwards. */
+/** The test database: 127.0.0.1:5432 (or LOCO_TEST_POSTGRES_URI). */
+export const POSTGRES_URI = process.env.LOCO_TEST_POSTGRES_URI ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Runs `work` on a client of its own to the test database, closed afterwards. */
+export async function postgresAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: POSTGRES_URI });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Schemas in the test database, dropped afterwards. */
 export function postgresStore(label: string): TestStore {
-  const base = process.env.LOCO_TEST_POSTGRES_URI ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const base = POSTGRES_URI;
   let schema = '';
   let serial = 0;
   return {
@@ -54,13 +68,7 @@ export function postgresStore(label: string): TestStore {
     },
     uri: () => `${base}?schema=${schema}`,
     async drop() {
-      const admin = new pg.Client({ connectionString: base });
-      await admin.connect();
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
+      await postgresAdmin((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
     },
   };
 }

@@ -2,15 +2,15 @@
 // and their reconnection, and connections killed in the middle of a drain. Needs PostgreSQL on
 // 127.0.0.1:5432 (or LOCO_TEST_POSTGRES_URI); every test works in a schema of its own.
 import net from 'node:net';
-import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { POSTGRES_URI, postgresAdmin } from '../stores.js';
 import { validateConfig } from '../../runtime/src/config/schema.js';
 import { BackgroundWorker, createBackend, QueueConnectionError, runWorkerLoop, type NewJob, type QueueConfig } from '../../runtime/src/index.js';
 import { PostgresBackend } from '../../runtime/src/queue/postgres.js';
 import { ROOT, sleep, testContext } from './helpers.js';
 
-const BASE_URI = process.env.LOCO_TEST_POSTGRES_URI ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BASE_URI = POSTGRES_URI;
 let serial = 0;
 let schema = '';
 const backends: PostgresBackend[] = [];
@@ -28,19 +28,9 @@ async function open(): Promise<PostgresBackend> {
   return backend;
 }
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: BASE_URI });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** Ends every server connection the queue of this test holds (pool and LISTEN); returns how many. */
 function terminateQueueConnections(): Promise<number> {
-  return admin(async (client) => {
+  return postgresAdmin(async (client) => {
     const { rowCount } = await client.query(
       'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()',
       [`loco-ts:${schema}`],
@@ -95,7 +85,7 @@ test.before.each(() => {
 
 test.after.each(async () => {
   for (const backend of backends.splice(0)) await backend.close();
-  await admin((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
+  await postgresAdmin((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
 });
 
 test('a server that is down at boot gives one QueueConnectionError naming the URI without its password', async () => {
@@ -253,7 +243,7 @@ test('close() ends the pool and the LISTEN connection', async () => {
   const waiting = backend.waitForWork(200, new AbortController().signal);
   await sleep(100);
   const count = () =>
-    admin(async (client) => {
+    postgresAdmin(async (client) => {
       const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [`loco-ts:${schema}`]);
       return rows[0].n as number;
     });

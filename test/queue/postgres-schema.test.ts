@@ -1,15 +1,15 @@
 // Postgres backend: migrations, the claim's index, flushing, the operator verbs and how data is
 // stored. Needs PostgreSQL on 127.0.0.1:5432 (or LOCO_TEST_POSTGRES_URI); every test works in
 // schemas of its own and drops them.
-import pg from 'pg';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { POSTGRES_URI, postgresAdmin } from '../stores.js';
 import { validateConfig } from '../../runtime/src/config/schema.js';
 import { QueueConnectionError, type NewJob, type QueueConfig } from '../../runtime/src/index.js';
 import { parsePostgresUri, PostgresBackend } from '../../runtime/src/queue/postgres.js';
 import * as sql from '../../runtime/src/queue/postgres.sql.js';
 
-const BASE_URI = process.env.LOCO_TEST_POSTGRES_URI ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BASE_URI = POSTGRES_URI;
 let serial = 0;
 const schemas: string[] = [];
 const backends: PostgresBackend[] = [];
@@ -32,16 +32,6 @@ async function open(schema: string, flush = false): Promise<PostgresBackend> {
   return backend;
 }
 
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: BASE_URI });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 function jobs(count: number, name = 'EchoWorker', extra: Partial<NewJob> = {}): NewJob[] {
   const now = Date.now();
   return Array.from({ length: count }, (_, n) => ({
@@ -62,7 +52,7 @@ const test = suite('postgres: schema, index, flush and operator verbs');
 test.after.each(async () => {
   for (const backend of backends.splice(0)) await backend.close();
   const dropped = schemas.splice(0);
-  await admin(async (client) => {
+  await postgresAdmin(async (client) => {
     for (const schema of dropped) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   });
 });
@@ -71,7 +61,7 @@ test('migrations are recorded once and a second boot applies nothing', async () 
   const schema = newSchema();
   await open(schema);
   await open(schema);
-  const applied = await admin((client) => client.query(`SELECT version, name FROM "${schema}".loco_queue_migrations ORDER BY version`));
+  const applied = await postgresAdmin((client) => client.query(`SELECT version, name FROM "${schema}".loco_queue_migrations ORDER BY version`));
   assert.equal(
     applied.rows,
     sql.MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name })),
@@ -82,14 +72,14 @@ test('six processes booting at once on a new schema all succeed and migrate it o
   const schema = newSchema();
   const booted = await Promise.allSettled(Array.from({ length: 6 }, () => open(schema)));
   assert.equal(booted.map((result) => result.status), Array(6).fill('fulfilled'));
-  const applied = await admin((client) => client.query(`SELECT count(*)::int AS n FROM "${schema}".loco_queue_migrations`));
+  const applied = await postgresAdmin((client) => client.query(`SELECT count(*)::int AS n FROM "${schema}".loco_queue_migrations`));
   assert.is(applied.rows[0].n, sql.MIGRATIONS.length);
 });
 
 test('a schema migrated by a newer runtime is refused with a clear error', async () => {
   const schema = newSchema();
   await open(schema);
-  await admin((client) => client.query(`INSERT INTO "${schema}".loco_queue_migrations (version, name) VALUES (999, 'from the future')`));
+  await postgresAdmin((client) => client.query(`INSERT INTO "${schema}".loco_queue_migrations (version, name) VALUES (999, 'from the future')`));
   try {
     await open(schema);
     assert.unreachable('should refuse');
@@ -104,16 +94,16 @@ test("the claim walks the partial index loco_jobs_claim, even with statistics fr
   const backend = await open(schema);
   const t = sql.sqlNames(schema);
   // Statistics taken while the queue was empty, as between bursts; then a burst arrives.
-  await admin((client) => client.query(`ANALYZE ${t.jobs}`));
+  await postgresAdmin((client) => client.query(`ANALYZE ${t.jobs}`));
   await backend.enqueue(jobs(2000));
   await backend.enqueue(jobs(500, 'EmailWorker', { tags: ['email'] }));
   const settings = Object.entries(sql.CLAIM_PLANNER_SETTINGS);
-  const proconfig = await admin((client) =>
+  const proconfig = await postgresAdmin((client) =>
     client.query(`SELECT proconfig FROM pg_proc WHERE oid = '${t.schema}.loco_claim_jobs'::regproc`),
   );
   assert.equal(proconfig.rows[0].proconfig, settings.map(([name, value]) => `${name}=${value}`), 'the claim function plans with these settings');
   for (const variant of ['untagged', 'matching', 'any'] as const) {
-    const plan = await admin(async (client) => {
+    const plan = await postgresAdmin(async (client) => {
       await client.query('BEGIN');
       for (const [name, value] of settings) await client.query(`SET LOCAL ${name} = ${value}`);
       await client.query(`PREPARE claim_probe (bigint, bigint, text[], integer, text[]) AS ${sql.pickDueJobs(t, variant)}`);
@@ -136,11 +126,11 @@ test('dangerously_flush deletes this queue\'s jobs only: other schemas and table
   const neighbour = await open(other);
   await backend.enqueue(jobs(3));
   await neighbour.enqueue(jobs(2));
-  await admin((client) => client.query(`CREATE TABLE "${mine}".app_data (n int); INSERT INTO "${mine}".app_data VALUES (1), (2)`));
+  await postgresAdmin((client) => client.query(`CREATE TABLE "${mine}".app_data (n int); INSERT INTO "${mine}".app_data VALUES (1), (2)`));
   const flushed = await open(mine, true);
   assert.equal(await flushed.list({}), []);
   assert.is((await neighbour.list({})).length, 2, 'the other schema keeps its jobs');
-  const kept = await admin((client) => client.query(`SELECT count(*)::int AS n FROM "${mine}".app_data`));
+  const kept = await postgresAdmin((client) => client.query(`SELECT count(*)::int AS n FROM "${mine}".app_data`));
   assert.is(kept.rows[0].n, 2, "the app's own table in the same schema is untouched");
 });
 
