@@ -109,15 +109,8 @@ export class Queue {
       for (const args of data) await worker.perform(args, new AbortController().signal);
       return data.map(() => undefined);
     }
-    return this.insert(
-      data.map((args) =>
-        newJob(name, args, options, {
-          tags: type.tags(),
-          queue: type.queue() ?? null,
-          maxAttempts: type.retry().attempts,
-        }),
-      ),
-    );
+    const defaults = { tags: type.tags(), queue: type.queue() ?? null, maxAttempts: type.retry().attempts };
+    return this.insert(data.map((args) => newJob(name, args, options, defaults)));
   }
 
   /**

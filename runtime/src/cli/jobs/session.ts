@@ -37,10 +37,8 @@ export async function withJobQueue<T>(environment: string | undefined, command: 
   const app = await loadApp(root);
   const booted = await boot(app, { environment: loaded.environment, root, config });
   try {
-    const backend = booted.ctx.queue.backend;
-    if (!backend?.capabilities.durable) {
-      throw new LocoError(`${configFile}: the ${backend?.kind ?? 'configured'} queue does not keep jobs; loco jobs needs a durable queue (Sqlite, Postgres or Redis).`);
-    }
+    // requireDurableQueue made sure of BackgroundQueue with a queue: section, so boot opened its store.
+    const backend = booted.ctx.queue.backend!;
     return await command({ ctx: booted.ctx, queue: booted.ctx.queue, backend, configFile });
   } finally {
     await booted.shutdown();

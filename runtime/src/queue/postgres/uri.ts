@@ -1,4 +1,5 @@
 import { QueueConnectionError } from '../../errors.js';
+import { redactPassword } from '../redact.js';
 
 /** The schema a queue uses when its URI names none. */
 export const DEFAULT_SCHEMA = 'public';
@@ -24,7 +25,7 @@ export interface PostgresLocation {
  * schema name, and the URI without the password for messages.
  */
 export function parsePostgresUri(uri: string): PostgresLocation {
-  const display = redactPassword(uri.trim());
+  const display = redactPassword(uri);
   let url: URL;
   try {
     url = new URL(uri.trim());
@@ -49,9 +50,4 @@ export function parsePostgresUri(uri: string): PostgresLocation {
   }
   url.searchParams.delete('schema');
   return { connectionString: url.toString(), schema, display };
-}
-
-/** The URI with any password left out: `postgres://user:secret@host/db` -> `postgres://user@host/db`. */
-export function redactPassword(uri: string): string {
-  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1@');
 }

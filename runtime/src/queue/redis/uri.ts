@@ -1,4 +1,5 @@
 import { QueueConnectionError } from '../../errors.js';
+import { redactPassword } from '../redact.js';
 
 /** The key prefix used when the URI names none. */
 export const DEFAULT_PREFIX = 'loco';
@@ -23,40 +24,28 @@ export function parseRedisUri(uri: string): RedisLocation {
     url = new URL(uri.trim());
   } catch (err) {
     throw new QueueConnectionError(
-      `Cannot read the Redis URI '${redact(uri)}'; write it as redis://host:6379/0 (optionally with ?prefix=myapp).`,
+      `Cannot read the Redis URI '${redactPassword(uri)}'; write it as redis://host:6379/0 (optionally with ?prefix=myapp).`,
       { cause: err },
     );
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new QueueConnectionError(
-      `The Redis URI '${redact(uri)}' starts with ${url.protocol}//; use redis:// (or rediss:// for TLS).`,
+      `The Redis URI '${redactPassword(uri)}' starts with ${url.protocol}//; use redis:// (or rediss:// for TLS).`,
     );
   }
   const prefix = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
   if (prefix === '') {
-    throw new QueueConnectionError(`The Redis URI '${redact(uri)}' has an empty prefix; write ?prefix=myapp or leave it out.`);
+    throw new QueueConnectionError(`The Redis URI '${redactPassword(uri)}' has an empty prefix; write ?prefix=myapp or leave it out.`);
   }
   if (prefix.includes(':')) {
     // `a` would own the keys of `a:b` (its keys all start with `a:`), and flushing it would delete them.
     throw new QueueConnectionError(
-      `The Redis URI '${redact(uri)}' has the prefix '${prefix}', which contains ':'; keys are built as <prefix>:..., ` +
+      `The Redis URI '${redactPassword(uri)}' has the prefix '${prefix}', which contains ':'; keys are built as <prefix>:..., ` +
         `so one queue's keys could fall under another's. Use a prefix without ':', e.g. ?prefix=${prefix.replaceAll(':', '-')}.`,
     );
   }
   url.searchParams.delete('prefix');
-  return { connectUri: url.toString(), prefix, display: redact(uri) };
-}
-
-/** The URI without its password, for messages and logs. */
-export function redact(uri: string): string {
-  try {
-    const url = new URL(uri.trim());
-    if (url.password === '') return uri.trim();
-    url.password = '';
-    return url.toString();
-  } catch {
-    return uri.replace(/\/\/([^@/]*):[^@/]*@/, '//$1@');
-  }
+  return { connectUri: url.toString(), prefix, display: redactPassword(uri) };
 }
 
 /** The prefix as a SCAN MATCH pattern for all of its keys, glob characters escaped. */
