@@ -59,7 +59,10 @@ export function percentile(sorted: number[], p: number): number | null {
 }
 
 export function median(values: number[]): number | null {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export function chunks<T>(items: T[], size: number): T[][] {

@@ -68,7 +68,12 @@ async function main(): Promise<DrainReport> {
   clearTimeout(timer);
   if (tEnd === undefined) {
     const elapsed = (now() - t0) / 1000;
-    return { status: 'timeout', timeout_s: round(job.budgetMs / 1000, 1), done: count, partial_jobs_per_s: round(count / elapsed, 1) };
+    return {
+      status: 'timeout',
+      timeout_s: round(job.budgetMs / 1000, 1),
+      done: count,
+      partial_jobs_per_s: round(count / elapsed, 1),
+    };
   }
   const s = (tEnd - t0) / 1000;
   await sleep(200); // let the last outcomes land, and look for duplicate deliveries
@@ -93,5 +98,8 @@ async function main(): Promise<DrainReport> {
 
 main().then(
   (report) => process.send!(report, () => process.exit(0)),
-  (err) => process.send!({ status: 'error', error: messageOf(err).slice(0, 500) } satisfies DrainReport, () => process.exit(1)),
+  (err) =>
+    process.send!({ status: 'error', error: messageOf(err).slice(0, 500) } satisfies DrainReport, () =>
+      process.exit(1),
+    ),
 );

@@ -26,7 +26,9 @@ function timed(args: string[], cwd: string): number {
   const res = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
   const ms = now() - t0;
   if (res.status !== 0) {
-    throw new Error(`node ${args.join(' ')} (in ${cwd}) failed with ${res.status ?? res.signal}: ${(res.stderr || res.stdout).trim().slice(0, 400)}`);
+    throw new Error(
+      `node ${args.join(' ')} (in ${cwd}) failed with ${res.status ?? res.signal}: ${(res.stderr || res.stdout).trim().slice(0, 400)}`,
+    );
   }
   return ms;
 }
@@ -36,7 +38,10 @@ export function measureLocoGen(repoRoot: string, runs: number): LocoGenResult {
   const gen = path.join(bin, 'loco-gen.js');
   const create = path.join(bin, 'create-loco-app.js');
   if (!existsSync(gen) || !existsSync(create)) {
-    return { status: 'n/a', note: `${path.relative(repoRoot, bin)}/{loco-gen,create-loco-app}.js not built (npm run build builds them)` };
+    return {
+      status: 'n/a',
+      note: `${path.relative(repoRoot, bin)}/{loco-gen,create-loco-app}.js not built (npm run build builds them)`,
+    };
   }
   const work = mkdtempSync(path.join(os.tmpdir(), 'loco-bench-gen-'));
   try {

@@ -5,7 +5,17 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -68,7 +78,9 @@ function npmInstall(dir: string): void {
 /** The folder to run the harness from, with its dependencies installed. */
 export function preparePeers(source: string): string {
   if (!existsSync(path.join(source, 'run.mjs'))) {
-    throw new Error(`The peers harness is not at ${source} (expected run.mjs there, beside this repository in ../shared/bench/peers).`);
+    throw new Error(
+      `The peers harness is not at ${source} (expected run.mjs there, beside this repository in ../shared/bench/peers).`,
+    );
   }
   if (existsSync(path.join(source, 'node_modules'))) return source;
   if (writable(source)) {
@@ -92,15 +104,24 @@ export async function runPeers(dir: string, opts: PeersOptions): Promise<PeersOu
   const json = path.join(os.tmpdir(), `loco-bench-peers-${process.pid}.json`);
   const args = [
     'run.mjs',
-    '--n', String(opts.n),
-    '--concurrency', String(opts.concurrency),
-    '--batch', String(opts.batch),
-    '--timeout', String(opts.timeoutS),
-    '--latency-samples', String(opts.latencySamples),
-    '--latency-gap-ms', String(opts.latencyGapMs),
-    '--scenarios', opts.scenarios.join(','),
-    '--only', opts.systems.join(','),
-    '--json', json,
+    '--n',
+    String(opts.n),
+    '--concurrency',
+    String(opts.concurrency),
+    '--batch',
+    String(opts.batch),
+    '--timeout',
+    String(opts.timeoutS),
+    '--latency-samples',
+    String(opts.latencySamples),
+    '--latency-gap-ms',
+    String(opts.latencyGapMs),
+    '--scenarios',
+    opts.scenarios.join(','),
+    '--only',
+    opts.systems.join(','),
+    '--json',
+    json,
   ];
   console.log(`\n$ (cd ${dir} && node ${args.join(' ')})`);
   const code = await new Promise<number | null>((resolve, reject) => {

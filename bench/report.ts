@@ -42,7 +42,9 @@ function fmtLat(r: Result | undefined): string {
 }
 
 function fmtRss(r: Result | undefined): string {
-  return r?.status === 'ok' && typeof r.peak_rss_mb === 'number' ? `${r.peak_rss_mb} (${r.rss_at_start_mb} at start)` : '-';
+  return r?.status === 'ok' && typeof r.peak_rss_mb === 'number'
+    ? `${r.peak_rss_mb} (${r.rss_at_start_mb} at start)`
+    : '-';
 }
 
 /** Rows grouped by store: loco's row first, then its peers, each peer cell with loco/peer. */
@@ -60,7 +62,8 @@ function tableRows(results: Results, ours: string[]): string[][] {
     }
     for (const peer of peers) {
       const r = results[peer];
-      const cell = (scenario: string, text: string) => text + (ours.includes(name) ? fmtRatio(ratio(results, name, peer, scenario)) : '');
+      const cell = (scenario: string, text: string) =>
+        text + (ours.includes(name) ? fmtRatio(ratio(results, name, peer, scenario)) : '');
       rows.push([
         `  ${peer}`,
         cell('enqueue', fmtRate(r.enqueue)),
@@ -81,7 +84,14 @@ function tableRows(results: Results, ours: string[]): string[][] {
 
 /** Prints the table, drain checks and problems. */
 export function printTable(results: Results, ours: string[]): void {
-  const header = ['system', 'enqueue jobs/s', 'batch jobs/s', 'drain jobs/s', 'latency p50/p95/p99 ms', 'drain worker peak RSS MB'];
+  const header = [
+    'system',
+    'enqueue jobs/s',
+    'batch jobs/s',
+    'drain jobs/s',
+    'latency p50/p95/p99 ms',
+    'drain worker peak RSS MB',
+  ];
   const rows = tableRows(results, ours);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
@@ -95,14 +105,17 @@ export function printTable(results: Results, ours: string[]): void {
 
   const notes: string[] = [];
   for (const [system, byScenario] of Object.entries(results)) {
-    const unavailable = Object.values(byScenario).find((r) => r.status === 'n/a' && String(r.note ?? '').startsWith('backend not available'));
+    const unavailable = Object.values(byScenario).find(
+      (r) => r.status === 'n/a' && String(r.note ?? '').startsWith('backend not available'),
+    );
     if (unavailable) {
       notes.push(`${system}: n/a (${unavailable.note})`);
       continue;
     }
     for (const [scenario, r] of Object.entries(byScenario)) {
       if (r.status === 'error') notes.push(`${system}/${scenario}: error: ${r.error}`);
-      if (r.handler_calls_after_200ms != null) notes.push(`${system}/${scenario}: ${r.handler_calls_after_200ms} handler calls for ${r.jobs} jobs`);
+      if (r.handler_calls_after_200ms != null)
+        notes.push(`${system}/${scenario}: ${r.handler_calls_after_200ms} handler calls for ${r.jobs} jobs`);
     }
   }
   const checks = Object.entries(results)
@@ -135,10 +148,34 @@ const TARGETS: Target[] = [
   { label: 'Redis: drain >= 1.2x BullMQ', ours: 'loco-redis', scenario: 'drain', peer: 'bullmq', min: 1.2 },
   { label: "Redis: latency p50 <= BullMQ's", ours: 'loco-redis', scenario: 'latency', peer: 'bullmq', max: 1 },
   { label: "Redis: enqueue >= BullMQ's", ours: 'loco-redis', scenario: 'enqueue', peer: 'bullmq', min: 1 },
-  { label: 'Postgres: drain >= 1.3x graphile-worker', ours: 'loco-postgres', scenario: 'drain', peer: 'graphile-worker', min: 1.3 },
-  { label: 'Postgres: drain >= 2x pgboss-batch', ours: 'loco-postgres', scenario: 'drain', peer: 'pgboss-batch', min: 2 },
-  { label: "Postgres: latency p50 <= graphile-worker's", ours: 'loco-postgres', scenario: 'latency', peer: 'graphile-worker', max: 1 },
-  { label: "Postgres: enqueue >= 2x graphile-worker's", ours: 'loco-postgres', scenario: 'enqueue', peer: 'graphile-worker', min: 2 },
+  {
+    label: 'Postgres: drain >= 1.3x graphile-worker',
+    ours: 'loco-postgres',
+    scenario: 'drain',
+    peer: 'graphile-worker',
+    min: 1.3,
+  },
+  {
+    label: 'Postgres: drain >= 2x pgboss-batch',
+    ours: 'loco-postgres',
+    scenario: 'drain',
+    peer: 'pgboss-batch',
+    min: 2,
+  },
+  {
+    label: "Postgres: latency p50 <= graphile-worker's",
+    ours: 'loco-postgres',
+    scenario: 'latency',
+    peer: 'graphile-worker',
+    max: 1,
+  },
+  {
+    label: "Postgres: enqueue >= 2x graphile-worker's",
+    ours: 'loco-postgres',
+    scenario: 'enqueue',
+    peer: 'graphile-worker',
+    min: 2,
+  },
   { label: 'SQLite: drain >= 0.5x sqlite-raw', ours: 'loco-sqlite', scenario: 'drain', peer: 'sqlite-raw', min: 0.5 },
   { label: 'SQLite: latency p50 <= 2 ms', ours: 'loco-sqlite', scenario: 'latency', maxMs: 2 },
 ];
@@ -160,7 +197,8 @@ function describeMissing(results: Results, system: string, scenario: string): st
 export function checkTargets(results: Results): TargetLine[] {
   return TARGETS.map((t) => {
     const mine = figure(results[t.ours]?.[t.scenario], t.scenario);
-    if (mine === undefined) return { label: t.label, verdict: 'n/a', detail: describeMissing(results, t.ours, t.scenario) };
+    if (mine === undefined)
+      return { label: t.label, verdict: 'n/a', detail: describeMissing(results, t.ours, t.scenario) };
     const unit = t.scenario === 'latency' ? 'ms' : 'jobs/s';
     if (t.maxMs !== undefined) {
       return { label: t.label, verdict: mine <= t.maxMs ? 'PASS' : 'MISS', detail: `${t.ours} p50 ${mine} ms` };

@@ -80,9 +80,13 @@ function parseCli(): Cli {
   };
   const list = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T[] => {
     if (!v) return [...allowed];
-    const out = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const out = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const s of out) {
-      if (!allowed.includes(s as T)) throw new Error(`--${name}: unknown name '${s}'; expected some of ${allowed.join(', ')}.`);
+      if (!allowed.includes(s as T))
+        throw new Error(`--${name}: unknown name '${s}'; expected some of ${allowed.join(', ')}.`);
     }
     return out as T[];
   };
@@ -110,7 +114,10 @@ function parseCli(): Cli {
 function gitDescribe(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'runtime'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'runtime'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
     return dirty ? `${head} (runtime/ has uncommitted changes)` : head;
   } catch {
     return 'unknown';
@@ -260,7 +267,9 @@ async function main(): Promise<number> {
 
   console.log(
     `\nN=${cli.n}, C=${cli.concurrency}, batch=${cli.batch}` +
-      (cli.scenarios.includes('latency') ? `; latency = enqueue call -> handler start, ${cli.latencySamples} probes, ${cli.latencyGapMs} ms apart` : '') +
+      (cli.scenarios.includes('latency')
+        ? `; latency = enqueue call -> handler start, ${cli.latencySamples} probes, ${cli.latencyGapMs} ms apart`
+        : '') +
       (peersDir && cli.peersTimeoutS * 1000 !== cli.timeoutMs ? `; peers' timeout ${cli.peersTimeoutS}s` : '') +
       (cli.rounds > 1 ? `; each figure the median of ${cli.rounds} rounds (ours and the peers' alternating)` : '') +
       '\n',

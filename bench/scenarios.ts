@@ -8,7 +8,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boot, type BootedApp, type LocoConfig } from '../runtime/src/index.js';
 import { App, BenchWorker, probe } from './app.js';
-import { chunks, deferred, messageOf, now, payload, percentile, round, sleep, TimeoutError, withTimeout } from './common.js';
+import {
+  chunks,
+  deferred,
+  messageOf,
+  now,
+  payload,
+  percentile,
+  round,
+  sleep,
+  TimeoutError,
+  withTimeout,
+} from './common.js';
 import type { DrainJob, DrainReport } from './drain-worker.js';
 import type { LocoSystem } from './systems.js';
 

@@ -34,8 +34,16 @@ const PG_URI = `postgres://${encodeURIComponent(PG_USER)}@127.0.0.1:5432/${encod
 const REDIS_URI = `redis://127.0.0.1:6379?prefix=${REDIS_PREFIX}`;
 
 /** The config a user would write: the durable defaults, `num_workers` set to the concurrency. */
-function config(mode: 'BackgroundQueue' | 'BackgroundAsync', kind: string, uri: string, concurrency: number): LocoConfig {
-  return validateConfig({ workers: { mode }, queue: { kind, uri, num_workers: concurrency } }, `bench config (${kind})`);
+function config(
+  mode: 'BackgroundQueue' | 'BackgroundAsync',
+  kind: string,
+  uri: string,
+  concurrency: number,
+): LocoConfig {
+  return validateConfig(
+    { workers: { mode }, queue: { kind, uri, num_workers: concurrency } },
+    `bench config (${kind})`,
+  );
 }
 
 /** Asks the runtime's own factory whether it knows the kind. */

@@ -89,7 +89,10 @@ test('registering two workers under one name is an error naming both', () => {
     assert.unreachable('should throw');
   } catch (err) {
     assert.instance(err, RegistryError);
-    assert.match((err as Error).message, "Two workers are registered under the name 'Renamed': CustomName and Renamed.");
+    assert.match(
+      (err as Error).message,
+      "Two workers are registered under the name 'Renamed': CustomName and Renamed.",
+    );
   }
 });
 
@@ -111,7 +114,10 @@ test('BackgroundAsync runs jobs in-process on a pool bounded by num_workers; err
   );
   const app = await boot(appWith(SlowCounter, CustomName), { config, logger: quiet(errors) });
   SlowCounter.peak = 0;
-  const ids = await SlowCounter.performLaterMany(app.ctx, Array.from({ length: 9 }, () => ({ ms: 30 })));
+  const ids = await SlowCounter.performLaterMany(
+    app.ctx,
+    Array.from({ length: 9 }, () => ({ ms: 30 })),
+  );
   assert.is(ids.length, 9);
   assert.type(ids[0], 'string');
   assert.is(await CustomName.performLater(app.ctx, { n: -5 }).then(() => 'resolved'), 'resolved');
@@ -121,7 +127,10 @@ test('BackgroundAsync runs jobs in-process on a pool bounded by num_workers; err
   await app.shutdown();
   assert.is(ran.length, 9);
   assert.is(SlowCounter.peak, 3, 'never more than num_workers at once');
-  assert.ok(errors.some((line) => line.includes('negative -5')), 'the failure was logged');
+  assert.ok(
+    errors.some((line) => line.includes('negative -5')),
+    'the failure was logged',
+  );
 });
 
 test('BackgroundAsync refuses a worker that is not registered: nothing in this process would run it', async () => {
@@ -135,7 +144,10 @@ test('BackgroundAsync refuses a worker that is not registered: nothing in this p
     assert.unreachable('should throw');
   } catch (err) {
     assert.instance(err, RegistryError);
-    assert.match((err as Error).message, 'Renamed is not registered, and in BackgroundAsync mode jobs run in this process only');
+    assert.match(
+      (err as Error).message,
+      'Renamed is not registered, and in BackgroundAsync mode jobs run in this process only',
+    );
     assert.match((err as Error).message, 'queue.register(CustomName.build(ctx))');
   } finally {
     await app.shutdown();
@@ -156,8 +168,14 @@ test('a worker whose retry() or timeoutMs() makes no sense is refused at registe
     }
     async perform(): Promise<void> {}
   }
-  assert.throws(() => ctx.queue.register(HalfRetry.build(ctx)), /HalfRetry\.retry\(\) returned \{"attempts":3\}; expected \{ attempts: a whole number >= 1/);
-  assert.throws(() => ctx.queue.register(ZeroTimeout.build(ctx)), /ZeroTimeout\.timeoutMs\(\) returned 0; expected ms > 0/);
+  assert.throws(
+    () => ctx.queue.register(HalfRetry.build(ctx)),
+    /HalfRetry\.retry\(\) returned \{"attempts":3\}; expected \{ attempts: a whole number >= 1/,
+  );
+  assert.throws(
+    () => ctx.queue.register(ZeroTimeout.build(ctx)),
+    /ZeroTimeout\.timeoutMs\(\) returned 0; expected ms > 0/,
+  );
 });
 
 test('an attempt past timeoutMs is aborted through its signal, then failed and retried', async () => {
@@ -199,7 +217,10 @@ test('BackgroundQueue without a queue: section stops boot with the fix', async (
     assert.unreachable('should throw');
   } catch (err) {
     assert.instance(err, LocoError);
-    assert.match((err as Error).message, 'config/development.yaml: workers.mode is BackgroundQueue but there is no queue: section');
+    assert.match(
+      (err as Error).message,
+      'config/development.yaml: workers.mode is BackgroundQueue but there is no queue: section',
+    );
   }
 });
 
@@ -222,11 +243,28 @@ test('durations and backoff', () => {
   assert.is(parseDuration(250), 250);
   assert.throws(() => parseDuration('soon', 'delay'), /delay: expected milliseconds >= 0 or a duration such as 500ms/);
   const policy = { attempts: 10, backoffMs: 1000, maxBackoffMs: 5000 };
-  assert.is(backoffDelay(policy, 1, () => 0), 500);
-  assert.is(backoffDelay(policy, 1, () => 1), 1000);
-  assert.is(backoffDelay(policy, 3, () => 1), 4000);
-  assert.is(backoffDelay(policy, 9, () => 1), 5000, 'capped');
-  assert.is(backoffDelay(policy, 9, () => 0), 2500, 'jitter keeps at least half');
+  assert.is(
+    backoffDelay(policy, 1, () => 0),
+    500,
+  );
+  assert.is(
+    backoffDelay(policy, 1, () => 1),
+    1000,
+  );
+  assert.is(
+    backoffDelay(policy, 3, () => 1),
+    4000,
+  );
+  assert.is(
+    backoffDelay(policy, 9, () => 1),
+    5000,
+    'capped',
+  );
+  assert.is(
+    backoffDelay(policy, 9, () => 0),
+    2500,
+    'jitter keeps at least half',
+  );
 });
 
 test.run();

@@ -150,7 +150,11 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
       log('Installing dependencies (npm install)');
       const installed = await run('npm', ['install'], { cwd: target, stdio: 'inherit' });
       if (installed.code !== 0) {
-        error(pc.red(`npm install failed (exit code ${installed.code}). Fix the cause above, then run npm install in ${shown}.`));
+        error(
+          pc.red(
+            `npm install failed (exit code ${installed.code}). Fix the cause above, then run npm install in ${shown}.`,
+          ),
+        );
         return 1;
       }
     }
@@ -186,7 +190,8 @@ export function templateData(
   const runtimePackage = readPackageJson(packages.runtime.folder);
   const version = (dependency: string, from: Record<string, string> | undefined): string => {
     const found = from?.[dependency];
-    if (!found) throw new Error(`Expected ${dependency} among the dependencies of the loco-ts packages, to pin it in the app.`);
+    if (!found)
+      throw new Error(`Expected ${dependency} among the dependencies of the loco-ts packages, to pin it in the app.`);
     return found;
   };
   return {
@@ -227,10 +232,16 @@ async function initGit(target: string): Promise<string> {
   if (inside.code === 0 && inside.output.trim() === 'true') {
     return pc.yellow('The app is inside a git repository already: no new repository created.');
   }
-  for (const args of [['init', '-q'], ['add', '-A'], ['commit', '-q', '-m', 'Initial commit from create-loco-app']]) {
+  for (const args of [
+    ['init', '-q'],
+    ['add', '-A'],
+    ['commit', '-q', '-m', 'Initial commit from create-loco-app'],
+  ]) {
     const result = await run('git', args, { cwd: target, stdio: 'capture' });
     if (result.code !== 0) {
-      return pc.yellow(`git ${args[0]} failed (exit code ${result.code}), so the app has no first commit:\n${result.output.trim()}`);
+      return pc.yellow(
+        `git ${args[0]} failed (exit code ${result.code}), so the app has no first commit:\n${result.output.trim()}`,
+      );
     }
   }
   return 'Created a git repository with a first commit.';
@@ -247,10 +258,14 @@ export function nextSteps(
   const lines = ['', pc.green('Done. Next:'), ''];
   if (shown !== '.') lines.push(`  cd ${shown.includes(' ') ? JSON.stringify(shown) : shown}`);
   if (!installed) lines.push('  npm install');
-  if (queue === 'postgres') lines.push(`  createdb -h 127.0.0.1 -U postgres ${dbName}_development   # the queue's database`);
+  if (queue === 'postgres')
+    lines.push(`  createdb -h 127.0.0.1 -U postgres ${dbName}_development   # the queue's database`);
   if (queue === 'redis') lines.push('  # the queue needs Redis on 127.0.0.1 (or set REDIS_URL)');
   if (background === 'queue') {
-    lines.push('  npm start          # the HTTP server on http://localhost:5150', '  npm run worker     # in another terminal: runs the queued jobs');
+    lines.push(
+      '  npm start          # the HTTP server on http://localhost:5150',
+      '  npm run worker     # in another terminal: runs the queued jobs',
+    );
   } else if (background === 'async') {
     lines.push('  npm run dev        # the HTTP server on http://localhost:5150; jobs run in this process');
   } else {

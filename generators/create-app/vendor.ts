@@ -51,7 +51,9 @@ export async function packVendor(packages: VendorPackage[], vendorDir: string): 
   for (const pkg of packages) {
     const result = await run('npm', ['pack', '--pack-destination', vendorDir], { cwd: pkg.folder, stdio: 'capture' });
     if (result.code !== 0) {
-      throw new Error(`npm pack of ${pkg.name} in ${pkg.folder} failed (exit code ${result.code}):\n${result.output.trim()}`);
+      throw new Error(
+        `npm pack of ${pkg.name} in ${pkg.folder} failed (exit code ${result.code}):\n${result.output.trim()}`,
+      );
     }
     if (!existsSync(path.join(vendorDir, pkg.tarball))) {
       throw new Error(

@@ -69,7 +69,9 @@ export async function renderTemplates(
   const { failures } = await generator.runActions({ ...data });
   if (failures.length > 0) {
     const list = failures.map((failure) => `  ${failure.path || failure.type}: ${failure.error}`).join('\n');
-    throw new Error(`Could not write ${failures.length} of ${files.length} files into ${options.destination}:\n${list}`);
+    throw new Error(
+      `Could not write ${failures.length} of ${files.length} files into ${options.destination}:\n${list}`,
+    );
   }
   return files.map((file) => file.target);
 }

@@ -187,7 +187,12 @@ function findConnectWorkersOrThrow(sourceFile: SourceFile, file: string, paste: 
   }
   if (found.length > 1) {
     const lines = found.map((node) => node.getStartLineNumber()).join(', ');
-    fail(file, found[1], `found ${found.length} declarations named ${HOOK} (lines ${lines}); cannot tell which one is the hook.`, paste);
+    fail(
+      file,
+      found[1],
+      `found ${found.length} declarations named ${HOOK} (lines ${lines}); cannot tell which one is the hook.`,
+      paste,
+    );
   }
   return found[0];
 }
@@ -196,7 +201,8 @@ function nameOf(node: Node): string | undefined {
   const nameNode = (node as Node & { getNameNode?: () => Node | undefined }).getNameNode?.();
   if (!nameNode) return undefined;
   if (Node.isIdentifier(nameNode) || Node.isPrivateIdentifier(nameNode)) return nameNode.getText();
-  if (Node.isStringLiteral(nameNode) || Node.isNoSubstitutionTemplateLiteral(nameNode)) return nameNode.getLiteralText();
+  if (Node.isStringLiteral(nameNode) || Node.isNoSubstitutionTemplateLiteral(nameNode))
+    return nameNode.getLiteralText();
   return undefined;
 }
 
@@ -224,7 +230,12 @@ function hookFunctionOrThrow(node: Node, file: string, paste: [string, string]):
   const value = initializer ? unwrap(initializer) : undefined;
   if (value && (Node.isArrowFunction(value) || Node.isFunctionExpression(value))) return value;
   const found = value ? `${value.getKindName()} \`${oneLine(value.getText())}\`` : 'no value';
-  fail(file, node, `${HOOK} is not a function written in this file (found ${found}); expected a method or a function.`, paste);
+  fail(
+    file,
+    node,
+    `${HOOK} is not a function written in this file (found ${found}); expected a method or a function.`,
+    paste,
+  );
 }
 
 /** `(fn)`, `fn as X`, `fn satisfies X` -> `fn`. */
@@ -280,9 +291,12 @@ function hasRegistration(sourceFile: SourceFile, className: string): boolean {
       callee.getName() === 'register' &&
       call
         .getArguments()
-        .some((argument) =>
-          (Node.isIdentifier(argument) && argument.getText() === className) ||
-          argument.getDescendantsOfKind(SyntaxKind.Identifier).some((identifier) => identifier.getText() === className),
+        .some(
+          (argument) =>
+            (Node.isIdentifier(argument) && argument.getText() === className) ||
+            argument
+              .getDescendantsOfKind(SyntaxKind.Identifier)
+              .some((identifier) => identifier.getText() === className),
         )
     );
   });
@@ -310,7 +324,13 @@ function importEdit(sourceFile: SourceFile, source: string, line: string, style:
   return { start, end: start, text: `${line}${style.eol}${style.eol}` };
 }
 
-function registerEdit(body: Block, lastRegistration: Statement | undefined, source: string, line: string, style: CodeStyle): Edit {
+function registerEdit(
+  body: Block,
+  lastRegistration: Statement | undefined,
+  source: string,
+  line: string,
+  style: CodeStyle,
+): Edit {
   if (lastRegistration) return afterNode(source, lastRegistration, line, style.eol);
   const statements = body.getStatements();
   const returned = statements.find((statement) => Node.isReturnStatement(statement));

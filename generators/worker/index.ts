@@ -49,7 +49,9 @@ export async function generateWorker(name: string, options: WorkerGeneratorOptio
   }
   const appPath = path.join(cwd, APP_FILE);
   if (!existsSync(appPath)) {
-    error(pc.red(`No ${APP_FILE} in ${cwd}. Run loco-gen worker in the root folder of an app made by create-loco-app.`));
+    error(
+      pc.red(`No ${APP_FILE} in ${cwd}. Run loco-gen worker in the root folder of an app made by create-loco-app.`),
+    );
     return 1;
   }
   const appSource = readFileSync(appPath, 'utf8');
@@ -63,7 +65,10 @@ export async function generateWorker(name: string, options: WorkerGeneratorOptio
   const toWrite = files.filter((file) => options.force || !exists.has(file));
   let edit: CodemodResult | CodemodError;
   try {
-    edit = addWorkerToApp(appSource, APP_FILE, { className: names.className, modulePath: `./workers/${names.fileName}` });
+    edit = addWorkerToApp(appSource, APP_FILE, {
+      className: names.className,
+      modulePath: `./workers/${names.fileName}`,
+    });
   } catch (caught) {
     if (!(caught instanceof CodemodError)) throw caught;
     edit = caught;

@@ -91,7 +91,15 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   const pool = new AbortController();
   let poolDone: Promise<void> | undefined;
   if (config.workers.mode === 'BackgroundAsync' && backend) {
-    poolDone = runWorkerLoop({ ...settings, backend, queue, tags: [], anyTag: true, signal: pool.signal, logger: options.logger });
+    poolDone = runWorkerLoop({
+      ...settings,
+      backend,
+      queue,
+      tags: [],
+      anyTag: true,
+      signal: pool.signal,
+      logger: options.logger,
+    });
   }
 
   return {

@@ -169,7 +169,8 @@ function newJob(
 function runAt(options: EnqueueOptions): number {
   if (options.runAt !== undefined) {
     const time = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
-    if (!Number.isFinite(time)) throw new RangeError(`runAt: expected a Date or ms since the epoch, found ${String(options.runAt)}.`);
+    if (!Number.isFinite(time))
+      throw new RangeError(`runAt: expected a Date or ms since the epoch, found ${String(options.runAt)}.`);
     return time;
   }
   return Date.now() + (options.delay === undefined ? 0 : parseDuration(options.delay, 'delay'));
@@ -194,6 +195,8 @@ function checkWorkerClass(type: WorkerClass): void {
   }
   const timeout = type.timeoutMs();
   if (timeout !== undefined && !(ms(timeout) && timeout > 0)) {
-    throw new RegistryError(`${type.name}.timeoutMs() returned ${String(timeout)}; expected ms > 0, or undefined for no timeout.`);
+    throw new RegistryError(
+      `${type.name}.timeoutMs() returned ${String(timeout)}; expected ms > 0, or undefined for no timeout.`,
+    );
   }
 }

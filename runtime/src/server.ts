@@ -14,7 +14,10 @@ export async function createHttpApp(booted: BootedApp): Promise<Hono> {
       await backend?.ping();
       return c.json({ ok: true, mode: ctx.queue.mode, queue: backend?.kind ?? null });
     } catch (err) {
-      return c.json({ ok: false, mode: ctx.queue.mode, queue: backend?.kind ?? null, error: describeError(err).split('\n')[0] }, 503);
+      return c.json(
+        { ok: false, mode: ctx.queue.mode, queue: backend?.kind ?? null, error: describeError(err).split('\n')[0] },
+        503,
+      );
     }
   });
   await hooks.routes?.(http, ctx);

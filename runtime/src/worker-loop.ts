@@ -60,13 +60,18 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   let nextReap = 0;
   let lastYield = Date.now();
 
-  const heartbeat = setInterval(() => {
-    if (running.size === 0) return;
-    const ids = [...new Set([...running.values()].map((run) => run.id))];
-    backend.heartbeat(ids, Date.now() + options.leaseMs).catch((err) => {
-      logger.error(`Could not extend the lease of running jobs (they may run twice if this goes on): ${describeError(err)}`);
-    });
-  }, Math.max(10, Math.floor(options.leaseMs / 3)));
+  const heartbeat = setInterval(
+    () => {
+      if (running.size === 0) return;
+      const ids = [...new Set([...running.values()].map((run) => run.id))];
+      backend.heartbeat(ids, Date.now() + options.leaseMs).catch((err) => {
+        logger.error(
+          `Could not extend the lease of running jobs (they may run twice if this goes on): ${describeError(err)}`,
+        );
+      });
+    },
+    Math.max(10, Math.floor(options.leaseMs / 3)),
+  );
   heartbeat.unref();
 
   const start = (job: ClaimedJob) => {
@@ -92,7 +97,10 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
         if (now >= nextReap) {
           nextReap = now + Math.max(50, Math.min(options.leaseMs / 2, 5000));
           const reaped = await backend.reapExpired(now);
-          if (reaped > 0) logger.info(`Found ${reaped} job(s) whose lease ran out: queued again, or failed where no attempts were left.`);
+          if (reaped > 0)
+            logger.info(
+              `Found ${reaped} job(s) whose lease ran out: queued again, or failed where no attempts were left.`,
+            );
         }
         jobs = await backend.claim({
           names,
@@ -215,7 +223,9 @@ class OutcomeWriter {
         }
         this.pending = single ? this.pending.concat(batch) : batch.concat(this.pending);
         const wait = Math.min(100 * 2 ** failures, 5000);
-        this.logger.error(`Could not save ${batch.length} job outcome(s) (retrying in ${wait} ms): ${describeError(err)}`);
+        this.logger.error(
+          `Could not save ${batch.length} job outcome(s) (retrying in ${wait} ms): ${describeError(err)}`,
+        );
         await sleep(wait);
       }
     }

@@ -95,11 +95,20 @@ export async function seed(backend: QueueBackend, seeds: Seed[]): Promise<string
       await backend.cancel(job.name);
       continue;
     }
-    const [claimed] = await backend.claim({ names: [job.name], tags: [], anyTag: true, limit: 1, leaseMs: 600_000, now: Date.now() + 1 });
+    const [claimed] = await backend.claim({
+      names: [job.name],
+      tags: [],
+      anyTag: true,
+      limit: 1,
+      leaseMs: 600_000,
+      now: Date.now() + 1,
+    });
     if (claimed?.id !== id) throw new Error(`seed: expected to claim ${id}, claimed ${claimed?.id}`);
     if (status === 'completed') await backend.finish([{ id, attempts: claimed.attempts, ok: true, requeueAt: null }]);
     if (status === 'failed') {
-      await backend.finish([{ id, attempts: claimed.attempts, ok: false, error: job.error ?? 'Error: failed', retryAt: null }]);
+      await backend.finish([
+        { id, attempts: claimed.attempts, ok: false, error: job.error ?? 'Error: failed', retryAt: null },
+      ]);
     }
   }
   return ids;

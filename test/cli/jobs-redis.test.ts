@@ -4,4 +4,8 @@ import { redisStore } from '../stores.js';
 import { runJobsCli } from './jobs-suite.js';
 
 const store = redisStore('cli');
-runJobsCli({ name: store.name, fresh: async () => ({ kind: store.kind, uri: store.fresh() }), cleanup: () => store.drop() });
+runJobsCli({
+  name: store.name,
+  fresh: async () => ({ kind: store.kind, uri: store.fresh() }),
+  cleanup: () => store.drop(),
+});

@@ -3,4 +3,8 @@ import { sqliteStore } from '../stores.js';
 import { runJobsCli } from './jobs-suite.js';
 
 const store = sqliteStore('cli');
-runJobsCli({ name: store.name, fresh: async () => ({ kind: store.kind, uri: store.fresh() }), cleanup: () => store.drop() });
+runJobsCli({
+  name: store.name,
+  fresh: async () => ({ kind: store.kind, uri: store.fresh() }),
+  cleanup: () => store.drop(),
+});

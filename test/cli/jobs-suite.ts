@@ -8,7 +8,17 @@ import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { validateConfig } from '../../runtime/src/config/schema.js';
 import { createBackend, type QueueBackend, type QueueKind } from '../../runtime/src/index.js';
-import { copyFixtureApp, countByStatus, DUMPS, jobsById, portable, runLoco, seed, sleep, type CliResult } from './helpers.js';
+import {
+  copyFixtureApp,
+  countByStatus,
+  DUMPS,
+  jobsById,
+  portable,
+  runLoco,
+  seed,
+  sleep,
+  type CliResult,
+} from './helpers.js';
 
 /** How the suite reaches one kind of store. */
 export interface StoreUnderTest {
@@ -65,11 +75,27 @@ export function runJobsCli(store: StoreUnderTest): void {
     await store.cleanup();
   });
 
-  test('enqueue: prints the id; args, the worker\'s tags and queue by default, --tags and --delay', async () => {
+  test("enqueue: prints the id; args, the worker's tags and queue by default, --tags and --delay", async () => {
     const before = Date.now();
     const [mail, download] = await Promise.all([
       jobs('enqueue', 'EmailWorker', '--args', '{"to":"ada@example.com","subject":"Hi"}'),
-      runLoco(app, ['jobs', '-e', 'test', 'enqueue', 'DownloadWorker', '--args', '{"url":"https://example.com/a.pdf"}', '--tags', 'bulk,slow', '--delay', '1h'], env),
+      runLoco(
+        app,
+        [
+          'jobs',
+          '-e',
+          'test',
+          'enqueue',
+          'DownloadWorker',
+          '--args',
+          '{"url":"https://example.com/a.pdf"}',
+          '--tags',
+          'bulk,slow',
+          '--delay',
+          '1h',
+        ],
+        env,
+      ),
     ]);
     succeeds(mail, 'enqueue EmailWorker');
     succeeds(download, 'enqueue DownloadWorker');
@@ -87,7 +113,7 @@ export function runJobsCli(store: StoreUnderTest): void {
     assert.is(email.status, 'queued');
     assert.ok(email.run_at <= Date.now(), 'due at once');
     const later = stored.get(downloadId)!;
-    assert.equal(later.tags, ['bulk', 'slow'], '--tags replaces the worker\'s');
+    assert.equal(later.tags, ['bulk', 'slow'], "--tags replaces the worker's");
     assert.equal(later.task_data, { url: 'https://example.com/a.pdf' });
     assert.ok(later.run_at >= before + 3_600_000 - 5_000, `--delay 1h: run_at ${new Date(later.run_at).toISOString()}`);
   });
@@ -99,7 +125,11 @@ export function runJobsCli(store: StoreUnderTest): void {
       jobs('enqueue', 'emailworker'),
     ]);
     failsClearly(badJson, /--args.*Expected JSON/, 'bad JSON');
-    failsClearly(unknown, /No worker is registered under the name 'SendInvoice'.*Registered workers: DownloadWorker, EmailWorker, ReportWorker/, 'unknown worker');
+    failsClearly(
+      unknown,
+      /No worker is registered under the name 'SendInvoice'.*Registered workers: DownloadWorker, EmailWorker, ReportWorker/,
+      'unknown worker',
+    );
     failsClearly(wrongCase, /did you mean EmailWorker\?/, 'a name in the wrong case');
     assert.equal(await backend.list({}), []);
   });
@@ -116,7 +146,10 @@ export function runJobsCli(store: StoreUnderTest): void {
     succeeds(result, 'cancel');
     assert.match(result.stdout, 'Cancelled 2 queued jobs named DownloadWorker.');
     const stored = await jobsById(backend);
-    assert.equal(ids.map((id) => stored.get(id)!.status), ['cancelled', 'cancelled', 'processing', 'failed', 'queued']);
+    assert.equal(
+      ids.map((id) => stored.get(id)!.status),
+      ['cancelled', 'cancelled', 'processing', 'failed', 'queued'],
+    );
   });
 
   test('tidy: deletes completed and cancelled jobs only', async () => {
@@ -149,13 +182,23 @@ export function runJobsCli(store: StoreUnderTest): void {
     // While the old jobs age: nothing is 90 days (purge's default) or 10 minutes old.
     const [byDefault, spared] = await Promise.all([jobs('purge'), jobs('requeue', '--from-age', '10')]);
     succeeds(byDefault, 'purge');
-    assert.match(byDefault.stdout, 'Deleted 0 queued, completed, failed, cancelled jobs last updated more than 90 days ago.');
+    assert.match(
+      byDefault.stdout,
+      'Deleted 0 queued, completed, failed, cancelled jobs last updated more than 90 days ago.',
+    );
     succeeds(spared, 'requeue --from-age 10');
     assert.match(spared.stdout, 'Requeued 0 processing jobs not updated for 10 minutes.');
     assert.is((await backend.list({})).length, 6);
 
     await sleep(Math.max(0, started + 8000 - Date.now()));
-    const [claimed] = await backend.claim({ names: ['ReportWorker'], tags: [], anyTag: true, limit: 1, leaseMs: 600_000, now: Date.now() + 1 });
+    const [claimed] = await backend.claim({
+      names: ['ReportWorker'],
+      tags: [],
+      anyTag: true,
+      limit: 1,
+      leaseMs: 600_000,
+      now: Date.now() + 1,
+    });
     await backend.finish([{ id: claimed.id, attempts: claimed.attempts, ok: true, requeueAt: null }]);
     const youngIds = await seed(backend, [
       { name: 'EmailWorker', args: { n: 7 }, status: 'failed' },
@@ -172,7 +215,11 @@ export function runJobsCli(store: StoreUnderTest): void {
     assert.match(purged.stdout, /Deleted 4 queued, completed, failed, cancelled jobs last updated more than/);
     assert.match(requeued.stdout, /Requeued 1 processing job not updated for/);
     const stored = await jobsById(backend);
-    assert.equal([...stored.keys()].sort(), [oldIds[4], touchedId, ...youngIds].sort(), 'old jobs purged except the processing one');
+    assert.equal(
+      [...stored.keys()].sort(),
+      [oldIds[4], touchedId, ...youngIds].sort(),
+      'old jobs purged except the processing one',
+    );
     assert.is(stored.get(oldIds[4])!.status, 'queued', 'the old processing job was requeued');
     assert.is(stored.get(youngIds[1])!.status, 'processing', 'the young processing job was not');
     assert.is(stored.get(touchedId)!.status, 'completed');
@@ -218,19 +265,31 @@ export function runJobsCli(store: StoreUnderTest): void {
       jobs('purge', '--max-age', '0', '--dump', 'a-file/backup'),
       jobs('purge', '--max-age', '0', '--dump', 'a-file'),
     ]);
-    failsClearly(under, /Cannot use a-file\/backup as the dump folder: part of the path is a file.*Nothing was deleted\./, 'parent is a file');
+    failsClearly(
+      under,
+      /Cannot use a-file\/backup as the dump folder: part of the path is a file.*Nothing was deleted\./,
+      'parent is a file',
+    );
     failsClearly(onto, /Cannot use a-file as the dump folder.*Nothing was deleted\./, 'folder path is a file');
     assert.is((await backend.list({})).length, 2);
   });
 
   test("dump: Loco's fields first, then ours; RFC 3339 UTC times; --status and --folder", async () => {
     const ids = await seed(backend, [
-      { name: 'EmailWorker', args: { to: 'ada@example.com', nested: { list: [1, 'two', null], yes: true } }, tags: ['email'], queue: 'mailers' },
+      {
+        name: 'EmailWorker',
+        args: { to: 'ada@example.com', nested: { list: [1, 'two', null], yes: true } },
+        tags: ['email'],
+        queue: 'mailers',
+      },
       { name: 'ReportWorker', args: { period: '2024-11' }, tags: ['report', 'pdf'], interval: '1h' },
       { name: 'DownloadWorker', args: { url: 'x' }, status: 'failed', error: 'Error: boom' },
       { name: 'DownloadWorker', args: { url: 'y' }, status: 'cancelled' },
     ]);
-    const [all, some] = await Promise.all([jobs('dump'), jobs('dump', '--status', 'failed,cancelled', '--folder', 'out/dumps')]);
+    const [all, some] = await Promise.all([
+      jobs('dump'),
+      jobs('dump', '--status', 'failed,cancelled', '--folder', 'out/dumps'),
+    ]);
     succeeds(all, 'dump');
     succeeds(some, 'dump --status');
     const allFile = dumpPath(all.stdout);
@@ -250,8 +309,10 @@ export function runJobsCli(store: StoreUnderTest): void {
       }
       assert.equal(entry.task_data, job.task_data);
       assert.equal(entry.tags, job.tags);
-      assert.equal([entry.name, entry.status, entry.interval, entry.queue, entry.attempts, entry.max_attempts, entry.last_error],
-        [job.name, job.status, job.interval, job.queue, job.attempts, job.max_attempts, job.last_error]);
+      assert.equal(
+        [entry.name, entry.status, entry.interval, entry.queue, entry.attempts, entry.max_attempts, entry.last_error],
+        [job.name, job.status, job.interval, job.queue, job.attempts, job.max_attempts, job.last_error],
+      );
     }
     assert.is(entries.find((entry) => entry.name === 'ReportWorker')!.interval, 3_600_000);
     const someEntries = parse(readFileSync(dumpPath(some.stdout), 'utf8')) as Array<{ status: string }>;
@@ -260,10 +321,25 @@ export function runJobsCli(store: StoreUnderTest): void {
 
   test('dump -> purge -> import restores the same names, args, tags, queues and intervals as new queued jobs', async () => {
     const ids = await seed(backend, [
-      { name: 'EmailWorker', args: { to: 'ada@example.com', cc: ['b@example.com'] }, tags: ['email'], queue: 'mailers' },
+      {
+        name: 'EmailWorker',
+        args: { to: 'ada@example.com', cc: ['b@example.com'] },
+        tags: ['email'],
+        queue: 'mailers',
+      },
       { name: 'EmailWorker', args: { to: 'grace@example.com' }, tags: ['email', 'Urgent'], status: 'failed' },
-      { name: 'ReportWorker', args: { period: '2024-11', total: 12.5, note: 'line one\nline two: "quoted"' }, tags: ['report', 'pdf'], interval: '1d', status: 'completed' },
-      { name: 'DownloadWorker', args: { url: 'https://example.com/?a=1&b=2', size: null, ok: false }, status: 'cancelled' },
+      {
+        name: 'ReportWorker',
+        args: { period: '2024-11', total: 12.5, note: 'line one\nline two: "quoted"' },
+        tags: ['report', 'pdf'],
+        interval: '1d',
+        status: 'completed',
+      },
+      {
+        name: 'DownloadWorker',
+        args: { url: 'https://example.com/?a=1&b=2', size: null, ok: false },
+        status: 'cancelled',
+      },
       { name: 'DownloadWorker', args: { url: '123', id: '01', empty: {} }, status: 'processing' },
     ]);
     const before = (await backend.list({})).map(portable).sort();
@@ -279,8 +355,14 @@ export function runJobsCli(store: StoreUnderTest): void {
 
     const after = await backend.list({});
     assert.equal(after.map(portable).sort(), before, 'names, args, tags, queues, intervals and attempts allowed');
-    assert.ok(after.every((job) => job.status === 'queued' && job.attempts === 0 && job.last_error === null), 'all new and queued');
-    assert.ok(after.every((job) => !ids.includes(job.id) && ULID.test(job.id)), 'new ids');
+    assert.ok(
+      after.every((job) => job.status === 'queued' && job.attempts === 0 && job.last_error === null),
+      'all new and queued',
+    );
+    assert.ok(
+      after.every((job) => !ids.includes(job.id) && ULID.test(job.id)),
+      'new ids',
+    );
   });
 
   test("imports Loco's dump format", async () => {
@@ -298,10 +380,42 @@ export function runJobsCli(store: StoreUnderTest): void {
       due: job.run_at <= now,
     }));
     assert.equal(jobsByArgs, [
-      { name: 'DownloadWorker', args: { url: 'https://example.com/invoices/INV-2024-01.pdf', user_id: 133 }, tags: [], interval: null, queue: null, status: 'queued', due: true },
-      { name: 'ReportWorker', args: { period: '2024-11', recipients: ['ops@example.com', 'finance@example.com'] }, tags: ['report'], interval: 86_400_000, queue: null, status: 'queued', due: true },
-      { name: 'EmailWorker', args: { error: 'smtp: connection timed out', subject: 'Your invoice', to: 'user14@example.com' }, tags: ['email'], interval: null, queue: 'mailers', status: 'queued', due: true },
-      { name: 'EmailWorker', args: { subject: 'Happy new year', to: 'user15@example.com' }, tags: [], interval: null, queue: 'mailers', status: 'queued', due: false },
+      {
+        name: 'DownloadWorker',
+        args: { url: 'https://example.com/invoices/INV-2024-01.pdf', user_id: 133 },
+        tags: [],
+        interval: null,
+        queue: null,
+        status: 'queued',
+        due: true,
+      },
+      {
+        name: 'ReportWorker',
+        args: { period: '2024-11', recipients: ['ops@example.com', 'finance@example.com'] },
+        tags: ['report'],
+        interval: 86_400_000,
+        queue: null,
+        status: 'queued',
+        due: true,
+      },
+      {
+        name: 'EmailWorker',
+        args: { error: 'smtp: connection timed out', subject: 'Your invoice', to: 'user14@example.com' },
+        tags: ['email'],
+        interval: null,
+        queue: 'mailers',
+        status: 'queued',
+        due: true,
+      },
+      {
+        name: 'EmailWorker',
+        args: { subject: 'Happy new year', to: 'user15@example.com' },
+        tags: [],
+        interval: null,
+        queue: 'mailers',
+        status: 'queued',
+        due: false,
+      },
     ]);
     const delayed = (await backend.list({})).find((job) => !job.tags.length && job.name === 'EmailWorker')!;
     assert.is(delayed.run_at, Date.parse('2099-01-01T00:00:00Z'), 'a run_at still ahead is kept');
@@ -346,12 +460,20 @@ export function runJobsCli(store: StoreUnderTest): void {
     succeeds(all, 'requeue');
     assert.match(all.stdout, 'Requeued 2 processing jobs.');
     const stored = await jobsById(backend);
-    assert.equal(ids.map((id) => stored.get(id)!.status), ['queued', 'queued', 'completed', 'queued']);
+    assert.equal(
+      ids.map((id) => stored.get(id)!.status),
+      ['queued', 'queued', 'completed', 'queued'],
+    );
   });
 
   test('list shows the newest jobs as a table, filtered and limited; stats counts by name and status', async () => {
     const ids = await seed(backend, [
-      { name: 'DownloadWorker', args: { url: 'a' }, status: 'failed', error: 'Error: 404 Not Found\n    at fetch (download.ts:3:9)' },
+      {
+        name: 'DownloadWorker',
+        args: { url: 'a' },
+        status: 'failed',
+        error: 'Error: 404 Not Found\n    at fetch (download.ts:3:9)',
+      },
       { name: 'EmailWorker', args: { to: 'x' }, tags: ['email'], status: 'completed' },
       { name: 'ReportWorker', args: { period: 'p' }, tags: ['report', 'pdf'] },
       { name: 'DownloadWorker', args: { url: 'b' } },
@@ -362,26 +484,44 @@ export function runJobsCli(store: StoreUnderTest): void {
       jobs('list', '--limit', '2'),
       jobs('stats'),
     ]);
-    for (const [result, what] of [[list, 'list'], [filtered, 'list --status --name'], [limited, 'list --limit'], [stats, 'stats']] as const) {
+    for (const [result, what] of [
+      [list, 'list'],
+      [filtered, 'list --status --name'],
+      [limited, 'list --limit'],
+      [stats, 'stats'],
+    ] as const) {
       succeeds(result, what);
     }
     const lines = list.stdout.split('\n');
     assert.match(lines[0], /^id\s+name\s+status\s+attempts\s+run_at\s+updated_at\s+tags\s+last error$/);
     const stored = await jobsById(backend);
     const newestFirst = [...stored.values()].sort((a, b) => (a.id < b.id ? 1 : -1)).map((job) => job.id);
-    assert.equal(lines.slice(1, 5).map((line) => line.split(/\s+/)[0]), newestFirst);
+    assert.equal(
+      lines.slice(1, 5).map((line) => line.split(/\s+/)[0]),
+      newestFirst,
+    );
     const failedRow = lines.find((line) => line.startsWith(ids[0]))!;
-    assert.match(failedRow, /DownloadWorker\s+failed\s+1\/3\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z\s+-\s+Error: 404 Not Found$/);
+    assert.match(
+      failedRow,
+      /DownloadWorker\s+failed\s+1\/3\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z\s+-\s+Error: 404 Not Found$/,
+    );
     assert.not.match(list.stdout, 'at fetch', 'only the first line of the error');
     assert.match(lines.find((line) => line.startsWith(ids[2]))!, /ReportWorker\s+queued\s+0\/3\s+.*report,pdf/);
     assert.match(list.stdout, '4 jobs, newest first.');
 
-    const filteredIds = filtered.stdout.split('\n').slice(1).map((line) => line.split(/\s+/)[0]).filter((id) => ULID.test(id));
+    const filteredIds = filtered.stdout
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split(/\s+/)[0])
+      .filter((id) => ULID.test(id));
     assert.equal(filteredIds, [ids[3], ids[0]]);
     assert.match(filtered.stdout, '2 jobs with status failed or queued and name DownloadWorker, newest first.');
     assert.match(limited.stdout, 'The newest 2 of 4 jobs, newest first. Use --limit to see more.');
 
-    const rows = stats.stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
+    const rows = stats.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/));
     assert.equal(rows, [
       ['name', 'queued', 'processing', 'completed', 'failed', 'cancelled', 'total'],
       ['DownloadWorker', '1', '0', '0', '1', '0', '2'],
@@ -398,8 +538,16 @@ export function runJobsCli(store: StoreUnderTest): void {
       runLoco(app, ['jobs', '--environment', 'unqueued', 'list'], env),
       runLoco(app, ['jobs', 'import', '--file', path.join(DUMPS, 'loco-dump.yaml'), '-e', 'async'], env),
     ]);
-    failsClearly(foreground, /config\/foreground\.yaml: workers\.mode is ForegroundBlocking.*no job queue.*set workers\.mode: BackgroundQueue and a queue: section/, 'ForegroundBlocking');
-    failsClearly(unqueued, /config\/unqueued\.yaml: workers\.mode is BackgroundQueue but there is no queue: section.*Add queue: with kind/, 'no queue: section');
+    failsClearly(
+      foreground,
+      /config\/foreground\.yaml: workers\.mode is ForegroundBlocking.*no job queue.*set workers\.mode: BackgroundQueue and a queue: section/,
+      'ForegroundBlocking',
+    );
+    failsClearly(
+      unqueued,
+      /config\/unqueued\.yaml: workers\.mode is BackgroundQueue but there is no queue: section.*Add queue: with kind/,
+      'no queue: section',
+    );
     failsClearly(inProcess, /config\/async\.yaml: workers\.mode is BackgroundAsync/, 'BackgroundAsync');
     assert.is((await backend.list({})).length, 1);
   });
@@ -412,7 +560,13 @@ export function runJobsCli(store: StoreUnderTest): void {
       jobs('cancel'),
       jobs('enqueue', 'DownloadWorker', '--delay', 'soon'),
     ]);
-    const expected = [/--max-age.*Expected a number >= 0/, /--limit.*Expected a whole number >= 1/, /'done' is not a job status/, /required option '-n, --name/, /--delay.*Expected a duration/];
+    const expected = [
+      /--max-age.*Expected a number >= 0/,
+      /--limit.*Expected a whole number >= 1/,
+      /'done' is not a job status/,
+      /required option '-n, --name/,
+      /--delay.*Expected a duration/,
+    ];
     results.forEach((result, i) => failsClearly(result, expected[i], expected[i].source));
     assert.equal(await backend.list({}), []);
   });

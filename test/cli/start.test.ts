@@ -60,7 +60,10 @@ interface Running {
 }
 
 function loco(args: string[]): Running {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), CLI, ...args], {
+    cwd: app,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -83,7 +86,10 @@ let store: QueueBackend;
 const status = async (id: string) => (await store.list({})).find((job) => job.id === id)?.status;
 
 test.before(async () => {
-  const config = validateConfig({ workers: { mode: 'BackgroundQueue' }, queue: { kind: 'Sqlite', uri: `sqlite://${dbFile}` } }, 't');
+  const config = validateConfig(
+    { workers: { mode: 'BackgroundQueue' }, queue: { kind: 'Sqlite', uri: `sqlite://${dbFile}` } },
+    't',
+  );
   store = await createBackend(config.queue!, app);
   await store.init({ flush: false });
 });
@@ -101,7 +107,11 @@ test('the server answers /_ping and /_health, and its route enqueues a job that 
   assert.equal(await ping.json(), { ok: true, app: 'start-test' });
   const health = await fetch(`${url}/_health`);
   assert.equal(await health.json(), { ok: true, mode: 'BackgroundQueue', queue: 'Sqlite' });
-  const response = await fetch(`${url}/naps`, { method: 'POST', body: JSON.stringify({ ms: 1 }), headers: { 'content-type': 'application/json' } });
+  const response = await fetch(`${url}/naps`, {
+    method: 'POST',
+    body: JSON.stringify({ ms: 1 }),
+    headers: { 'content-type': 'application/json' },
+  });
   assert.is(response.status, 202);
   const { jobId } = (await response.json()) as { jobId: string };
   await sleep(300);
@@ -119,7 +129,14 @@ test('the server answers /_ping and /_health, and its route enqueues a job that 
 
 test('a tagged worker process takes only jobs with its tags; an untagged one only untagged jobs', async () => {
   const job = (name: string, tags: string[], task_data: unknown) => ({
-    id: ulid(), name, task_data, run_at: Date.now(), interval: null, tags, queue: null, max_attempts: 1,
+    id: ulid(),
+    name,
+    task_data,
+    run_at: Date.now(),
+    interval: null,
+    tags,
+    queue: null,
+    max_attempts: 1,
   });
   const [mail] = await store.enqueue([job('MailWorker', ['email'], { to: 'ada' })]);
   const [nap] = await store.enqueue([job('NapWorker', [], { ms: 2 })]);
@@ -143,7 +160,11 @@ test('a tagged worker process takes only jobs with its tags; an untagged one onl
 test('SIGTERM lets the running job finish before exiting; a second signal exits at once', async () => {
   const server = loco(['start', '--server-and-worker', '-p', '0', '-b', '127.0.0.1']);
   const [, url] = await waitFor(server, /listening on (http:\/\/\S+)/);
-  const response = await fetch(`${url}/naps`, { method: 'POST', body: JSON.stringify({ ms: 800 }), headers: { 'content-type': 'application/json' } });
+  const response = await fetch(`${url}/naps`, {
+    method: 'POST',
+    body: JSON.stringify({ ms: 800 }),
+    headers: { 'content-type': 'application/json' },
+  });
   const { jobId } = (await response.json()) as { jobId: string };
   await waitFor(server, /nap start 800/);
   server.child.kill('SIGTERM');
@@ -153,7 +174,20 @@ test('SIGTERM lets the running job finish before exiting; a second signal exits 
 
   const second = loco(['start', '--worker']);
   await waitFor(second, /worker started/);
-  const id = (await store.enqueue([{ id: ulid(), name: 'NapWorker', task_data: { ms: 60_000 }, run_at: Date.now(), interval: null, tags: [], queue: null, max_attempts: 3 }]))[0];
+  const id = (
+    await store.enqueue([
+      {
+        id: ulid(),
+        name: 'NapWorker',
+        task_data: { ms: 60_000 },
+        run_at: Date.now(),
+        interval: null,
+        tags: [],
+        queue: null,
+        max_attempts: 3,
+      },
+    ])
+  )[0];
   await waitFor(second, /nap start 60000/);
   second.child.kill('SIGTERM');
   await waitFor(second, /SIGTERM: stopping/);

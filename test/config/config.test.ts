@@ -23,7 +23,13 @@ function failure(run: () => unknown): ConfigError {
     assert.instance(err, ConfigError);
     return err as ConfigError;
   }
-  throw new assert.Assertion({ message: 'expected a ConfigError', operator: 'throws', expects: 'ConfigError', actual: 'nothing', generated: false });
+  throw new assert.Assertion({
+    message: 'expected a ConfigError',
+    operator: 'throws',
+    expects: 'ConfigError',
+    actual: 'nothing',
+    generated: false,
+  });
 }
 
 const LOCO_SQLITE = `
@@ -99,13 +105,19 @@ test('<env>.local.yaml wins over <env>.yaml', () => {
 test('unknown kind: names file, key, what was found and what is allowed', () => {
   const root = app({ 'development.yaml': 'queue:\n  kind: Kafka\n  uri: "x"\n' });
   const err = failure(() => loadConfig({ root, environment: 'development', env: {} }));
-  assert.match(err.message, 'development.yaml: queue.kind: found the string \'Kafka\'; allowed: Sqlite, Postgres, Redis.');
+  assert.match(
+    err.message,
+    "development.yaml: queue.kind: found the string 'Kafka'; allowed: Sqlite, Postgres, Redis.",
+  );
 });
 
 test('unknown mode, with a hint for the wrong case', () => {
   const root = app({ 'development.yaml': 'workers:\n  mode: backgroundqueue\n' });
   const err = failure(() => loadConfig({ root, environment: 'development', env: {} }));
-  assert.match(err.message, "workers.mode: found the string 'backgroundqueue'; allowed: BackgroundQueue, ForegroundBlocking, BackgroundAsync (did you mean BackgroundQueue?).");
+  assert.match(
+    err.message,
+    "workers.mode: found the string 'backgroundqueue'; allowed: BackgroundQueue, ForegroundBlocking, BackgroundAsync (did you mean BackgroundQueue?).",
+  );
 });
 
 test('missing uri', () => {
@@ -122,13 +134,28 @@ test('a uri of the wrong scheme for the kind', () => {
 
 test('wrong types', () => {
   const cases: Array<[string, string]> = [
-    ['queue:\n  kind: Sqlite\n  uri: sqlite://x\n  num_workers: two\n', "queue.num_workers: expected a whole number from 1 to 10000, found the string 'two'."],
-    ['queue:\n  kind: Sqlite\n  uri: sqlite://x\n  num_workers: 0\n', 'queue.num_workers: expected a whole number from 1 to 10000, found number 0.'],
-    ['queue:\n  kind: Sqlite\n  uri: sqlite://x\n  dangerously_flush: "yes"\n', "queue.dangerously_flush: expected true or false, found the string 'yes'."],
-    ['queue:\n  kind: Redis\n  uri: redis://x\n  queues: mailer\n', "queue.queues: expected a list of names, found the string 'mailer'."],
+    [
+      'queue:\n  kind: Sqlite\n  uri: sqlite://x\n  num_workers: two\n',
+      "queue.num_workers: expected a whole number from 1 to 10000, found the string 'two'.",
+    ],
+    [
+      'queue:\n  kind: Sqlite\n  uri: sqlite://x\n  num_workers: 0\n',
+      'queue.num_workers: expected a whole number from 1 to 10000, found number 0.',
+    ],
+    [
+      'queue:\n  kind: Sqlite\n  uri: sqlite://x\n  dangerously_flush: "yes"\n',
+      "queue.dangerously_flush: expected true or false, found the string 'yes'.",
+    ],
+    [
+      'queue:\n  kind: Redis\n  uri: redis://x\n  queues: mailer\n',
+      "queue.queues: expected a list of names, found the string 'mailer'.",
+    ],
     ['server:\n  port: 99999\n', 'server.port: expected a whole number from 0 to 65535, found number 99999.'],
     ['workers: BackgroundQueue\n', "workers: expected a mapping of keys, found the string 'BackgroundQueue'."],
-    ['queue:\n  kind: Sqlite\n  uri: sqlite://x\n  num_worker: 2\n', 'queue.num_worker: unknown key; the keys of queue: are kind, uri, dangerously_flush, num_workers'],
+    [
+      'queue:\n  kind: Sqlite\n  uri: sqlite://x\n  num_worker: 2\n',
+      'queue.num_worker: unknown key; the keys of queue: are kind, uri, dangerously_flush, num_workers',
+    ],
   ];
   for (const [text, message] of cases) {
     const root = app({ 'development.yaml': text });
@@ -146,8 +173,14 @@ test('unknown template function, and an env var with no default', () => {
 
   const noDefault = app({ 'development.yaml': 'queue:\n  kind: Redis\n  uri: "{{ get_env(name="REDIS_URL") }}"\n' });
   const missing = failure(() => loadConfig({ root: noDefault, environment: 'development', env: {} }));
-  assert.match(missing.message, 'line 3: environment variable REDIS_URL is not set and {{ get_env(name="REDIS_URL") }} gives no default');
-  assert.is(loadConfig({ root: noDefault, environment: 'development', env: { REDIS_URL: 'redis://h' } }).queue?.uri, 'redis://h');
+  assert.match(
+    missing.message,
+    'line 3: environment variable REDIS_URL is not set and {{ get_env(name="REDIS_URL") }} gives no default',
+  );
+  assert.is(
+    loadConfig({ root: noDefault, environment: 'development', env: { REDIS_URL: 'redis://h' } }).queue?.uri,
+    'redis://h',
+  );
 });
 
 test('template expressions: numbers and booleans, single quotes, bad syntax', () => {

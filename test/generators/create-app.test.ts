@@ -20,7 +20,9 @@ const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
 function filesUnder(folder: string, prefix = ''): string[] {
   return readdirSync(folder, { withFileTypes: true })
     .flatMap((entry) =>
-      entry.isDirectory() ? filesUnder(path.join(folder, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+      entry.isDirectory()
+        ? filesUnder(path.join(folder, entry.name), `${prefix}${entry.name}/`)
+        : [`${prefix}${entry.name}`],
     )
     .sort();
 }
@@ -42,7 +44,8 @@ async function create(argv: string[], environment: Partial<InitEnvironment> = {}
     for (const pkg of packages) writeFileSync(path.join(vendorDir, pkg.tarball), '');
   };
   const print = (line: string) => lines.push(line);
-  const run = (args: string[]) => init(args, { cwd, interactive: false, log: print, error: print, pack, ...environment });
+  const run = (args: string[]) =>
+    init(args, { cwd, interactive: false, log: print, error: print, pack, ...environment });
   const code = argv.length > 0 ? await run(argv) : 0;
   return {
     cwd,
@@ -120,12 +123,15 @@ test('package.json: ESM, the scripts, registry deps, and the runtime and generat
   }
 });
 
-test('defaults (--yes): BackgroundQueue on SQLite, in Loco\'s config shape', async () => {
+test("defaults (--yes): BackgroundQueue on SQLite, in Loco's config shape", async () => {
   const t = await create(['my-app', ...OFFLINE]);
   try {
     const development = t.read('my-app/config/development.yaml');
     assert.match(development, 'workers:\n');
-    assert.match(development, '  #   - BackgroundQueue - Workers operate asynchronously in the background, processing queued.\n');
+    assert.match(
+      development,
+      '  #   - BackgroundQueue - Workers operate asynchronously in the background, processing queued.\n',
+    );
     assert.match(development, '  mode: BackgroundQueue\n');
     assert.match(
       development,
@@ -170,10 +176,7 @@ test('--queue postgres: a Postgres queue named after the app', async () => {
   const t = await create(['shop', '--name', 'shop-api', '--bg', 'queue', '--queue', 'postgres', ...OFFLINE]);
   try {
     assert.is(t.code, 0, t.output());
-    assert.match(
-      t.read('shop/config/development.yaml'),
-      '  kind: Postgres\n',
-    );
+    assert.match(t.read('shop/config/development.yaml'), '  kind: Postgres\n');
     assert.match(
       t.read('shop/config/development.yaml'),
       '  uri: "{{ get_env(name="PGQ_URL", default="postgres://postgres@127.0.0.1:5432/shop_api_development") }}"\n',
@@ -196,7 +199,10 @@ test('--queue redis alone: a Redis queue (and BackgroundQueue)', async () => {
   try {
     const development = t.read('my-app/config/development.yaml');
     assert.match(development, '  mode: BackgroundQueue\n');
-    assert.match(development, '  kind: Redis\n  # Redis connection URI.\n  uri: "{{ get_env(name="REDIS_URL", default="redis://127.0.0.1") }}"\n');
+    assert.match(
+      development,
+      '  kind: Redis\n  # Redis connection URI.\n  uri: "{{ get_env(name="REDIS_URL", default="redis://127.0.0.1") }}"\n',
+    );
     const config = loadConfig({ root: path.join(t.cwd, 'my-app'), environment: 'production', env: {} });
     assert.is(config.queue?.uri, 'redis://127.0.0.1');
   } finally {

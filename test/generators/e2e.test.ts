@@ -89,7 +89,10 @@ test('npx loco-gen worker report_worker writes the worker and registers it', asy
   assert.ok(existsSync(path.join(app, 'tests/workers/report_worker.test.ts')));
   const source = readFileSync(path.join(app, 'src/app.ts'), 'utf8');
   assert.match(source, "import { ReportWorkerWorker } from './workers/report_worker.js';\n");
-  assert.match(source, '    queue.register(DownloadWorker.build(ctx));\n    queue.register(ReportWorkerWorker.build(ctx));\n');
+  assert.match(
+    source,
+    '    queue.register(DownloadWorker.build(ctx));\n    queue.register(ReportWorkerWorker.build(ctx));\n',
+  );
   stepsDone = 2;
 });
 
@@ -186,8 +189,16 @@ for (const store of stores) {
       worker.stop();
       server.stop();
       await Promise.all([worker.exited, server.exited]);
-      assert.match(worker.output(), /SIGTERM: stopping[\s\S]*stopped\./, `the worker stops cleanly on SIGTERM:\n${worker.output().slice(-2000)}`);
-      assert.match(server.output(), /SIGTERM: stopping[\s\S]*stopped\./, `the server stops cleanly on SIGTERM:\n${server.output().slice(-2000)}`);
+      assert.match(
+        worker.output(),
+        /SIGTERM: stopping[\s\S]*stopped\./,
+        `the worker stops cleanly on SIGTERM:\n${worker.output().slice(-2000)}`,
+      );
+      assert.match(
+        server.output(),
+        /SIGTERM: stopping[\s\S]*stopped\./,
+        `the server stops cleanly on SIGTERM:\n${server.output().slice(-2000)}`,
+      );
       rmSync(path.join(app, 'config/development.local.yaml'), { force: true });
     }
   });

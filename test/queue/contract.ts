@@ -51,8 +51,10 @@ export interface BackendUnderTest {
 /** The contract's view of a real store: each `open()` takes a fresh one, with `num_workers: 4`. */
 export function backendUnderTest(store: TestStore): BackendUnderTest {
   const config = (): QueueConfig =>
-    validateConfig({ workers: { mode: 'BackgroundQueue' }, queue: { kind: store.kind, uri: store.uri(), num_workers: 4 } }, 'test')
-      .queue!;
+    validateConfig(
+      { workers: { mode: 'BackgroundQueue' }, queue: { kind: store.kind, uri: store.uri(), num_workers: 4 } },
+      'test',
+    ).queue!;
   const connect = async (): Promise<QueueBackend> => {
     const backend = await createBackend(config(), ROOT);
     await backend.init({ flush: false });
@@ -122,9 +124,15 @@ export function runContract(target: BackendUnderTest): void {
     const ids = await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }]);
     const request = { names: ['EchoWorker'], tags: [], limit: 2, leaseMs: 5000, now: Date.now() + 1 };
     const first = await backend.claim(request);
-    assert.equal(first.map((row) => row.id), ids.slice(0, 2));
+    assert.equal(
+      first.map((row) => row.id),
+      ids.slice(0, 2),
+    );
     const second = await backend.claim(request);
-    assert.equal(second.map((row) => row.id), ids.slice(2));
+    assert.equal(
+      second.map((row) => row.id),
+      ids.slice(2),
+    );
     assert.equal(await backend.claim(request), []);
   });
 
@@ -181,7 +189,10 @@ export function runContract(target: BackendUnderTest): void {
     const start = Date.now();
     const id = await EchoWorker.performLater(ctx, { n: 1 }, { delay: '300ms' });
     assert.ok((await job(id!)).run_at >= start + 300);
-    assert.equal(await backend.claim({ names: ['EchoWorker'], tags: [], limit: 5, leaseMs: 5000, now: Date.now() }), []);
+    assert.equal(
+      await backend.claim({ names: ['EchoWorker'], tags: [], limit: 5, leaseMs: 5000, now: Date.now() }),
+      [],
+    );
     await runUntil(ctx, () => calls.count() === 1);
     assert.ok(Date.now() - start >= 300, 'ran after the delay');
     const runAtId = await EchoWorker.performLater(ctx, { n: 2 }, { runAt: new Date(Date.now() + 60_000) });
@@ -208,7 +219,11 @@ export function runContract(target: BackendUnderTest): void {
     const claim = async (tags: string[]) =>
       (await backend.claim({ names, tags, limit: 10, leaseMs: 5000, now: Date.now() + 1 })).map((row) => row.id).sort();
 
-    assert.equal(await claim(['e%', '%', '_mail', 'EMAIL', 'email ']), [], 'rule 4: no wildcard, case or prefix matches');
+    assert.equal(
+      await claim(['e%', '%', '_mail', 'EMAIL', 'email ']),
+      [],
+      'rule 4: no wildcard, case or prefix matches',
+    );
     assert.equal(await claim([]), [plain], 'rule 1 (and 3): no tags takes only untagged jobs');
     assert.equal(await claim(['email']), [email], 'rule 2 and 4: email, not Email');
     assert.equal(await claim(['analytics', 'report']), [report], 'rule 2: at least one matching tag');
@@ -246,10 +261,22 @@ export function runContract(target: BackendUnderTest): void {
   test('an outcome from a stale attempt is ignored (fencing by attempt)', async () => {
     register(EchoWorker);
     const id = (await EchoWorker.performLater(ctx, { n: 1 }))!;
-    const [claimed] = await backend.claim({ names: ['EchoWorker'], tags: [], limit: 1, leaseMs: 1, now: Date.now() + 1 });
+    const [claimed] = await backend.claim({
+      names: ['EchoWorker'],
+      tags: [],
+      limit: 1,
+      leaseMs: 1,
+      now: Date.now() + 1,
+    });
     await sleep(20);
     assert.is(await backend.reapExpired(Date.now() + 10), 1);
-    const [again] = await backend.claim({ names: ['EchoWorker'], tags: [], limit: 1, leaseMs: 5000, now: Date.now() + 20 });
+    const [again] = await backend.claim({
+      names: ['EchoWorker'],
+      tags: [],
+      limit: 1,
+      leaseMs: 5000,
+      now: Date.now() + 20,
+    });
     assert.is(again.attempts, 2);
     await backend.finish([{ id, attempts: claimed.attempts, ok: false, error: 'stale', retryAt: null }]);
     assert.is((await job(id)).status, 'processing');
@@ -286,7 +313,13 @@ export function runContract(target: BackendUnderTest): void {
     const other = await target.openAnother();
     extra.push(other);
     const id = (await EchoWorker.performLater(ctx, { n: 1 }))!;
-    const [claimed] = await other.claim({ names: ['EchoWorker'], tags: [], limit: 5, leaseMs: 5000, now: Date.now() + 1 });
+    const [claimed] = await other.claim({
+      names: ['EchoWorker'],
+      tags: [],
+      limit: 5,
+      leaseMs: 5000,
+      now: Date.now() + 1,
+    });
     assert.is(claimed?.id, id);
     assert.equal(claimed.task_data, { n: 1 });
   });
@@ -296,12 +329,21 @@ export function runContract(target: BackendUnderTest): void {
     register(EchoWorker);
     const others = await Promise.all([target.openAnother(), target.openAnother()]);
     extra.push(...others);
-    const ids = await EchoWorker.performLaterMany(ctx, Array.from({ length: 200 }, (_, n) => ({ n })));
+    const ids = await EchoWorker.performLaterMany(
+      ctx,
+      Array.from({ length: 200 }, (_, n) => ({ n })),
+    );
     const seen: string[] = [];
     await Promise.all(
       [backend, ...others].map(async (connection) => {
         for (;;) {
-          const jobs = await connection.claim({ names: ['EchoWorker'], tags: [], limit: 7, leaseMs: 5000, now: Date.now() + 1 });
+          const jobs = await connection.claim({
+            names: ['EchoWorker'],
+            tags: [],
+            limit: 7,
+            leaseMs: 5000,
+            now: Date.now() + 1,
+          });
           if (jobs.length === 0) return;
           seen.push(...jobs.map((row) => row.id));
         }
@@ -324,7 +366,11 @@ export function runContract(target: BackendUnderTest): void {
     assert.is(await backend.reapExpired(Date.now()), 1, 'the expired lease is found');
     const back = await job(id);
     assert.is(back.status, 'queued');
-    const { child: second } = await spawnWorkerProcess(target.queueConfig(), { LOCO_TEST_LEASE_MS: '5000' }, /started doomed/);
+    const { child: second } = await spawnWorkerProcess(
+      target.queueConfig(),
+      { LOCO_TEST_LEASE_MS: '5000' },
+      /started doomed/,
+    );
     second.kill('SIGKILL');
     await exited(second);
     assert.is((await job(id)).attempts, 2, 'it ran again');

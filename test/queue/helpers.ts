@@ -1,13 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BackgroundWorker, Queue, runWorkerLoop, type AppContext, type QueueBackend, type QueueConfig, type RetryPolicy } from '../../runtime/src/index.js';
+import {
+  BackgroundWorker,
+  Queue,
+  runWorkerLoop,
+  type AppContext,
+  type QueueBackend,
+  type QueueConfig,
+  type RetryPolicy,
+} from '../../runtime/src/index.js';
 import { validateConfig } from '../../runtime/src/config/schema.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A context around a queue, enough for workers in tests. */
-export function testContext(backend: QueueBackend | undefined, mode: 'BackgroundQueue' | 'ForegroundBlocking' = 'BackgroundQueue'): AppContext {
+export function testContext(
+  backend: QueueBackend | undefined,
+  mode: 'BackgroundQueue' | 'ForegroundBlocking' = 'BackgroundQueue',
+): AppContext {
   const queue = new Queue(mode, backend);
   return { environment: 'test', config: validateConfig({ workers: { mode } }, 'test.yaml'), queue, root: ROOT };
 }
@@ -98,7 +109,13 @@ export class SlowWorker extends BackgroundWorker<{ ms: number }> {
 export async function runUntil(
   ctx: AppContext,
   until: () => boolean | Promise<boolean>,
-  options: { tags?: string[]; concurrency?: number; leaseMs?: number; timeoutMs?: number; pollIntervalMs?: number } = {},
+  options: {
+    tags?: string[];
+    concurrency?: number;
+    leaseMs?: number;
+    timeoutMs?: number;
+    pollIntervalMs?: number;
+  } = {},
 ): Promise<void> {
   const stop = new AbortController();
   const loop = runWorkerLoop({
@@ -148,7 +165,8 @@ export function spawnWorkerProcess(
     child.stderr!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      if (!waitFor.test(output)) reject(new Error(`worker process exited (${code}) before printing ${waitFor}; output:\n${output}`));
+      if (!waitFor.test(output))
+        reject(new Error(`worker process exited (${code}) before printing ${waitFor}; output:\n${output}`));
     });
   });
 }

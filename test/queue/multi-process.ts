@@ -40,7 +40,11 @@ export function runMultiProcess(target: BackendUnderTest): void {
   const start = () =>
     Promise.all(
       Array.from({ length: PROCESSES }, () =>
-        spawnWorkerProcess(target.queueConfig(), { LOCO_TEST_COUNT_DIR: countDir, LOCO_TEST_CONCURRENCY: '5', LOCO_TEST_LEASE_MS: '1000' }, /ready/),
+        spawnWorkerProcess(
+          target.queueConfig(),
+          { LOCO_TEST_COUNT_DIR: countDir, LOCO_TEST_CONCURRENCY: '5', LOCO_TEST_LEASE_MS: '1000' },
+          /ready/,
+        ),
       ),
     );
   const waitForCompleted = async (timeoutMs: number) => {

@@ -6,7 +6,14 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { POSTGRES_URI, postgresAdmin } from '../stores.js';
 import { validateConfig } from '../../runtime/src/config/schema.js';
-import { BackgroundWorker, createBackend, QueueConnectionError, runWorkerLoop, type NewJob, type QueueConfig } from '../../runtime/src/index.js';
+import {
+  BackgroundWorker,
+  createBackend,
+  QueueConnectionError,
+  runWorkerLoop,
+  type NewJob,
+  type QueueConfig,
+} from '../../runtime/src/index.js';
 import { PostgresBackend } from '../../runtime/src/queue/postgres.js';
 import { ROOT, sleep, testContext } from './helpers.js';
 
@@ -15,7 +22,10 @@ let serial = 0;
 let schema = '';
 const backends: PostgresBackend[] = [];
 const logged: string[] = [];
-const quiet = { info: (message: string) => void logged.push(message), error: (message: string) => void logged.push(message) };
+const quiet = {
+  info: (message: string) => void logged.push(message),
+  error: (message: string) => void logged.push(message),
+};
 
 function config(uri = `${BASE_URI}?schema=${schema}`, extra: Record<string, unknown> = {}): QueueConfig {
   return validateConfig({ queue: { kind: 'Postgres', uri, ...extra } }, 'test').queue!;
@@ -44,14 +54,25 @@ function terminateQueueConnections(): Promise<number> {
  * no in-memory wake-up with the workers here and can reach them only through NOTIFY.
  */
 async function openProducer(): Promise<PostgresBackend> {
-  const backend = new PostgresBackend(config(`${BASE_URI}?schema=${schema}&application_name=loco_test_producer`), { logger: quiet });
+  const backend = new PostgresBackend(config(`${BASE_URI}?schema=${schema}&application_name=loco_test_producer`), {
+    logger: quiet,
+  });
   backends.push(backend);
   await backend.init({ flush: false });
   return backend;
 }
 
 function stampJob(id: string): NewJob {
-  return { id, name: 'StampWorker', task_data: {}, run_at: Date.now(), interval: null, tags: [], queue: null, max_attempts: 1 };
+  return {
+    id,
+    name: 'StampWorker',
+    task_data: {},
+    run_at: Date.now(),
+    interval: null,
+    tags: [],
+    queue: null,
+    max_attempts: 1,
+  };
 }
 
 /** When the last StampWorker job started. */
@@ -97,7 +118,10 @@ test('a server that is down at boot gives one QueueConnectionError naming the UR
   } catch (err) {
     assert.instance(err, QueueConnectionError);
     const message = (err as Error).message;
-    assert.match(message, 'Cannot connect to the Postgres queue at postgres://postgres@127.0.0.1:5999/test?schema=loco_down: ');
+    assert.match(
+      message,
+      'Cannot connect to the Postgres queue at postgres://postgres@127.0.0.1:5999/test?schema=loco_down: ',
+    );
     assert.match(message, 'ECONNREFUSED');
     assert.match(message, 'Check that the server is running and queue.uri is right.');
     assert.not.match(message, 'hunter2');
@@ -111,7 +135,9 @@ test('a server that never answers gives up after connect_timeout and says so', a
   const silent = net.createServer(() => undefined);
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const { port } = silent.address() as net.AddressInfo;
-  const backend = new PostgresBackend(config(`postgres://postgres@127.0.0.1:${port}/test`, { connect_timeout: 300 }), { logger: quiet });
+  const backend = new PostgresBackend(config(`postgres://postgres@127.0.0.1:${port}/test`, { connect_timeout: 300 }), {
+    logger: quiet,
+  });
   const started = Date.now();
   try {
     await backend.init({ flush: false });
@@ -132,7 +158,16 @@ test('an idle worker (poll interval 10 s) is woken by NOTIFY when another proces
   const ctx = testContext(backend);
   ctx.queue.register(StampWorker.build(ctx));
   const stop = new AbortController();
-  const loop = runWorkerLoop({ backend, queue: ctx.queue, concurrency: 2, pollIntervalMs: 10_000, leaseMs: 5000, tags: [], signal: stop.signal, logger: quiet });
+  const loop = runWorkerLoop({
+    backend,
+    queue: ctx.queue,
+    concurrency: 2,
+    pollIntervalMs: 10_000,
+    leaseMs: 5000,
+    tags: [],
+    signal: stop.signal,
+    logger: quiet,
+  });
   try {
     await sleep(300); // the loop has found nothing and sleeps on LISTEN
     for (const round of [1, 2, 3]) {
@@ -155,7 +190,16 @@ test('a process that enqueues and closes at once (loco jobs enqueue) still wakes
   const ctx = testContext(backend);
   ctx.queue.register(StampWorker.build(ctx));
   const stop = new AbortController();
-  const loop = runWorkerLoop({ backend, queue: ctx.queue, concurrency: 1, pollIntervalMs: 10_000, leaseMs: 5000, tags: [], signal: stop.signal, logger: quiet });
+  const loop = runWorkerLoop({
+    backend,
+    queue: ctx.queue,
+    concurrency: 1,
+    pollIntervalMs: 10_000,
+    leaseMs: 5000,
+    tags: [],
+    signal: stop.signal,
+    logger: quiet,
+  });
   try {
     await sleep(300);
     const producer = await openProducer();
@@ -176,7 +220,16 @@ test('the LISTEN connection reconnects after the server drops it, and wake-ups w
   const ctx = testContext(backend);
   ctx.queue.register(StampWorker.build(ctx));
   const stop = new AbortController();
-  const loop = runWorkerLoop({ backend, queue: ctx.queue, concurrency: 1, pollIntervalMs: 10_000, leaseMs: 5000, tags: [], signal: stop.signal, logger: quiet });
+  const loop = runWorkerLoop({
+    backend,
+    queue: ctx.queue,
+    concurrency: 1,
+    pollIntervalMs: 10_000,
+    leaseMs: 5000,
+    tags: [],
+    signal: stop.signal,
+    logger: quiet,
+  });
   try {
     await sleep(300);
     assert.ok((await terminateQueueConnections()) >= 1);
@@ -185,8 +238,14 @@ test('the LISTEN connection reconnects after the server drops it, and wake-ups w
     await producer.enqueue([stampJob('after-drop')]);
     while (stamped === undefined && Date.now() - enqueuedAt < 3000) await sleep(2);
     assert.ok(stamped !== undefined && stamped - enqueuedAt < 200, 'woken through the new LISTEN connection');
-    assert.ok(logged.some((line) => line.includes('the LISTEN connection closed')), 'the drop was reported');
-    assert.ok(logged.some((line) => line.includes('listening for new jobs again')), 'and the return');
+    assert.ok(
+      logged.some((line) => line.includes('the LISTEN connection closed')),
+      'the drop was reported',
+    );
+    assert.ok(
+      logged.some((line) => line.includes('listening for new jobs again')),
+      'and the return',
+    );
   } finally {
     stop.abort();
     await loop;
@@ -198,9 +257,22 @@ test('every connection killed three times during a drain of 2000 jobs: all compl
   const ctx = testContext(backend);
   ctx.queue.register(TallyWorker.build(ctx));
   const total = 2000;
-  await ctx.queue.enqueueByName('TallyWorker', Array.from({ length: total }, (_, n) => ({ n })), { maxAttempts: 10 });
+  await ctx.queue.enqueueByName(
+    'TallyWorker',
+    Array.from({ length: total }, (_, n) => ({ n })),
+    { maxAttempts: 10 },
+  );
   const stop = new AbortController();
-  const loop = runWorkerLoop({ backend, queue: ctx.queue, concurrency: 10, pollIntervalMs: 50, leaseMs: 1000, tags: [], signal: stop.signal, logger: quiet });
+  const loop = runWorkerLoop({
+    backend,
+    queue: ctx.queue,
+    concurrency: 10,
+    pollIntervalMs: 50,
+    leaseMs: 1000,
+    tags: [],
+    signal: stop.signal,
+    logger: quiet,
+  });
   const completed = async () => (await backend.stats()).find((row) => row.status === 'completed')?.count ?? 0;
   let kills = 0;
   try {
@@ -219,7 +291,11 @@ test('every connection killed three times during a drain of 2000 jobs: all compl
     await loop;
   }
   assert.is(kills, 3);
-  assert.equal(await backend.stats(), [{ name: 'TallyWorker', status: 'completed', count: total }], 'none left queued or processing');
+  assert.equal(
+    await backend.stats(),
+    [{ name: 'TallyWorker', status: 'completed', count: total }],
+    'none left queued or processing',
+  );
   assert.is(new Set(runs).size, total, 'every job ran');
   assert.ok(runs.length < total * 1.2, `few ran twice (${runs.length - total})`);
 });
@@ -244,7 +320,10 @@ test('close() ends the pool and the LISTEN connection', async () => {
   await sleep(100);
   const count = () =>
     postgresAdmin(async (client) => {
-      const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1', [`loco-ts:${schema}`]);
+      const { rows } = await client.query(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [`loco-ts:${schema}`],
+      );
       return rows[0].n as number;
     });
   assert.ok((await count()) >= 2, 'pool and LISTEN connections are open');

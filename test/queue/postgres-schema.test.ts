@@ -61,7 +61,9 @@ test('migrations are recorded once and a second boot applies nothing', async () 
   const schema = newSchema();
   await open(schema);
   await open(schema);
-  const applied = await postgresAdmin((client) => client.query(`SELECT version, name FROM "${schema}".loco_queue_migrations ORDER BY version`));
+  const applied = await postgresAdmin((client) =>
+    client.query(`SELECT version, name FROM "${schema}".loco_queue_migrations ORDER BY version`),
+  );
   assert.equal(
     applied.rows,
     sql.MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name })),
@@ -71,15 +73,22 @@ test('migrations are recorded once and a second boot applies nothing', async () 
 test('six processes booting at once on a new schema all succeed and migrate it once', async () => {
   const schema = newSchema();
   const booted = await Promise.allSettled(Array.from({ length: 6 }, () => open(schema)));
-  assert.equal(booted.map((result) => result.status), Array(6).fill('fulfilled'));
-  const applied = await postgresAdmin((client) => client.query(`SELECT count(*)::int AS n FROM "${schema}".loco_queue_migrations`));
+  assert.equal(
+    booted.map((result) => result.status),
+    Array(6).fill('fulfilled'),
+  );
+  const applied = await postgresAdmin((client) =>
+    client.query(`SELECT count(*)::int AS n FROM "${schema}".loco_queue_migrations`),
+  );
   assert.is(applied.rows[0].n, sql.MIGRATIONS.length);
 });
 
 test('a schema migrated by a newer runtime is refused with a clear error', async () => {
   const schema = newSchema();
   await open(schema);
-  await postgresAdmin((client) => client.query(`INSERT INTO "${schema}".loco_queue_migrations (version, name) VALUES (999, 'from the future')`));
+  await postgresAdmin((client) =>
+    client.query(`INSERT INTO "${schema}".loco_queue_migrations (version, name) VALUES (999, 'from the future')`),
+  );
   try {
     await open(schema);
     assert.unreachable('should refuse');
@@ -89,7 +98,7 @@ test('a schema migrated by a newer runtime is refused with a clear error', async
   }
 });
 
-test("the claim walks the partial index loco_jobs_claim, even with statistics from an empty table", async () => {
+test('the claim walks the partial index loco_jobs_claim, even with statistics from an empty table', async () => {
   const schema = newSchema();
   const backend = await open(schema);
   const t = sql.sqlNames(schema);
@@ -101,13 +110,21 @@ test("the claim walks the partial index loco_jobs_claim, even with statistics fr
   const proconfig = await postgresAdmin((client) =>
     client.query(`SELECT proconfig FROM pg_proc WHERE oid = '${t.schema}.loco_claim_jobs'::regproc`),
   );
-  assert.equal(proconfig.rows[0].proconfig, settings.map(([name, value]) => `${name}=${value}`), 'the claim function plans with these settings');
+  assert.equal(
+    proconfig.rows[0].proconfig,
+    settings.map(([name, value]) => `${name}=${value}`),
+    'the claim function plans with these settings',
+  );
   for (const variant of ['untagged', 'matching', 'any'] as const) {
     const plan = await postgresAdmin(async (client) => {
       await client.query('BEGIN');
       for (const [name, value] of settings) await client.query(`SET LOCAL ${name} = ${value}`);
-      await client.query(`PREPARE claim_probe (bigint, bigint, text[], integer, text[]) AS ${sql.pickDueJobs(t, variant)}`);
-      const explained = await client.query(`EXPLAIN EXECUTE claim_probe(${Date.now()}, 0, '{EchoWorker,EmailWorker}', 10, '{email}')`);
+      await client.query(
+        `PREPARE claim_probe (bigint, bigint, text[], integer, text[]) AS ${sql.pickDueJobs(t, variant)}`,
+      );
+      const explained = await client.query(
+        `EXPLAIN EXECUTE claim_probe(${Date.now()}, 0, '{EchoWorker,EmailWorker}', 10, '{email}')`,
+      );
       await client.query('ROLLBACK');
       return explained.rows.map((row) => row['QUERY PLAN']).join('\n');
     });
@@ -115,18 +132,26 @@ test("the claim walks the partial index loco_jobs_claim, even with statistics fr
     assert.not.match(plan, /Sort/, `${variant}: no sort of every due job:\n${plan}`);
     assert.match(plan, /LockRows/, variant);
   }
-  const claimed = await backend.claim({ names: ['EchoWorker'], tags: [], limit: 10, leaseMs: 5000, now: Date.now() + 1 });
+  const claimed = await backend.claim({
+    names: ['EchoWorker'],
+    tags: [],
+    limit: 10,
+    leaseMs: 5000,
+    now: Date.now() + 1,
+  });
   assert.is(claimed.length, 10);
 });
 
-test('dangerously_flush deletes this queue\'s jobs only: other schemas and tables are left alone', async () => {
+test("dangerously_flush deletes this queue's jobs only: other schemas and tables are left alone", async () => {
   const mine = newSchema();
   const other = newSchema();
   const backend = await open(mine);
   const neighbour = await open(other);
   await backend.enqueue(jobs(3));
   await neighbour.enqueue(jobs(2));
-  await postgresAdmin((client) => client.query(`CREATE TABLE "${mine}".app_data (n int); INSERT INTO "${mine}".app_data VALUES (1), (2)`));
+  await postgresAdmin((client) =>
+    client.query(`CREATE TABLE "${mine}".app_data (n int); INSERT INTO "${mine}".app_data VALUES (1), (2)`),
+  );
   const flushed = await open(mine, true);
   assert.equal(await flushed.list({}), []);
   assert.is((await neighbour.list({})).length, 2, 'the other schema keeps its jobs');
@@ -138,7 +163,14 @@ test('records come back with numbers for times, args as written and tags as list
   const backend = await open(newSchema());
   const runAt = Date.now() + 60_000;
   const args = { z: 1, a: 'nul \u0000 and "quotes" \\ ok', list: [1, null, { deep: true }] };
-  const [job] = jobs(1, 'EchoWorker', { task_data: args, run_at: runAt, interval: 5000, tags: ['a b', 'Ü,{}'], queue: 'mail', created_at: 1234 });
+  const [job] = jobs(1, 'EchoWorker', {
+    task_data: args,
+    run_at: runAt,
+    interval: 5000,
+    tags: ['a b', 'Ü,{}'],
+    queue: 'mail',
+    created_at: 1234,
+  });
   await backend.enqueue([job]);
   const [record] = await backend.list({});
   assert.equal(record.task_data, args);
@@ -155,7 +187,10 @@ test('records come back with numbers for times, args as written and tags as list
   many[2].tags = ['y', 'z'];
   await backend.enqueue(many);
   const stored = (await backend.list({})).filter((row) => row.id !== job.id);
-  assert.equal(stored.map((row) => row.tags), [['x'], [], ['y', 'z']]);
+  assert.equal(
+    stored.map((row) => row.tags),
+    [['x'], [], ['y', 'z']],
+  );
   assert.equal(stored[0].task_data, { s: '\u0000' });
 });
 
@@ -163,8 +198,16 @@ test('an error message with a NUL character is stored instead of failing the wri
   const backend = await open(newSchema());
   const [job] = jobs(1);
   await backend.enqueue([job]);
-  const [claimed] = await backend.claim({ names: ['EchoWorker'], tags: [], limit: 1, leaseMs: 5000, now: Date.now() + 1 });
-  await backend.finish([{ id: job.id, attempts: claimed.attempts, ok: false, error: 'bad \u0000 byte', retryAt: null }]);
+  const [claimed] = await backend.claim({
+    names: ['EchoWorker'],
+    tags: [],
+    limit: 1,
+    leaseMs: 5000,
+    now: Date.now() + 1,
+  });
+  await backend.finish([
+    { id: job.id, attempts: claimed.attempts, ok: false, error: 'bad \u0000 byte', retryAt: null },
+  ]);
   const [record] = await backend.list({});
   assert.is(record.status, 'failed');
   assert.is(record.last_error, 'bad \\0 byte');
@@ -176,12 +219,28 @@ test('operator verbs: list filters, stats, cancel, remove and requeue', async ()
   const report = jobs(2, 'ReportWorker');
   await backend.enqueue(echo);
   await backend.enqueue(report);
-  const claimed = await backend.claim({ names: ['EchoWorker'], tags: [], limit: 2, leaseMs: 60_000, now: Date.now() + 1 });
+  const claimed = await backend.claim({
+    names: ['EchoWorker'],
+    tags: [],
+    limit: 2,
+    leaseMs: 60_000,
+    now: Date.now() + 1,
+  });
   await backend.finish([{ id: claimed[0].id, attempts: 1, ok: true, requeueAt: null }]);
 
-  assert.equal((await backend.list({ statuses: ['processing'] })).map((row) => row.id), [echo[1].id]);
-  assert.equal((await backend.list({ name: 'ReportWorker' })).map((row) => row.id), report.map((row) => row.id));
-  assert.equal((await backend.list({ limit: 2 })).map((row) => row.id), [report[1].id, report[0].id], 'newest first');
+  assert.equal(
+    (await backend.list({ statuses: ['processing'] })).map((row) => row.id),
+    [echo[1].id],
+  );
+  assert.equal(
+    (await backend.list({ name: 'ReportWorker' })).map((row) => row.id),
+    report.map((row) => row.id),
+  );
+  assert.equal(
+    (await backend.list({ limit: 2 })).map((row) => row.id),
+    [report[1].id, report[0].id],
+    'newest first',
+  );
   assert.equal(await backend.list({ updatedBefore: 0 }), []);
   assert.is((await backend.list({ updatedBefore: Date.now() + 1000 })).length, 6);
   assert.equal(await backend.stats(), [
@@ -198,7 +257,10 @@ test('operator verbs: list filters, stats, cancel, remove and requeue', async ()
   assert.is(await backend.remove({ statuses: ['cancelled'], ids: [report[0].id] }), 1);
   assert.is(await backend.remove({ statuses: ['completed', 'cancelled'], updatedBefore: 0 }), 0);
   assert.is(await backend.remove({ statuses: ['completed', 'cancelled'] }), 2);
-  assert.equal((await backend.stats()).map((row) => `${row.name} ${row.status} ${row.count}`), ['EchoWorker queued 3']);
+  assert.equal(
+    (await backend.stats()).map((row) => `${row.name} ${row.status} ${row.count}`),
+    ['EchoWorker queued 3'],
+  );
 });
 
 test('the URI: ?schema= is taken out, the password never shown, bad schema names refused', () => {
@@ -208,8 +270,12 @@ test('the URI: ?schema= is taken out, the password never shown, bad schema names
   assert.is(location.display, 'postgres://app@db.example:5433/prod?schema=jobs&sslmode=disable');
   assert.is(parsePostgresUri('postgresql://localhost/db').schema, 'public');
   for (const bad of ['a-b', '1abc', 'x;drop', 'a'.repeat(59)]) {
-    assert.throws(() => parsePostgresUri(`postgres://u:pw@localhost/db?schema=${bad}`), (err: Error) =>
-      err instanceof QueueConnectionError && err.message.includes('letters, digits and underscores') && !err.message.includes('pw@'),
+    assert.throws(
+      () => parsePostgresUri(`postgres://u:pw@localhost/db?schema=${bad}`),
+      (err: Error) =>
+        err instanceof QueueConnectionError &&
+        err.message.includes('letters, digits and underscores') &&
+        !err.message.includes('pw@'),
     );
   }
 });

@@ -9,7 +9,13 @@ import { monotonicFactory } from 'ulid';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../runtime/src/config/schema.js';
-import { createBackend, type ClaimRequest, type JobRecord, type NewJob, type QueueBackend } from '../../runtime/src/index.js';
+import {
+  createBackend,
+  type ClaimRequest,
+  type JobRecord,
+  type NewJob,
+  type QueueBackend,
+} from '../../runtime/src/index.js';
 import { deleteQueueKeys, laneId } from '../../runtime/src/queue/redis/keys.js';
 import { loadScript, SCRIPT_NAMES } from '../../runtime/src/queue/redis/scripts.js';
 import { ROOT, sleep } from './helpers.js';
@@ -32,7 +38,17 @@ async function open(options: { queues?: string[]; flush?: boolean; prefix?: stri
 }
 
 function job(name: string, fields: Partial<NewJob> = {}): NewJob {
-  return { id: ulid(), name, task_data: { name }, run_at: Date.now(), interval: null, tags: [], queue: null, max_attempts: 1, ...fields };
+  return {
+    id: ulid(),
+    name,
+    task_data: { name },
+    run_at: Date.now(),
+    interval: null,
+    tags: [],
+    queue: null,
+    max_attempts: 1,
+    ...fields,
+  };
 }
 
 function claimOf(names: string[], fields: Partial<ClaimRequest> = {}): ClaimRequest {
@@ -74,7 +90,10 @@ test('named queues are claimed in the order of queue.queues, then the default qu
   // One batch crosses the priorities in the same order.
   for (const next of [low, plain, mail, ...critical]) await backend.enqueue([{ ...next, id: ulid() }]);
   const batch = await backend.claim(claimOf(['EchoWorker'], { limit: 4 }));
-  assert.equal(batch.map((claimed) => claimed.queue), ['critical', 'critical', 'mailers', 'low']);
+  assert.equal(
+    batch.map((claimed) => claimed.queue),
+    ['critical', 'critical', 'mailers', 'low'],
+  );
 });
 
 test('a job a worker cannot take keeps its place, and a worker that can take it gets it first', async () => {
@@ -95,7 +114,10 @@ test('a job a worker cannot take keeps its place, and a worker that can take it 
     fresh.push(next);
     await backend.enqueue([next, job('EmailWorker', { tags: ['email'] })]);
     const claimed = await backend.claim(claimOf(['EchoWorker', 'EmailWorker']));
-    assert.equal(claimed.map((row) => row.id), [next.id]);
+    assert.equal(
+      claimed.map((row) => row.id),
+      [next.id],
+    );
   }
   assert.equal(await place(email), before.email, 'the tagged job is where it was');
   assert.equal(await place(ghost), before.ghost, 'the job without a registered worker is where it was');
@@ -203,14 +225,18 @@ test('the same operator verbs on Redis and SQLite give the same answers', async 
   await each(async (backend) => backend.requeue((await newest(backend, 'processing')) - 1));
   await each(async (backend) => backend.requeue(await newest(backend, 'processing')));
   await each(async (backend) => shape(await backend.list({ statuses: ['queued', 'processing'] })));
-  await each(async (backend) => backend.remove({ statuses: ['completed'], updatedBefore: await newest(backend, 'completed') }));
+  await each(async (backend) =>
+    backend.remove({ statuses: ['completed'], updatedBefore: await newest(backend, 'completed') }),
+  );
   await each((backend) => backend.remove({ statuses: ['completed', 'cancelled'], updatedBefore: Date.now() - 60_000 }));
   await each((backend) => backend.remove({ statuses: ['failed'], ids: [jobs[0].id, jobs[5].id] }));
   await each((backend) => backend.remove({ statuses: ['completed', 'cancelled'] }));
   await each(async (backend) => shape(await backend.list({})));
   await each((backend) => backend.stats());
   // Requeued jobs are claimable again: a job requeued while processing runs again.
-  await each(async (backend) => (await backend.claim(claimOf(['EchoWorker', 'FlakyWorker']))).map((row) => [row.id, row.attempts]));
+  await each(async (backend) =>
+    (await backend.claim(claimOf(['EchoWorker', 'FlakyWorker']))).map((row) => [row.id, row.attempts]),
+  );
 });
 
 test('removing many jobs goes in batches and removes them all', async () => {
@@ -219,7 +245,9 @@ test('removing many jobs goes in batches and removes them all', async () => {
   await backend.enqueue(jobs);
   while ((await backend.claim(claimOf(['EchoWorker'], { limit: 500 }))).length > 0);
   const claimed = await backend.list({ statuses: ['processing'] });
-  await backend.finish(claimed.map((row) => ({ id: row.id, attempts: row.attempts, ok: true as const, requeueAt: null })));
+  await backend.finish(
+    claimed.map((row) => ({ id: row.id, attempts: row.attempts, ok: true as const, requeueAt: null })),
+  );
   assert.equal(await backend.stats(), [{ name: 'EchoWorker', status: 'completed', count: 2500 }]);
   assert.is(await backend.remove({ statuses: ['completed'] }), 2500);
   assert.equal(await backend.stats(), []);
@@ -236,7 +264,10 @@ test('an enqueue with an id already in the queue is refused whole', async () => 
   } catch (err) {
     assert.match((err as Error).message, `a job with id ${existing.id} is already in the Redis queue`);
   }
-  assert.equal((await backend.list({})).map((row) => [row.id, row.task_data]), [[existing.id, { name: 'EchoWorker' }]]);
+  assert.equal(
+    (await backend.list({})).map((row) => [row.id, row.task_data]),
+    [[existing.id, { name: 'EchoWorker' }]],
+  );
 });
 
 test('every Lua script names its KEYS and ARGV in its header, and uses no others', () => {
@@ -246,7 +277,11 @@ test('every Lua script names its KEYS and ARGV in its header, and uses no others
     const source = readFileSync(path.join(SCRIPTS_DIR, file), 'utf8');
     const header = /^--\[\[([\s\S]*?)\]\]/.exec(source);
     assert.ok(header, `${file} starts with a --[[ ... ]] header`);
-    assert.match(header[1], /Input:[\s\S]*KEYS\[1\][\s\S]*ARGV\[1\][\s\S]*Output:/, `${file}: header lists KEYS, ARGV and the output`);
+    assert.match(
+      header[1],
+      /Input:[\s\S]*KEYS\[1\][\s\S]*ARGV\[1\][\s\S]*Output:/,
+      `${file}: header lists KEYS, ARGV and the output`,
+    );
     const body = source.slice(header[0].length);
     for (const [used] of body.matchAll(/(KEYS|ARGV)\[\d+\]/g)) {
       assert.ok(header[1].includes(used), `${file} uses ${used}, which its header does not describe`);

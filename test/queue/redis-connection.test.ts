@@ -6,7 +6,13 @@ import { Redis } from 'ioredis';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { validateConfig } from '../../runtime/src/config/schema.js';
-import { BackgroundWorker, createBackend, QueueConnectionError, runWorkerLoop, type QueueBackend } from '../../runtime/src/index.js';
+import {
+  BackgroundWorker,
+  createBackend,
+  QueueConnectionError,
+  runWorkerLoop,
+  type QueueBackend,
+} from '../../runtime/src/index.js';
 import { deleteQueueKeys } from '../../runtime/src/queue/redis/keys.js';
 import { ROOT, sleep, testContext } from './helpers.js';
 
@@ -16,7 +22,10 @@ let prefix = '';
 let admin: Redis;
 const opened: QueueBackend[] = [];
 const logged: string[] = [];
-const logger = { info: (message: string) => void logged.push(message), error: (message: string) => void logged.push(message) };
+const logger = {
+  info: (message: string) => void logged.push(message),
+  error: (message: string) => void logged.push(message),
+};
 
 async function open(uri = `${BASE_URI}?prefix=${prefix}`, extra: Record<string, unknown> = {}): Promise<QueueBackend> {
   const config = validateConfig({ queue: { kind: 'Redis', uri, ...extra } }, 'test').queue!;
@@ -95,7 +104,10 @@ test('an idle worker blocks on the wake list and starts a new job within 200 ms,
   try {
     await sleep(300);
     assert.ok(claims.length <= 2, `an idle worker does not poll (${claims.length} claims in 300 ms)`);
-    for (const [n, from] of [[1, worker.ctx], [2, producerCtx]] as const) {
+    for (const [n, from] of [
+      [1, worker.ctx],
+      [2, producerCtx],
+    ] as const) {
       const begin = Date.now();
       const arrived = new Promise<number>((resolve) => (started = (ran) => ran === n && resolve(Date.now())));
       await TallyWorker.performLater(from, { n });
@@ -177,7 +189,11 @@ test('connections killed twice in the middle of a drain: every job completes exa
   assert.ok(kills >= 2, `connections were killed (${kills})`);
   assert.equal(await backend.stats(), [{ name: 'TallyWorker', status: 'completed', count: jobs }]);
   assert.is(runs.size, jobs, 'every job ran');
-  assert.equal([...runs.values()].filter((count) => count !== 1), [], 'none ran twice');
+  assert.equal(
+    [...runs.values()].filter((count) => count !== 1),
+    [],
+    'none ran twice',
+  );
 });
 
 test('a server that is down at boot gives one QueueConnectionError naming the URI, at once and quietly', async () => {

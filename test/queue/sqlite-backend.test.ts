@@ -19,7 +19,11 @@ test('the claim walks the claim index in order, without statistics and without a
   const db = new Database(file);
   for (const variant of ['untagged', 'matching', 'any'] as const) {
     const inner = /SELECT id FROM loco_jobs[\s\S]*?LIMIT @limit/.exec(claimJobs(variant))![0];
-    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${inner}`).all({ now: 0, names: '[]', tags: '[]', limit: 1 }) as Array<{ detail: string }>)
+    const plan = (
+      db.prepare(`EXPLAIN QUERY PLAN ${inner}`).all({ now: 0, names: '[]', tags: '[]', limit: 1 }) as Array<{
+        detail: string;
+      }>
+    )
       .map((row) => row.detail)
       .join('\n');
     assert.match(plan, 'USING INDEX loco_jobs_claim', `${variant}:\n${plan}`);
@@ -40,10 +44,16 @@ test('WAL mode, a busy timeout, and a schema version', async () => {
 });
 
 test('URIs: relative paths resolve from the app root; mode=rw needs the file; bad modes are named', async () => {
-  assert.equal(parseSqliteUri('sqlite://loco_development.sqlite?mode=rwc', '/app'), { file: '/app/loco_development.sqlite', mode: 'rwc' });
+  assert.equal(parseSqliteUri('sqlite://loco_development.sqlite?mode=rwc', '/app'), {
+    file: '/app/loco_development.sqlite',
+    mode: 'rwc',
+  });
   assert.equal(parseSqliteUri('sqlite:///var/q.sqlite', '/app'), { file: '/var/q.sqlite', mode: 'rwc' });
   assert.throws(() => parseSqliteUri('sqlite://q.sqlite?mode=rwx', '/app'), /mode must be rwc, rw or ro, found 'rwx'/);
-  const missing = new SqliteBackend(parseSqliteUri(`sqlite://${folder}/absent.sqlite?mode=rw`, folder), 'sqlite://absent.sqlite?mode=rw');
+  const missing = new SqliteBackend(
+    parseSqliteUri(`sqlite://${folder}/absent.sqlite?mode=rw`, folder),
+    'sqlite://absent.sqlite?mode=rw',
+  );
   try {
     await missing.init({ flush: false });
     assert.unreachable('should refuse');

@@ -40,8 +40,7 @@ export function jobsCommand(): Command {
     .requiredOption('-n, --name <WorkerName>', 'the worker (job) name, e.g. DownloadWorker')
     .action(run<{ name: string }>((session, options) => cancelJobs(session, options.name)));
 
-  sub('tidy', 'Delete completed and cancelled jobs')
-    .action(run((session) => tidyJobs(session)));
+  sub('tidy', 'Delete completed and cancelled jobs').action(run((session) => tidyJobs(session)));
 
   sub('purge', 'Delete jobs last updated more than --max-age days ago')
     .addOption(new Option('--max-age <days>', 'age in days since the last update').argParser(parseAge).default(90))
@@ -58,7 +57,11 @@ export function jobsCommand(): Command {
     );
 
   sub('dump', 'Write jobs to loco-dump-jobs-<time>.yaml (Loco-compatible YAML)')
-    .addOption(new Option('--status <statuses>', `only jobs in these statuses (${STATUS_LIST}; default: all)`).argParser(parseStatuses))
+    .addOption(
+      new Option('--status <statuses>', `only jobs in these statuses (${STATUS_LIST}; default: all)`).argParser(
+        parseStatuses,
+      ),
+    )
     .option('--folder <dir>', 'folder for the dump file (created if missing)', '.')
     .action(
       run<{ status?: JobStatus[]; folder: string }>((session, options) =>
@@ -66,14 +69,14 @@ export function jobsCommand(): Command {
       ),
     );
 
-  sub('import', 'Enqueue the jobs of a dump file (this tool\'s or Loco\'s) as new queued jobs, all or none')
+  sub('import', "Enqueue the jobs of a dump file (this tool's or Loco's) as new queued jobs, all or none")
     .requiredOption('-f, --file <path>', 'the dump file, e.g. ./backup/loco-dump-jobs-2024-11-28-08-04-25.yaml')
     .action(run<{ file: string }>((session, options) => importJobs(session, options.file)));
 
   sub(
     'requeue',
     'Return processing jobs not updated for --from-age minutes to queued (a job still running in a live worker runs again; ' +
-      'the old run\'s outcome is then ignored; jobs of dead workers come back by themselves when their lease runs out)',
+      "the old run's outcome is then ignored; jobs of dead workers come back by themselves when their lease runs out)",
   )
     .addOption(new Option('--from-age <minutes>', 'minutes since the last update').argParser(parseAge).default(0))
     .action(run<{ fromAge: number }>((session, options) => requeueJobs(session, options.fromAge)));
@@ -81,8 +84,16 @@ export function jobsCommand(): Command {
   sub('enqueue', 'Enqueue a job for a registered worker by hand; prints the job id')
     .argument('<WorkerName>', 'the worker (job) name, e.g. DownloadWorker')
     .addOption(new Option('--args <json>', 'the job args as JSON').argParser(parseJsonArgs).default({}, '{}'))
-    .addOption(new Option('--tags <tags>', "the job's tags, comma-separated (default: the worker's tags())").argParser(parseTags))
-    .addOption(new Option('--delay <duration>', 'run no earlier than this from now: 500ms, 30s, 5m, 2h, 1d').argParser(parseDelay))
+    .addOption(
+      new Option('--tags <tags>', "the job's tags, comma-separated (default: the worker's tags())").argParser(
+        parseTags,
+      ),
+    )
+    .addOption(
+      new Option('--delay <duration>', 'run no earlier than this from now: 500ms, 30s, 5m, 2h, 1d').argParser(
+        parseDelay,
+      ),
+    )
     .action(
       run<{ args: unknown; tags?: string[]; delay?: number }>((session, options, name) =>
         enqueueJob(session, name, { args: options.args, tags: options.tags, delay: options.delay }),
@@ -90,7 +101,9 @@ export function jobsCommand(): Command {
     );
 
   sub('list', 'Show jobs as a table, newest first')
-    .addOption(new Option('--status <statuses>', `only jobs in these statuses (${STATUS_LIST})`).argParser(parseStatuses))
+    .addOption(
+      new Option('--status <statuses>', `only jobs in these statuses (${STATUS_LIST})`).argParser(parseStatuses),
+    )
     .option('--name <WorkerName>', 'only jobs of this worker')
     .addOption(new Option('--limit <n>', 'at most this many jobs').argParser(parseLimit).default(50))
     .action(
@@ -99,8 +112,7 @@ export function jobsCommand(): Command {
       ),
     );
 
-  sub('stats', 'Count jobs by worker name and status')
-    .action(run((session) => showStats(session)));
+  sub('stats', 'Count jobs by worker name and status').action(run((session) => showStats(session)));
 
   return jobs;
 }

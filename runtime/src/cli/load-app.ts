@@ -24,7 +24,9 @@ export async function loadApp(root: string): Promise<AppDefinition> {
   const module = (await import(pathToFileURL(file).href)) as { App?: AppDefinition; default?: AppDefinition };
   const app = module.App ?? module.default;
   if (!app) {
-    throw new LocoError(`${file} exports no App: add \`export class App implements Hooks { ... }\` (or a default export).`);
+    throw new LocoError(
+      `${file} exports no App: add \`export class App implements Hooks { ... }\` (or a default export).`,
+    );
   }
   return app;
 }

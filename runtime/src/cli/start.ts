@@ -18,11 +18,20 @@ export function startCommand(): Command {
   return new Command('start')
     .description('Start the app: the HTTP server (default), a worker process (--worker), or both')
     .addOption(
-      new Option('-w, --worker [tags]', 'run a worker process (no server); with tags, only jobs with one of them (e.g. --worker report,analytics)')
-        .conflicts(['serverAndWorker', 'all']),
+      new Option(
+        '-w, --worker [tags]',
+        'run a worker process (no server); with tags, only jobs with one of them (e.g. --worker report,analytics)',
+      ).conflicts(['serverAndWorker', 'all']),
     )
-    .addOption(new Option('-s, --server-and-worker', 'run the server and a worker in one process (untagged jobs only)').conflicts(['all']))
-    .addOption(new Option('-a, --all', 'run the server, a worker (untagged jobs only) and everything else the app starts'))
+    .addOption(
+      new Option(
+        '-s, --server-and-worker',
+        'run the server and a worker in one process (untagged jobs only)',
+      ).conflicts(['all']),
+    )
+    .addOption(
+      new Option('-a, --all', 'run the server, a worker (untagged jobs only) and everything else the app starts'),
+    )
     .option('-e, --environment <name>', 'environment (default: LOCO_ENV, NODE_ENV, then development)')
     .option('-p, --port <port>', 'port to listen on (default: server.port)')
     .option('-b, --binding <address>', 'address to bind (default: server.binding, localhost)')
@@ -70,7 +79,11 @@ async function start(options: StartOptions): Promise<void> {
     const port = options.port !== undefined ? parsePort(options.port) : ctx.config.server.port;
     const { server, url } = await listen(http, port, options.binding ?? ctx.config.server.binding);
     console.log(`${booted.hooks.appName ?? 'app'} (${ctx.environment}) listening on ${url}`);
-    tasks.push(new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => server.close(() => resolve()), { once: true })));
+    tasks.push(
+      new Promise<void>((resolve) =>
+        stop.signal.addEventListener('abort', () => server.close(() => resolve()), { once: true }),
+      ),
+    );
   }
   if (runWorker && ctx.queue.mode === 'BackgroundQueue') {
     const backend = ctx.queue.backend;
@@ -85,7 +98,10 @@ async function start(options: StartOptions): Promise<void> {
   } else if (!runWorker && ctx.queue.mode === 'BackgroundQueue') {
     console.log('jobs are queued for worker processes (loco start --worker); this process runs none.');
   }
-  await Promise.race([Promise.all(tasks), new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }))]);
+  await Promise.race([
+    Promise.all(tasks),
+    new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true })),
+  ]);
   await Promise.all(tasks);
   await booted.shutdown();
   console.log('stopped.');
@@ -93,8 +109,12 @@ async function start(options: StartOptions): Promise<void> {
 }
 
 function parseTags(value: string): string[] {
-  const tags = value.split(',').map((tag) => tag.trim()).filter(Boolean);
-  if (tags.length === 0) throw new LocoError(`--worker: expected tags such as email or report,analytics, found '${value}'.`);
+  const tags = value
+    .split(',')
+    .map((tag) => tag.trim())
+    .filter(Boolean);
+  if (tags.length === 0)
+    throw new LocoError(`--worker: expected tags such as email or report,analytics, found '${value}'.`);
   return tags;
 }
 

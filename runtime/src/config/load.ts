@@ -32,7 +32,9 @@ export function loadConfig(options: LoadConfigOptions = {}): LocoConfig & { envi
   const file = existsSync(local) ? local : main;
   if (!existsSync(file)) {
     const found = existsSync(folder)
-      ? readdirSync(folder).filter((name) => name.endsWith('.yaml')).map((name) => name.replace(/(\.local)?\.yaml$/, ''))
+      ? readdirSync(folder)
+          .filter((name) => name.endsWith('.yaml'))
+          .map((name) => name.replace(/(\.local)?\.yaml$/, ''))
       : [];
     throw new ConfigError(
       main,

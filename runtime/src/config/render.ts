@@ -2,7 +2,8 @@ import { ConfigError } from '../errors.js';
 
 const EXPRESSION = /\{\{\s*([\s\S]*?)\s*\}\}/g;
 const CALL = /^([A-Za-z_][A-Za-z0-9_]*)\s*\(([\s\S]*)\)$/;
-const ARGUMENT = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?|true|false)\s*(?:,|$)/y;
+const ARGUMENT =
+  /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|-?\d+(?:\.\d+)?|true|false)\s*(?:,|$)/y;
 
 /**
  * Renders the template expressions of a config file, as Loco does with Tera before parsing YAML.
@@ -12,11 +13,7 @@ const ARGUMENT = /\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\
  * @param file the file's path, for error messages
  * @param env the environment to read (default `process.env`)
  */
-export function renderConfigTemplate(
-  text: string,
-  file: string,
-  env: NodeJS.ProcessEnv = process.env,
-): string {
+export function renderConfigTemplate(text: string, file: string, env: NodeJS.ProcessEnv = process.env): string {
   return text.replace(EXPRESSION, (whole, expression: string, offset: number) => {
     const line = text.slice(0, offset).split('\n').length;
     const where = `line ${line}`;
@@ -45,11 +42,7 @@ export function renderConfigTemplate(
     }
     for (const key of args.keys()) {
       if (key !== 'name' && key !== 'default') {
-        throw new ConfigError(
-          file,
-          where,
-          `get_env takes only name= and default=, found ${key}= in ${whole}.`,
-        );
+        throw new ConfigError(file, where, `get_env takes only name= and default=, found ${key}= in ${whole}.`);
       }
     }
     const value = env[name];

@@ -81,7 +81,11 @@ const QUEUE_DEFAULTS: Omit<QueueConfig, 'kind' | 'uri'> = {
 export function validateConfig(doc: unknown, file: string): LocoConfig {
   const root = doc === null || doc === undefined ? {} : doc;
   if (!isRecord(root)) {
-    throw new ConfigError(file, '', `expected a mapping of sections (server:, workers:, queue:), found ${describe(root)}.`);
+    throw new ConfigError(
+      file,
+      '',
+      `expected a mapping of sections (server:, workers:, queue:), found ${describe(root)}.`,
+    );
   }
   const { server, workers, queue, ...extra } = root;
   return {
@@ -166,11 +170,7 @@ class SectionReader {
   ) {
     for (const key of Object.keys(section)) {
       if (!allowed.includes(key)) {
-        throw new ConfigError(
-          file,
-          `${name}.${key}`,
-          `unknown key; the keys of ${name}: are ${allowed.join(', ')}.`,
-        );
+        throw new ConfigError(file, `${name}.${key}`, `unknown key; the keys of ${name}: are ${allowed.join(', ')}.`);
       }
     }
   }
@@ -183,7 +183,11 @@ class SectionReader {
     const value = this.section[key];
     if (value === undefined || value === null) {
       if (fallback === undefined) {
-        throw new ConfigError(this.file, `${this.name}.${key}`, `is missing; add ${key}: to the ${this.name}: section.`);
+        throw new ConfigError(
+          this.file,
+          `${this.name}.${key}`,
+          `is missing; add ${key}: to the ${this.name}: section.`,
+        );
       }
       return fallback;
     }

@@ -92,8 +92,8 @@ export type JobOutcome = {
    */
   attempts: number;
 } & (
-  | { ok: true; /** next run for interval jobs */ requeueAt: number | null }
-  | { ok: false; error: string; /** `null`: no attempts left, the job ends `failed` */ retryAt: number | null }
+  | { ok: true /** next run for interval jobs */; requeueAt: number | null }
+  | { ok: false; error: string /** `null`: no attempts left, the job ends `failed` */; retryAt: number | null }
 );
 
 /** Filter for listing, dumping and purging jobs. */

@@ -182,7 +182,9 @@ export class PostgresBackend implements QueueBackend {
   }
 
   private connectionError(err: unknown, timedOut = false): QueueConnectionError {
-    const reason = timedOut ? `no answer within ${this.config.connect_timeout} ms (queue.connect_timeout)` : errorMessage(err);
+    const reason = timedOut
+      ? `no answer within ${this.config.connect_timeout} ms (queue.connect_timeout)`
+      : errorMessage(err);
     return new QueueConnectionError(
       `Cannot connect to the Postgres queue at ${this.location.display}: ${reason}. ` +
         'Check that the server is running and queue.uri is right.',
@@ -198,7 +200,9 @@ export class PostgresBackend implements QueueBackend {
       );
     }
     if (this.config.enable_logging) {
-      this.logger.info(`[postgres] ${statement.name}: ${statement.text.replace(/\s+/g, ' ').trim()} -- ${JSON.stringify(values)}`);
+      this.logger.info(
+        `[postgres] ${statement.name}: ${statement.text.replace(/\s+/g, ' ').trim()} -- ${JSON.stringify(values)}`,
+      );
     }
     return this.pool.query<Row>({ name: statement.name, text: statement.text, values });
   }
@@ -357,7 +361,11 @@ export class PostgresBackend implements QueueBackend {
   }
 
   async stats(): Promise<Array<{ name: string; status: JobStatus; count: number }>> {
-    return (await this.run(this.statements.stats, [])).rows as Array<{ name: string; status: JobStatus; count: number }>;
+    return (await this.run(this.statements.stats, [])).rows as Array<{
+      name: string;
+      status: JobStatus;
+      count: number;
+    }>;
   }
 
   async cancel(name: string): Promise<number> {

@@ -6,5 +6,7 @@
 export function redactPassword(uri: string): string {
   return uri
     .trim()
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/?#]*):[^@/?#]*@/i, (_, scheme: string, user: string) => (user ? `${scheme}${user}@` : scheme));
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^:@/?#]*):[^@/?#]*@/i, (_, scheme: string, user: string) =>
+      user ? `${scheme}${user}@` : scheme,
+    );
 }

@@ -112,7 +112,12 @@ export class RedisBackend implements QueueBackend {
   async enqueue(jobs: NewJob[]): Promise<string[]> {
     if (jobs.length === 0) return [];
     const now = Date.now();
-    const args: Array<string | number> = [this.keys.prefix, now, `${this.client}:${++this.enqueueSeq}`, WAKE_TOKENS_MAX];
+    const args: Array<string | number> = [
+      this.keys.prefix,
+      now,
+      `${this.client}:${++this.enqueueSeq}`,
+      WAKE_TOKENS_MAX,
+    ];
     let soonest = Infinity;
     for (const job of jobs) {
       args.push(
@@ -320,7 +325,9 @@ export class RedisBackend implements QueueBackend {
   }
 
   async stats(): Promise<Array<{ name: string; status: JobStatus; count: number }>> {
-    const reply = (await runScript(this.redis, 'stats', this.indexKeys(), [this.keys.prefix])) as Array<string | number>;
+    const reply = (await runScript(this.redis, 'stats', this.indexKeys(), [this.keys.prefix])) as Array<
+      string | number
+    >;
     const rows: Array<{ name: string; status: JobStatus; count: number }> = [];
     for (let i = 0; i < reply.length; i += 3) {
       rows.push({ name: String(reply[i]), status: reply[i + 1] as JobStatus, count: Number(reply[i + 2]) });

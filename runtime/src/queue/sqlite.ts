@@ -81,7 +81,9 @@ export class SqliteBackend implements QueueBackend {
     } catch (err) {
       throw new QueueConnectionError(
         `Cannot open the SQLite queue ${this.uri}: ${(err as Error).message}. ` +
-          (this.location.mode === 'rwc' ? 'Check that its folder exists and is writable.' : 'Use ?mode=rwc to create it.'),
+          (this.location.mode === 'rwc'
+            ? 'Check that its folder exists and is writable.'
+            : 'Use ?mode=rwc to create it.'),
         { cause: err },
       );
     }
@@ -164,9 +166,12 @@ export class SqliteBackend implements QueueBackend {
     const stop = () => local.abort();
     signal.addEventListener('abort', stop, { once: true });
     const version = this.dataVersion();
-    const watcher = setInterval(() => {
-      if (this.dataVersion() !== version) stop();
-    }, Math.min(CHANGE_CHECK_MS, timeoutMs));
+    const watcher = setInterval(
+      () => {
+        if (this.dataVersion() !== version) stop();
+      },
+      Math.min(CHANGE_CHECK_MS, timeoutMs),
+    );
     try {
       await this.wakeup.wait(timeoutMs, local.signal);
     } finally {
@@ -188,7 +193,8 @@ export class SqliteBackend implements QueueBackend {
   }
 
   async list(query: JobQuery): Promise<JobRecord[]> {
-    const order = query.limit === undefined ? ' ORDER BY id' : ` ORDER BY id DESC LIMIT ${Math.max(0, Math.floor(query.limit))}`;
+    const order =
+      query.limit === undefined ? ' ORDER BY id' : ` ORDER BY id DESC LIMIT ${Math.max(0, Math.floor(query.limit))}`;
     const rows = this.db.prepare(sql.listJobs + order).all({
       statuses: query.statuses ? JSON.stringify(query.statuses) : null,
       name: query.name ?? null,

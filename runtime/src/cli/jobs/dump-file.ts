@@ -13,7 +13,9 @@ export function prepareDumpFolder(folder: string): void {
   try {
     mkdirSync(folder, { recursive: true });
   } catch (err) {
-    throw new LocoError(`Cannot use ${folder} as the dump folder: ${reason(err)}. Choose a folder you can write to.`, { cause: err });
+    throw new LocoError(`Cannot use ${folder} as the dump folder: ${reason(err)}. Choose a folder you can write to.`, {
+      cause: err,
+    });
   }
 }
 
@@ -31,7 +33,9 @@ export function writeDumpFile(folder: string, text: string, now = new Date()): s
       fd = openSync(file, 'wx');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw new LocoError(`Cannot create the dump file ${file}: ${reason(err)}. Choose a folder you can write to.`, { cause: err });
+      throw new LocoError(`Cannot create the dump file ${file}: ${reason(err)}. Choose a folder you can write to.`, {
+        cause: err,
+      });
     }
     try {
       try {
@@ -55,7 +59,9 @@ export function readDumpFile(file: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new LocoError(`Cannot import ${file}: there is no such file. Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).`);
+      throw new LocoError(
+        `Cannot import ${file}: there is no such file. Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).`,
+      );
     }
     throw new LocoError(`Cannot import ${file}: ${reason(err)}.`, { cause: err });
   }

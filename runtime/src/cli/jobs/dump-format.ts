@@ -13,7 +13,17 @@ import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../queue/backen
 import { plural } from './text.js';
 
 /** The fields Loco's dump has, in the order written here. */
-export const LOCO_FIELDS = ['id', 'name', 'task_data', 'status', 'run_at', 'interval', 'tags', 'created_at', 'updated_at'] as const;
+export const LOCO_FIELDS = [
+  'id',
+  'name',
+  'task_data',
+  'status',
+  'run_at',
+  'interval',
+  'tags',
+  'created_at',
+  'updated_at',
+] as const;
 /** This queue's fields, written after Loco's; optional on import. */
 export const EXTRA_FIELDS = ['queue', 'attempts', 'max_attempts', 'last_error'] as const;
 /** Written by some Loco versions; accepted on import and not used (this queue has no priorities). */
@@ -80,7 +90,9 @@ export function parseDump(text: string, file: string, workerNames: readonly stri
     throw new LocoError(`Cannot import ${file}: it is not valid YAML: ${message}. Nothing was imported.`);
   }
   if (document.contents === null) {
-    throw new LocoError(`Cannot import ${file}: the file is empty; a dump is a YAML list of jobs, as written by loco jobs dump. Nothing was imported.`);
+    throw new LocoError(
+      `Cannot import ${file}: the file is empty; a dump is a YAML list of jobs, as written by loco jobs dump. Nothing was imported.`,
+    );
   }
   let data: unknown;
   try {
@@ -136,14 +148,20 @@ function checkEntry(
   line: number,
   workerNames: readonly string[],
 ): { entry?: DumpEntry; problems: string[]; unregistered: boolean } {
-  if (!isRecord(value)) return { problems: [`expected a mapping of job fields (name, task_data, ...), found ${describe(value)}`], unregistered: false };
+  if (!isRecord(value))
+    return {
+      problems: [`expected a mapping of job fields (name, task_data, ...), found ${describe(value)}`],
+      unregistered: false,
+    };
   const problems: string[] = [];
   let unregistered = false;
   const entry: Partial<DumpEntry> = { index, line };
-  const expect = (field: string, expected: string, found: unknown) => problems.push(`${field}: expected ${expected}, found ${describe(found)}`);
+  const expect = (field: string, expected: string, found: unknown) =>
+    problems.push(`${field}: expected ${expected}, found ${describe(found)}`);
 
   for (const field of Object.keys(value)) {
-    if (!KNOWN_FIELDS.includes(field)) problems.push(`unknown field '${field}' (the fields of a job are ${KNOWN_FIELDS.join(', ')})`);
+    if (!KNOWN_FIELDS.includes(field))
+      problems.push(`unknown field '${field}' (the fields of a job are ${KNOWN_FIELDS.join(', ')})`);
   }
   for (const required of ['name', 'task_data']) {
     if (!(required in value)) problems.push(`${required} is missing`);
@@ -169,7 +187,8 @@ function checkEntry(
         break;
       }
       case 'status':
-        if (typeof raw === 'string' && (JOB_STATUSES as readonly string[]).includes(raw)) entry.status = raw as JobStatus;
+        if (typeof raw === 'string' && (JOB_STATUSES as readonly string[]).includes(raw))
+          entry.status = raw as JobStatus;
         else expect(field, `one of ${JOB_STATUSES.join(', ')}`, raw);
         break;
       case 'run_at':
@@ -185,7 +204,8 @@ function checkEntry(
         else expect(field, 'a whole number of milliseconds > 0, or null', raw);
         break;
       case 'tags':
-        if (raw === null || (Array.isArray(raw) && raw.every((tag) => typeof tag === 'string' && tag !== ''))) entry.tags = raw as string[] | null;
+        if (raw === null || (Array.isArray(raw) && raw.every((tag) => typeof tag === 'string' && tag !== '')))
+          entry.tags = raw as string[] | null;
         else expect(field, 'a list of tags (non-empty strings), or null', raw);
         break;
       case 'queue':
@@ -244,7 +264,8 @@ export function rfc3339(ms: number): string {
 /** Describes why a parsed YAML value is not JSON data, or `undefined` when it is. */
 function jsonProblem(value: unknown, at: string): string | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${at} is ${value}, which JSON cannot hold`;
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? undefined : `${at} is ${value}, which JSON cannot hold`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const problem = jsonProblem(value[i], `${at}[${i}]`);
@@ -271,7 +292,8 @@ function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
   if (isRecord(value)) return 'a mapping';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   return `a ${(value as object).constructor?.name ?? typeof value}`;
 }

@@ -23,7 +23,10 @@ export async function listJobs({ backend }: JobSession, options: ListOptions): P
     return;
   }
   const matching = (await backend.stats())
-    .filter((row) => (!options.statuses || options.statuses.includes(row.status)) && (!options.name || row.name === options.name))
+    .filter(
+      (row) =>
+        (!options.statuses || options.statuses.includes(row.status)) && (!options.name || row.name === options.name),
+    )
     .reduce((sum, row) => sum + row.count, 0);
   const rows = jobs.map((job) => [
     job.id,
@@ -37,8 +40,10 @@ export async function listJobs({ backend }: JobSession, options: ListOptions): P
   ]);
   console.log(table(['id', 'name', 'status', 'attempts', 'run_at', 'updated_at', 'tags', 'last error'], rows));
   const shown = jobs.length < matching ? `the newest ${jobs.length} of ${matching} jobs` : plural(jobs.length, 'job');
-  console.log(`\n${shown[0].toUpperCase()}${shown.slice(1)}${filter.length ? ` with ${filter.join(' and ')}` : ''}, newest first.` +
-    (jobs.length < matching ? ' Use --limit to see more.' : ''));
+  console.log(
+    `\n${shown[0].toUpperCase()}${shown.slice(1)}${filter.length ? ` with ${filter.join(' and ')}` : ''}, newest first.` +
+      (jobs.length < matching ? ' Use --limit to see more.' : ''),
+  );
 }
 
 /** Prints job counts by name and status, with totals. */

@@ -13,7 +13,8 @@ const MINUTE_MS = 60_000;
 export async function cancelJobs({ backend, queue }: JobSession, name: string): Promise<void> {
   const count = await backend.cancel(name);
   let note = '';
-  if (count === 0 && !queue.worker(name)) note = ` No worker is registered under that name either; registered workers: ${nameList(queue.names())}.`;
+  if (count === 0 && !queue.worker(name))
+    note = ` No worker is registered under that name either; registered workers: ${nameList(queue.names())}.`;
   console.log(`Cancelled ${plural(count, 'queued job')} named ${name}.${note}`);
 }
 
@@ -59,7 +60,9 @@ export async function purgeJobs({ backend }: JobSession, options: PurgeOptions, 
   const count = await backend.remove({ statuses: options.statuses, updatedBefore, ids: jobs.map((job) => job.id) });
   console.log(`Deleted ${count} ${which}.`);
   if (count < jobs.length) {
-    console.log(`${plural(jobs.length - count, 'dumped job')} changed while purging (a worker took it, say) and stayed in the queue.`);
+    console.log(
+      `${plural(jobs.length - count, 'dumped job')} changed while purging (a worker took it, say) and stayed in the queue.`,
+    );
   }
 }
 

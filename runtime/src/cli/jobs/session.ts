@@ -27,12 +27,18 @@ export interface JobSession {
  * `dangerously_flush` is ignored here: it is meant for starting an app, and clearing the queue
  * before a dump or an import would destroy the very jobs the operator came to manage.
  */
-export async function withJobQueue<T>(environment: string | undefined, command: (session: JobSession) => Promise<T>): Promise<T> {
+export async function withJobQueue<T>(
+  environment: string | undefined,
+  command: (session: JobSession) => Promise<T>,
+): Promise<T> {
   const root = process.cwd();
   const loaded = loadConfig({ environment, root });
   const configFile = displayPath(loaded.file, root);
   requireDurableQueue(loaded, configFile);
-  const config: LocoConfig & { environment: string } = { ...loaded, queue: { ...loaded.queue!, dangerously_flush: false } };
+  const config: LocoConfig & { environment: string } = {
+    ...loaded,
+    queue: { ...loaded.queue!, dangerously_flush: false },
+  };
 
   const app = await loadApp(root);
   const booted = await boot(app, { environment: loaded.environment, root, config });

@@ -7,7 +7,10 @@ import type { JobSession } from './session.js';
 import { plural } from './text.js';
 
 /** Writes the jobs in `statuses` (default: all) to a new dump file in `folder`; prints its path. */
-export async function dumpJobs({ backend }: JobSession, options: { statuses?: JobStatus[]; folder: string }): Promise<void> {
+export async function dumpJobs(
+  { backend }: JobSession,
+  options: { statuses?: JobStatus[]; folder: string },
+): Promise<void> {
   const jobs = await backend.list({ statuses: options.statuses });
   const file = writeDumpFile(options.folder, formatDump(jobs));
   console.log(`Wrote ${plural(jobs.length, 'job')} to ${file}`);

@@ -82,7 +82,8 @@ export class NotificationListener {
       return;
     }
     this.client = client;
-    if (this.failures > 0) this.options.logger.info(`Postgres queue ${this.options.display}: listening for new jobs again.`);
+    if (this.failures > 0)
+      this.options.logger.info(`Postgres queue ${this.options.display}: listening for new jobs again.`);
     this.failures = 0;
     this.options.onNotify(undefined);
   }

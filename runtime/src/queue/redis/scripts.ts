@@ -3,7 +3,17 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 
 /** The Lua scripts of the Redis backend, one file each in this folder. */
-export const SCRIPT_NAMES = ['enqueue', 'claim', 'finish', 'reap', 'cancel', 'requeue', 'remove', 'list', 'stats'] as const;
+export const SCRIPT_NAMES = [
+  'enqueue',
+  'claim',
+  'finish',
+  'reap',
+  'cancel',
+  'requeue',
+  'remove',
+  'list',
+  'stats',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 /** A script ready to define on a connection. */
@@ -42,7 +52,9 @@ export function loadScript(name: ScriptName): LuaScript {
   const source = readFileSync(scriptFile(`${name}.lua`), 'utf8');
   const header = /^--\[\[([\s\S]*?)\]\]/.exec(source)?.[1] ?? '';
   const keys = new Set([...header.matchAll(/^\s*KEYS\[(\d+)\]/gm)].map((match) => Number(match[1])));
-  const lua = source.replace(INCLUDE, (_, include: string) => readFileSync(scriptFile(`includes/${include}.lua`), 'utf8'));
+  const lua = source.replace(INCLUDE, (_, include: string) =>
+    readFileSync(scriptFile(`includes/${include}.lua`), 'utf8'),
+  );
   return { name, lua, numberOfKeys: keys.size };
 }
 
@@ -57,14 +69,19 @@ export function defineScripts(redis: Redis): void {
 }
 
 /** Runs a script defined by `defineScripts`. Arguments go as one array, however many there are. */
-export function runScript(redis: Redis, name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
+export function runScript(
+  redis: Redis,
+  name: ScriptName,
+  keys: string[],
+  args: Array<string | number>,
+): Promise<unknown> {
   const expected = loaded?.get(name)?.numberOfKeys;
   if (keys.length !== expected) {
     throw new Error(`The Redis script ${name} takes ${expected} keys, given ${keys.length}.`);
   }
-  const command = (redis as unknown as Record<string, (keys: string[], args: Array<string | number>) => Promise<unknown>>)[
-    commandName(name)
-  ];
+  const command = (
+    redis as unknown as Record<string, (keys: string[], args: Array<string | number>) => Promise<unknown>>
+  )[commandName(name)];
   return command.call(redis, keys, args);
 }
 

@@ -35,7 +35,9 @@ export function parseRedisUri(uri: string): RedisLocation {
   }
   const prefix = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
   if (prefix === '') {
-    throw new QueueConnectionError(`The Redis URI '${redactPassword(uri)}' has an empty prefix; write ?prefix=myapp or leave it out.`);
+    throw new QueueConnectionError(
+      `The Redis URI '${redactPassword(uri)}' has an empty prefix; write ?prefix=myapp or leave it out.`,
+    );
   }
   if (prefix.includes(':')) {
     // `a` would own the keys of `a:b` (its keys all start with `a:`), and flushing it would delete them.
