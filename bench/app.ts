@@ -2,7 +2,7 @@
  * The app under test, written as a user would write it: a `BackgroundWorker` subclass registered
  * in `connectWorkers`. Its job body is a no-op that reports the call to the running scenario.
  */
-import { BackgroundWorker, type AppContext, type Hooks, type Queue } from '../runtime/src/index.js';
+import { type AppContext, BackgroundWorker, type Hooks, type Queue } from '../runtime/src/internals.js';
 import { chunks, now, type Payload } from './common.js';
 
 /** What the running scenario wants from the app; set before `boot`. */

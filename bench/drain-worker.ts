@@ -4,7 +4,7 @@
  * handler has been called N times, checks the store 200 ms later, and sends one DrainReport.
  */
 import os from 'node:os';
-import { boot, type LocoConfig } from '../runtime/src/index.js';
+import { boot, type LocoConfig } from '../runtime/src/internals.js';
 import { App, probe } from './app.js';
 import { deferred, messageOf, now, payload, round, sleep } from './common.js';
 import type { Result } from './scenarios.js';

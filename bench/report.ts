@@ -11,7 +11,7 @@ export type Results = Record<string, Record<string, Result>>;
 
 /** The figure a ratio is taken of: jobs/s for the throughput scenarios, p50 ms for latency. */
 function figure(r: Result | undefined, scenario: string): number | undefined {
-  if (!r || r.status !== 'ok') return undefined;
+  if (r?.status !== 'ok') return undefined;
   const value = scenario === 'latency' ? r.p50_ms : r.jobs_per_s;
   return typeof value === 'number' && value > 0 ? value : undefined;
 }
@@ -94,9 +94,9 @@ export function printTable(results: Results, ours: string[]): void {
   ];
   const rows = tableRows(results, ours);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));
-  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const row of rows) console.log(line(row));
   console.log(
     '(r x) beside a peer figure = loco/peer on the same store: for jobs/s above 1 is better for loco, ' +

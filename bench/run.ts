@@ -10,11 +10,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { messageOf, now, round } from './common.js';
-import { measureLocoGen, type LocoGenResult } from './loco-gen.js';
-import { PEERS_BY_STORE, preparePeers, runPeers, type PeersOutput } from './peers.js';
+import { type LocoGenResult, measureLocoGen } from './loco-gen.js';
+import { PEERS_BY_STORE, type PeersOutput, preparePeers, runPeers } from './peers.js';
 import { checkTargets, printLocoGen, printTable, printTargets, type Results } from './report.js';
 import { mergeRounds } from './rounds.js';
-import { runScenario, SCENARIOS, type BenchConfig, type Result, type Scenario } from './scenarios.js';
+import { type BenchConfig, type Result, runScenario, SCENARIOS, type Scenario } from './scenarios.js';
 import { makeSystem, SYSTEM_KEYS, type SystemKey } from './systems.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -139,19 +139,13 @@ async function runOurs(cli: Cli, settings: Record<string, unknown>): Promise<Res
     const system = makeSystem(key, cli.concurrency);
     settings[system.name] = system.settings;
     results[system.name] = {};
-    const unavailable = await system.unavailable();
     for (const scenario of cli.scenarios) {
-      if (unavailable) {
-        results[system.name][scenario] = { status: 'n/a', note: unavailable };
-        continue;
-      }
       const t = now();
       process.stdout.write(`[${system.name}] ${scenario} ... `);
       const r = await runScenario(system, scenario, cli);
       results[system.name][scenario] = r;
       console.log(`${fmtSummary(scenario, r)}  [${round((now() - t) / 1000, 1)}s]`);
     }
-    if (unavailable) console.log(`[${system.name}] n/a (${unavailable})`);
   }
   return results;
 }
@@ -282,7 +276,7 @@ async function main(): Promise<number> {
 
   if (cli.json) {
     const out = { meta: { ...meta, finished_at: new Date().toISOString() }, settings, results };
-    writeFileSync(cli.json, JSON.stringify(out, null, 2) + '\n');
+    writeFileSync(cli.json, `${JSON.stringify(out, null, 2)}\n`);
     console.log(`\nwrote ${cli.json}`);
   }
   const failed = ours.some((s) => Object.values(results[s]).some((r) => r.status === 'error'));

@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { boot, type BootedApp, type LocoConfig } from '../runtime/src/index.js';
+import { type BootedApp, boot, type LocoConfig } from '../runtime/src/internals.js';
 import { App, BenchWorker, probe } from './app.js';
 import {
   chunks,

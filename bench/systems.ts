@@ -5,8 +5,7 @@
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createBackend, validateConfig, type LocoConfig } from '../runtime/src/index.js';
-import { messageOf } from './common.js';
+import { type LocoConfig, validateConfig } from '../runtime/src/internals.js';
 
 /** The backends, by the names `--only` takes. */
 export const SYSTEM_KEYS = ['sqlite', 'postgres', 'redis', 'async'] as const;
@@ -18,8 +17,6 @@ export interface LocoSystem {
   name: string;
   /** What the peers' `settings` says about each of them, said about this one. */
   settings: Record<string, string>;
-  /** Why this backend cannot run here (not in `createBackend` yet), or undefined. */
-  unavailable(): Promise<string | undefined>;
   /** Makes the store fresh and empty and returns the config to boot with. */
   setup(): Promise<LocoConfig>;
   /** Removes what the scenario left in the store. */
@@ -34,27 +31,11 @@ const PG_URI = `postgres://${encodeURIComponent(PG_USER)}@127.0.0.1:5432/${encod
 const REDIS_URI = `redis://127.0.0.1:6379?prefix=${REDIS_PREFIX}`;
 
 /** The config a user would write: the durable defaults, `num_workers` set to the concurrency. */
-function config(
-  mode: 'BackgroundQueue' | 'BackgroundAsync',
-  kind: string,
-  uri: string,
-  concurrency: number,
-): LocoConfig {
+function config(kind: string, uri: string, concurrency: number): LocoConfig {
   return validateConfig(
-    { workers: { mode }, queue: { kind, uri, num_workers: concurrency } },
+    { workers: { mode: 'BackgroundQueue' }, queue: { kind, uri, num_workers: concurrency } },
     `bench config (${kind})`,
   );
-}
-
-/** Asks the runtime's own factory whether it knows the kind. */
-async function probeBackend(cfg: LocoConfig): Promise<string | undefined> {
-  try {
-    const backend = await createBackend(cfg.queue!, os.tmpdir());
-    await backend.close();
-    return undefined;
-  } catch (err) {
-    return `backend not available: ${messageOf(err)}`;
-  }
 }
 
 const QUEUE_MODE_WORKER = (c: number) =>
@@ -67,7 +48,7 @@ function sqlite(concurrency: number): LocoSystem {
   const remove = () => {
     for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
   };
-  const cfg = () => config('BackgroundQueue', 'Sqlite', `sqlite://${file}?mode=rwc`, concurrency);
+  const cfg = () => config('Sqlite', `sqlite://${file}?mode=rwc`, concurrency);
   return {
     key: 'sqlite',
     name: 'loco-sqlite',
@@ -77,7 +58,6 @@ function sqlite(concurrency: number): LocoSystem {
       worker: QUEUE_MODE_WORKER(concurrency),
       latency: 'producer and worker loop in one process: the enqueue wakes the idle loop in-process',
     },
-    unavailable: () => probeBackend(config('BackgroundQueue', 'Sqlite', 'sqlite://:memory:', concurrency)),
     async setup() {
       file = path.join(os.tmpdir(), `bench-loco-${process.pid}-${++serial}.sqlite`);
       remove();
@@ -101,16 +81,15 @@ async function dropPgSchema(): Promise<void> {
 }
 
 function postgres(concurrency: number): LocoSystem {
-  const cfg = () => config('BackgroundQueue', 'Postgres', PG_URI, concurrency);
+  const cfg = () => config('Postgres', PG_URI, concurrency);
   return {
     key: 'postgres',
     name: 'loco-postgres',
     settings: {
       store: `PostgreSQL ${PG_URI}; the schema is dropped before and after every scenario`,
       enqueue: 'BenchWorker.performLater(ctx, data); batch = BenchWorker.performLaterMany(ctx, [...])',
-      worker: QUEUE_MODE_WORKER(concurrency) + '; max_connections default (10)',
+      worker: `${QUEUE_MODE_WORKER(concurrency)}; max_connections default (10)`,
     },
-    unavailable: () => probeBackend(cfg()),
     async setup() {
       await dropPgSchema();
       return cfg();
@@ -136,7 +115,7 @@ async function deleteRedisKeys(): Promise<void> {
 }
 
 function redis(concurrency: number): LocoSystem {
-  const cfg = () => config('BackgroundQueue', 'Redis', REDIS_URI, concurrency);
+  const cfg = () => config('Redis', REDIS_URI, concurrency);
   return {
     key: 'redis',
     name: 'loco-redis',
@@ -145,7 +124,6 @@ function redis(concurrency: number): LocoSystem {
       enqueue: 'BenchWorker.performLater(ctx, data); batch = BenchWorker.performLaterMany(ctx, [...])',
       worker: QUEUE_MODE_WORKER(concurrency),
     },
-    unavailable: () => probeBackend(cfg()),
     async setup() {
       await deleteRedisKeys();
       return cfg();
@@ -155,9 +133,11 @@ function redis(concurrency: number): LocoSystem {
 }
 
 function inProcess(concurrency: number): LocoSystem {
-  // BackgroundAsync reads num_workers from queue:, which needs a kind and uri; in this mode the
-  // runtime opens its in-process store instead and never touches that uri.
-  const cfg = () => config('BackgroundAsync', 'Sqlite', 'sqlite://:memory:', concurrency);
+  const cfg = () =>
+    validateConfig(
+      { workers: { mode: 'BackgroundAsync' }, queue: { num_workers: concurrency } },
+      'bench config (async)',
+    );
   return {
     key: 'async',
     name: 'loco-async',
@@ -169,7 +149,6 @@ function inProcess(concurrency: number): LocoSystem {
         'jobs seeded with performLaterMany inside connectWorkers, before boot() starts the pool; ' +
         'the timer runs from the end of connectWorkers to the N-th handler call',
     },
-    unavailable: async () => undefined,
     setup: async () => cfg(),
     teardown: async () => {},
   };

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 const require = createRequire(import.meta.url);
 const uvu = path.join(path.dirname(require.resolve('uvu')), '..', 'bin.js');
@@ -20,7 +21,7 @@ child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
 });
 child.on('close', (code, signal) => {
-  const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+  const plain = stripVTControlCharacters(output);
   const number = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(plain)?.[1] ?? 0);
   const total = number('Total');
   const passed = number('Passed');

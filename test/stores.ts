@@ -1,11 +1,11 @@
 // The real stores the tests run against, each handing out a fresh, empty store per test (a
 // SQLite file, a Postgres schema, a Redis key prefix) and removing it afterwards.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { QueueKind } from '../runtime/src/index.js';
+import type { QueueKind } from '../runtime/src/internals.js';
 import { deleteQueueKeys } from '../runtime/src/queue/redis/keys.js';
 
 /** One kind of store, a fresh one at a time. */
@@ -18,6 +18,8 @@ export interface TestStore {
   uri(): string;
   /** Removes the store picked last. */
   drop(): Promise<void>;
+  /** The `queue.uri` of a store nothing has created (and whether something created it since). */
+  unused(): { uri: string; exists(): Promise<boolean> };
 }
 
 /** SQLite files in a temp folder, removed when the process exits. */
@@ -36,6 +38,10 @@ export function sqliteStore(label: string): TestStore {
     uri: () => `sqlite://${file}?mode=rwc`,
     async drop() {
       for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    },
+    unused: () => {
+      const absent = path.join(folder, `unused-${++serial}.sqlite`);
+      return { uri: `sqlite://${absent}?mode=rwc`, exists: async () => existsSync(absent) };
     },
   };
 }
@@ -70,6 +76,17 @@ export function postgresStore(label: string): TestStore {
     async drop() {
       await postgresAdmin((client) => client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`));
     },
+    unused: () => {
+      const absent = `loco_${label}_${process.pid}_unused_${++serial}`;
+      return {
+        uri: `${base}?schema=${absent}`,
+        exists: () =>
+          postgresAdmin(async (client) => {
+            const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [absent]);
+            return Boolean(rowCount);
+          }),
+      };
+    },
   };
 }
 
@@ -93,6 +110,20 @@ export function redisStore(label: string): TestStore {
       } finally {
         await admin.quit();
       }
+    },
+    unused: () => {
+      const absent = `loco-${label}-${process.pid}-unused-${++serial}`;
+      return {
+        uri: `${base}?prefix=${absent}`,
+        exists: async () => {
+          const admin = new Redis(base);
+          try {
+            return (await admin.scan('0', 'MATCH', `${absent}:*`, 'COUNT', 1000))[1].length > 0;
+          } finally {
+            await admin.quit();
+          }
+        },
+      };
     },
   };
 }

@@ -1,24 +1,22 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  type AppContext,
   ArgsError,
   BackgroundWorker,
+  backoffDelay,
   boot,
-  LocoError,
+  ConfigError,
+  type Hooks,
   parseDuration,
+  type Queue,
   RegistryError,
   validateConfig,
-  type AppContext,
-  type Hooks,
-  type Queue,
-  type WorkerLogger,
-} from '../runtime/src/index.js';
-import { backoffDelay } from '../runtime/src/worker.js';
-import { sleep, testContext } from './queue/helpers.js';
+} from '../runtime/src/internals.js';
+import { recordingLogger, sleep, testContext } from './queue/helpers.js';
 
 const ran: unknown[] = [];
 
-// eslint-disable-next-line @typescript-eslint/naming-convention
 class download_worker extends BackgroundWorker<{ userGuid: string }> {
   async perform(args: { userGuid: string }): Promise<void> {
     ran.push(args);
@@ -60,6 +58,8 @@ test('className: UpperCamelCase of the class name, overridable', () => {
 
 test('ForegroundBlocking runs the job inline; its error reaches the caller', async () => {
   const ctx = testContext(undefined, 'ForegroundBlocking');
+  ctx.queue.register(download_worker.build(ctx));
+  ctx.queue.register(CustomName.build(ctx));
   const id = await download_worker.performLater(ctx, { userGuid: 'foo' });
   assert.is(id, undefined);
   assert.equal(ran, [{ userGuid: 'foo' }]);
@@ -76,6 +76,22 @@ test('ForegroundBlocking runs the job inline; its error reaches the caller', asy
     assert.instance(err, ArgsError);
     assert.match((err as Error).message, 'Renamed: cannot enqueue: args.n is a BigInt (1n); pass it as a string');
   }
+});
+
+test('ForegroundBlocking runs jobs through the registry: an unregistered worker is an error naming connectWorkers', async () => {
+  const ctx = testContext(undefined, 'ForegroundBlocking');
+  try {
+    await download_worker.performLater(ctx, { userGuid: 'foo' });
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, RegistryError);
+    assert.match((err as Error).message, 'DownloadWorker is not registered, and ForegroundBlocking runs jobs inline');
+    assert.match(
+      (err as Error).message,
+      'Register it in connectWorkers in src/app.ts: queue.register(download_worker.build(ctx))',
+    );
+  }
+  assert.equal(ran, [], 'nothing ran');
 });
 
 test('registering two workers under one name is an error naming both', () => {
@@ -96,7 +112,7 @@ test('registering two workers under one name is an error naming both', () => {
   }
 });
 
-function appWith(...workers: Array<{ build(ctx: AppContext): BackgroundWorker<any> }>): Hooks {
+function appWith(...workers: Array<{ build(ctx: AppContext): BackgroundWorker<never> }>): Hooks {
   return {
     connectWorkers(ctx: AppContext, queue: Queue) {
       for (const worker of workers) queue.register(worker.build(ctx));
@@ -104,15 +120,11 @@ function appWith(...workers: Array<{ build(ctx: AppContext): BackgroundWorker<an
   };
 }
 
-const quiet = (errors: string[]): WorkerLogger => ({ info: () => undefined, error: (message) => errors.push(message) });
-
 test('BackgroundAsync runs jobs in-process on a pool bounded by num_workers; errors are logged, not thrown', async () => {
   const errors: string[] = [];
-  const config = validateConfig(
-    { workers: { mode: 'BackgroundAsync' }, queue: { kind: 'Sqlite', uri: 'sqlite://unused.sqlite', num_workers: 3 } },
-    'test.yaml',
-  );
-  const app = await boot(appWith(SlowCounter, CustomName), { config, logger: quiet(errors) });
+  // BackgroundAsync reads num_workers from queue:, which needs no kind or uri in this mode.
+  const config = validateConfig({ workers: { mode: 'BackgroundAsync' }, queue: { num_workers: 3 } }, 'test.yaml');
+  const app = await boot(appWith(SlowCounter, CustomName), { config, logger: recordingLogger(errors) });
   SlowCounter.peak = 0;
   const ids = await SlowCounter.performLaterMany(
     app.ctx,
@@ -134,11 +146,8 @@ test('BackgroundAsync runs jobs in-process on a pool bounded by num_workers; err
 });
 
 test('BackgroundAsync refuses a worker that is not registered: nothing in this process would run it', async () => {
-  const config = validateConfig(
-    { workers: { mode: 'BackgroundAsync' }, queue: { kind: 'Sqlite', uri: 'sqlite://unused.sqlite' } },
-    'test.yaml',
-  );
-  const app = await boot(appWith(SlowCounter), { config, logger: quiet([]) });
+  const config = validateConfig({ workers: { mode: 'BackgroundAsync' } }, 'test.yaml');
+  const app = await boot(appWith(SlowCounter), { config, logger: recordingLogger() });
   try {
     await CustomName.performLater(app.ctx, { n: 1 });
     assert.unreachable('should throw');
@@ -179,7 +188,7 @@ test('a worker whose retry() or timeoutMs() makes no sense is refused at registe
 });
 
 test('an attempt past timeoutMs is aborted through its signal, then failed and retried', async () => {
-  const { InProcessBackend } = await import('../runtime/src/index.js');
+  const { InProcessBackend } = await import('../runtime/src/internals.js');
   const { runUntil } = await import('./queue/helpers.js');
   class Stuck extends BackgroundWorker<{ n: number }> {
     static override timeoutMs() {
@@ -188,7 +197,7 @@ test('an attempt past timeoutMs is aborted through its signal, then failed and r
     static override retry() {
       return { attempts: 2, backoffMs: 10, maxBackoffMs: 10 };
     }
-    async perform(args: { n: number }, signal: AbortSignal): Promise<void> {
+    async perform(_args: { n: number }, signal: AbortSignal): Promise<void> {
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
       ran.push({ aborted: String(signal.reason) });
     }
@@ -210,16 +219,15 @@ test('an attempt past timeoutMs is aborted through its signal, then failed and r
   ]);
 });
 
-test('BackgroundQueue without a queue: section stops boot with the fix', async () => {
-  const config = validateConfig({ workers: { mode: 'BackgroundQueue' } }, 'config/development.yaml');
+test('BackgroundQueue without a store in queue: is a config error with the fix', () => {
   try {
-    await boot(appWith(CustomName), { config });
+    validateConfig({ workers: { mode: 'BackgroundQueue' }, queue: { num_workers: 2 } }, 'config/development.yaml');
     assert.unreachable('should throw');
   } catch (err) {
-    assert.instance(err, LocoError);
+    assert.instance(err, ConfigError);
     assert.match(
       (err as Error).message,
-      'config/development.yaml: workers.mode is BackgroundQueue but there is no queue: section',
+      'config/development.yaml: queue.kind: is missing: workers.mode is BackgroundQueue, which stores jobs in a queue',
     );
   }
 });

@@ -1,12 +1,15 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Queue } from './app-queue.js';
 import { loadConfig, resolveEnvironment } from './config/load.js';
-import type { LocoConfig } from './config/schema.js';
+import { type LocoConfig, storeConfig } from './config/schema.js';
 import type { AppContext, AppDefinition, Hooks } from './context.js';
-import { LocoError } from './errors.js';
+import { ConfigError, LocoError } from './errors.js';
+import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
 import type { QueueBackend } from './queue/backend.js';
 import { createBackend } from './queue/create.js';
-import { InProcessBackend } from './queue/memory.js';
-import { Queue } from './queue.js';
-import { runWorkerLoop, type WorkerLogger } from './worker-loop.js';
+import { InProcessBackend } from './queue/memory/backend.js';
+import { runWorkerLoop } from './worker-loop.js';
 
 /** Options of `boot`. */
 export interface BootOptions {
@@ -16,7 +19,13 @@ export interface BootOptions {
   root?: string;
   /** An already-loaded config, instead of reading `config/<env>.yaml`. */
   config?: LocoConfig;
-  logger?: WorkerLogger;
+  /** A logger to use instead of the one the config's `logger:` describes (a pino logger fits). */
+  logger?: Logger;
+  /**
+   * Open the store without creating it (no file, schema or tables made): for commands that only
+   * read. A missing store is then a `QueueConnectionError`. (Default: false)
+   */
+  readOnly?: boolean;
 }
 
 /** A booted app: its context and hooks, and how to run workers and shut down. */
@@ -54,30 +63,31 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   const config = options.config ?? loadConfig({ environment: options.environment, root });
   const environment = resolveEnvironment(options.environment);
   const hooks = resolveHooks(app);
-  const backend = await openBackend(config, root);
+  const appName = hooks.appName ?? packageName(root) ?? 'app';
+  const logger = options.logger ?? configLogger(config, appName);
+  const backend = await openBackend(config, { root, logger, readOnly: options.readOnly ?? false });
   const queue = new Queue(config.workers.mode, backend);
-  const ctx: AppContext = { environment, config, queue, root };
-  const queueConfig = config.queue;
-  const settings = {
-    concurrency: queueConfig?.num_workers ?? 2,
-    pollIntervalMs: (queueConfig?.poll_interval_sec ?? 1) * 1000,
-    leaseMs: (queueConfig?.lease_sec ?? 30) * 1000,
+  const ctx: AppContext = { environment, config, queue, root, appName, logger };
+  const loopSettings = {
+    concurrency: config.queue.num_workers,
+    pollIntervalMs: config.queue.poll_interval_sec * 1000,
+    leaseMs: config.queue.lease_sec * 1000,
+    registry: queue.registry,
+    logger,
   };
   const runWorkers: BootedApp['runWorkers'] = ({ tags, signal, concurrency }) => {
-    if (!backend) {
+    if (!backend?.capabilities.shared) {
       throw new LocoError(
         `${config.file}: workers.mode is ${config.workers.mode}; worker processes need workers.mode: BackgroundQueue ` +
           'with a queue: section (kind and uri).',
       );
     }
     return runWorkerLoop({
-      ...settings,
-      concurrency: concurrency ?? settings.concurrency,
+      ...loopSettings,
+      concurrency: concurrency ?? loopSettings.concurrency,
       backend,
-      queue,
       tags,
       signal,
-      logger: options.logger,
     });
   };
 
@@ -91,15 +101,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   const pool = new AbortController();
   let poolDone: Promise<void> | undefined;
   if (config.workers.mode === 'BackgroundAsync' && backend) {
-    poolDone = runWorkerLoop({
-      ...settings,
-      backend,
-      queue,
-      tags: [],
-      anyTag: true,
-      signal: pool.signal,
-      logger: options.logger,
-    });
+    poolDone = runWorkerLoop({ ...loopSettings, backend, tags: [], anyTag: true, signal: pool.signal });
   }
 
   return {
@@ -115,7 +117,36 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   };
 }
 
-async function openBackend(config: LocoConfig, root: string): Promise<QueueBackend | undefined> {
+/** The logger the config's `logger:` section describes; `LOG_LEVEL` wins over its `level`. */
+function configLogger(config: LocoConfig, name: string): Logger {
+  const fromEnv = process.env.LOG_LEVEL?.trim().toLowerCase();
+  if (fromEnv && !(LOG_LEVELS as readonly string[]).includes(fromEnv)) {
+    throw new ConfigError(
+      'LOG_LEVEL',
+      '',
+      `the environment variable is '${process.env.LOG_LEVEL}'; use one of ${LOG_LEVELS.join(', ')}, or unset it.`,
+    );
+  }
+  const level: LogLevel | 'silent' = config.logger.enable
+    ? ((fromEnv as LogLevel | undefined) ?? config.logger.level)
+    : 'silent';
+  return createLogger({ level, format: config.logger.format, name });
+}
+
+/** The `name` of the app's package.json, if it has one. */
+function packageName(root: string): string | undefined {
+  try {
+    const name = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).name;
+    return typeof name === 'string' && name !== '' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function openBackend(
+  config: LocoConfig,
+  options: { root: string; logger: Logger; readOnly: boolean },
+): Promise<QueueBackend | undefined> {
   switch (config.workers.mode) {
     case 'ForegroundBlocking':
       return undefined;
@@ -125,15 +156,11 @@ async function openBackend(config: LocoConfig, root: string): Promise<QueueBacke
       return backend;
     }
     case 'BackgroundQueue': {
-      if (!config.queue) {
-        throw new LocoError(
-          `${config.file}: workers.mode is BackgroundQueue but there is no queue: section, so jobs would have ` +
-            'nowhere to go. Add queue: with kind (Sqlite, Postgres or Redis) and uri, or use workers.mode: BackgroundAsync.',
-        );
-      }
-      const backend = await createBackend(config.queue, root);
+      // validateConfig makes sure BackgroundQueue names a store.
+      const store = storeConfig(config.queue)!;
+      const backend = await createBackend(store, options);
       try {
-        await backend.init({ flush: config.queue.dangerously_flush });
+        await backend.init({ flush: config.queue.dangerously_flush && !options.readOnly, create: !options.readOnly });
       } catch (err) {
         await backend.close().catch(() => undefined);
         throw err;

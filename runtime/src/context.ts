@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
+import type { Queue } from './app-queue.js';
 import type { LocoConfig } from './config/schema.js';
-import type { Queue } from './queue.js';
+import type { Logger } from './logger.js';
 
 /** What every part of the app gets: config, environment and the queue. */
 export interface AppContext {
@@ -12,6 +13,10 @@ export interface AppContext {
   queue: Queue;
   /** The app's root folder (holding `config/` and `src/`). */
   root: string;
+  /** The app's name: `Hooks.appName`, else the `name` of its package.json. */
+  appName: string;
+  /** The runtime's logger, made from the config's `logger:` section (or given to `boot`). */
+  logger: Logger;
 }
 
 /**
@@ -19,7 +24,7 @@ export interface AppContext {
  * (`export class App implements Hooks`), or a plain object of this shape.
  */
 export interface Hooks {
-  /** Shown in logs and by `/_ping`. (Default: the package name) */
+  /** Shown in logs and by `/_ping`. (Default: the `name` of the app's package.json) */
   appName?: string;
   /** Registers the app's workers: `queue.register(MyWorker.build(ctx))`. */
   connectWorkers(ctx: AppContext, queue: Queue): void | Promise<void>;

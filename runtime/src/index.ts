@@ -1,30 +1,24 @@
-/** loco-runtime: background workers for TypeScript back ends. */
-export { BackgroundWorker, DEFAULT_RETRY, parseDuration, upperCamelCase } from './worker.js';
-export type { ArgsOf, Duration, EnqueueOptions, RetryPolicy, WorkerClass } from './worker.js';
-export { Queue } from './queue.js';
-export type { EnqueueByNameOptions } from './queue.js';
-export type { AppContext, AppDefinition, Hooks } from './context.js';
-export { boot, resolveHooks } from './boot.js';
-export type { BootedApp, BootOptions } from './boot.js';
+/**
+ * loco-runtime: background workers for TypeScript back ends. What an app imports; the worker
+ * loop, the stores and the CLI are internals (tests reach them by path).
+ */
+export type { EnqueueByNameOptions, EnqueueOptions, Queue } from './app-queue.js';
+export { type BootedApp, type BootOptions, boot } from './boot.js';
 export { loadConfig, resolveEnvironment } from './config/load.js';
-export { renderConfigTemplate } from './config/render.js';
-export { validateConfig, QUEUE_KINDS, WORKER_MODES } from './config/schema.js';
-export type { LocoConfig, QueueConfig, QueueKind, ServerConfig, WorkerMode, WorkersConfig } from './config/schema.js';
-export { runWorkerLoop } from './worker-loop.js';
-export type { WorkerLogger, WorkerLoopOptions } from './worker-loop.js';
-export { createBackend } from './queue/create.js';
-export { InProcessBackend } from './queue/memory.js';
-export { JOB_STATUSES } from './queue/backend.js';
 export type {
-  ClaimedJob,
-  ClaimFilter,
-  ClaimRequest,
-  JobOutcome,
-  JobQuery,
-  JobRecord,
-  JobStatus,
-  NewJob,
-  QueueBackend,
-} from './queue/backend.js';
+  LocoConfig,
+  LoggerConfig,
+  QueueConfig,
+  QueueKind,
+  ServerConfig,
+  WorkerMode,
+  WorkersConfig,
+} from './config/schema.js';
+export type { AppContext, AppDefinition, Hooks } from './context.js';
+export { type Duration, parseDuration } from './duration.js';
 export { ArgsError, ConfigError, LocoError, QueueConnectionError, RegistryError } from './errors.js';
-export { createHttpApp, listen } from './server.js';
+export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
+export { JOB_STATUSES, type JobRecord, type JobStatus } from './queue/backend.js';
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { BackgroundWorker } from './worker.js';
+export type { ArgsOf, WorkerClass } from './worker-class.js';

@@ -1,4 +1,4 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { BootedApp } from './boot.js';
 import { describeError } from './errors.js';
@@ -7,7 +7,7 @@ import { describeError } from './errors.js';
 export async function createHttpApp(booted: BootedApp): Promise<Hono> {
   const http = new Hono();
   const { ctx, hooks } = booted;
-  http.get('/_ping', (c) => c.json({ ok: true, app: hooks.appName ?? null }));
+  http.get('/_ping', (c) => c.json({ ok: true, app: ctx.appName }));
   http.get('/_health', async (c) => {
     const backend = ctx.queue.backend;
     try {

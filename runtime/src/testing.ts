@@ -1,6 +1,6 @@
-import { boot, type BootedApp } from './boot.js';
+import type { Queue } from './app-queue.js';
+import { type BootedApp, boot } from './boot.js';
 import type { AppContext, AppDefinition } from './context.js';
-import type { Queue } from './queue.js';
 
 /** What `bootTest` returns. */
 export interface TestBoot {

@@ -1,19 +1,17 @@
 import { describeError } from './errors.js';
+import type { Logger } from './logger.js';
+import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
-import type { Queue } from './queue.js';
-import { backoffDelay, DEFAULT_RETRY, type WorkerClass } from './worker.js';
-
-/** Where the loop reports job errors and its own trouble. */
-export interface WorkerLogger {
-  info(message: string): void;
-  error(message: string): void;
-}
+import { failed, succeeded } from './queue/outcome.js';
+import type { WorkerRegistry } from './registry.js';
+import { DEFAULT_RETRY } from './retry.js';
+import { sleep } from './sleep.js';
 
 /** Options of `runWorkerLoop`. */
 export interface WorkerLoopOptions {
   backend: QueueBackend;
-  /** The registry: only jobs whose names are registered here are claimed. */
-  queue: Queue;
+  /** The registered workers: only jobs of these names are claimed. */
+  registry: WorkerRegistry;
   /** Jobs run at once. (config `queue.num_workers`) */
   concurrency: number;
   /** Longest wait between claims when no wake-up arrives, in ms. (config `queue.poll_interval_sec`) */
@@ -26,21 +24,11 @@ export interface WorkerLoopOptions {
   anyTag?: boolean;
   /** Abort to stop claiming; running jobs finish and their outcomes are saved before the promise resolves. */
   signal: AbortSignal;
-  logger?: WorkerLogger;
+  logger: Logger;
 }
-
-/** Tries at writing a batch of outcomes before writing them one at a time. */
-const WRITE_TRIES = 3;
-/** Refusals of one outcome, while others are saved, before it is given up (its lease then brings the job back). */
-const POISON_TRIES = 5;
 
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
 const YIELD_EVERY_MS = 10;
-
-const consoleLogger: WorkerLogger = {
-  info: (message) => console.log(message),
-  error: (message) => console.error(message),
-};
 
 /**
  * The worker loop, shared by every backend: claims due jobs for free slots, runs them, records
@@ -49,9 +37,8 @@ const consoleLogger: WorkerLogger = {
  * Resolves once `signal` has aborted and every running job has finished and been recorded.
  */
 export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
-  const { backend, queue, concurrency, signal } = options;
-  const logger = options.logger ?? consoleLogger;
-  const names = queue.names();
+  const { backend, registry, concurrency, signal, logger } = options;
+  const names = registry.names();
   /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
   const running = new Map<string, { id: string; done: Promise<void> }>();
   const outcomes = new OutcomeWriter(backend, logger);
@@ -76,7 +63,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
 
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
-    const done = runJob(job, queue, logger).then((outcome) => {
+    const done = runJob(job, registry, logger).then((outcome) => {
       running.delete(key);
       outcomes.add(outcome);
       slotFreed?.();
@@ -138,108 +125,27 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   }
 }
 
-/** Runs one claimed job and turns what happened into an outcome. Never throws. */
-async function runJob(job: ClaimedJob, queue: Queue, logger: WorkerLogger): Promise<JobOutcome> {
-  const worker = queue.worker(job.name);
-  const type = worker?.constructor as WorkerClass | undefined;
+/** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never throws. */
+async function runJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger): Promise<JobOutcome> {
+  const worker = registry.get(job.name);
   try {
-    if (!worker || !type) throw new Error(`No worker is registered under the name '${job.name}'.`);
-    const timeout = type.timeoutMs();
+    if (!worker) throw new Error(`No worker is registered under the name '${job.name}'.`);
     const attempt = new AbortController();
-    const work = worker.perform(job.task_data, attempt.signal);
-    await (timeout === undefined ? work : withTimeout(work, timeout, job.name, attempt));
-    return {
-      id: job.id,
-      attempts: job.attempts,
-      ok: true,
-      requeueAt: job.interval === null ? null : Date.now() + job.interval,
-    };
+    const work = worker.instance.perform(job.task_data, attempt.signal);
+    await (worker.timeoutMs === undefined ? work : withTimeout(work, worker.timeoutMs, job.name, attempt));
+    return succeeded(job);
   } catch (err) {
-    const error = describeError(err);
-    const retry = job.attempts < job.max_attempts;
-    const retryAt = retry ? Date.now() + backoffDelay(type?.retry() ?? DEFAULT_RETRY, job.attempts) : null;
+    const outcome = failed(job, describeError(err), worker?.retry ?? DEFAULT_RETRY);
     try {
       logger.error(
+        { job: job.id, worker: job.name, attempt: job.attempts },
         `Job ${job.id} (${job.name}) failed on attempt ${job.attempts} of ${job.max_attempts}` +
-          `${retry ? `, retrying in ${retryAt! - Date.now()} ms` : ', no attempts left'}: ${error}`,
+          `${outcome.runAt === null ? ', no attempts left' : `, retrying in ${outcome.runAt - Date.now()} ms`}: ${outcome.error}`,
       );
     } catch {
       // A logger that throws must not take the outcome with it.
     }
-    return { id: job.id, attempts: job.attempts, ok: false, error, retryAt };
-  }
-}
-
-/**
- * Saves outcomes with as few writes as the store allows: while one write is in flight, later
- * outcomes gather and go in the next one (group commit). A failed write is retried with backoff,
- * then outcome by outcome; one the store keeps refusing while it saves others is given up, and
- * its lease brings the job back, as when the process dies.
- */
-class OutcomeWriter {
-  private pending: JobOutcome[] = [];
-  private writing: Promise<void> | undefined;
-  /** Successful writes so far: tells a refused outcome from a store that is down. */
-  private saved = 0;
-  private readonly refused = new Map<JobOutcome, { tries: number; savedBefore: number }>();
-
-  constructor(
-    private readonly backend: QueueBackend,
-    private readonly logger: WorkerLogger,
-  ) {}
-
-  add(outcome: JobOutcome): void {
-    this.pending.push(outcome);
-    this.writing ??= this.drain();
-  }
-
-  /** Resolves when every outcome added so far is saved. */
-  async flushed(): Promise<void> {
-    while (this.writing) await this.writing;
-  }
-
-  private async drain(): Promise<void> {
-    // Let the jobs that finish in this turn of the event loop join the first write.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    let failures = 0;
-    while (this.pending.length > 0) {
-      // After repeated failures, write one outcome at a time, so that one the store refuses
-      // cannot hold back the others.
-      const single = failures >= WRITE_TRIES;
-      const batch = single ? this.pending.splice(0, 1) : this.pending.splice(0);
-      try {
-        await this.backend.finish(batch);
-        failures = 0;
-        this.saved += 1;
-        for (const outcome of batch) this.refused.delete(outcome);
-      } catch (err) {
-        failures += 1;
-        if (single && this.giveUp(batch[0])) {
-          this.logger.error(
-            `Gave up saving the outcome of job ${batch[0].id}: the store refused it ${POISON_TRIES} times while ` +
-              `saving others, so it will run again once its lease runs out. Last error: ${describeError(err)}`,
-          );
-          continue;
-        }
-        this.pending = single ? this.pending.concat(batch) : batch.concat(this.pending);
-        const wait = Math.min(100 * 2 ** failures, 5000);
-        this.logger.error(
-          `Could not save ${batch.length} job outcome(s) (retrying in ${wait} ms): ${describeError(err)}`,
-        );
-        await sleep(wait);
-      }
-    }
-    this.writing = undefined;
-  }
-
-  /** Counts a refusal of one outcome; true once it was refused often while other writes went through. */
-  private giveUp(outcome: JobOutcome): boolean {
-    const seen = this.refused.get(outcome) ?? { tries: 0, savedBefore: this.saved };
-    seen.tries += 1;
-    this.refused.set(outcome, seen);
-    if (seen.tries < POISON_TRIES || this.saved === seen.savedBefore) return false;
-    this.refused.delete(outcome);
-    return true;
+    return outcome;
   }
 }
 
@@ -260,20 +166,4 @@ async function withTimeout(work: Promise<void>, ms: number, name: string, attemp
   attempt.abort(error);
   await Promise.race([work.catch(() => undefined), sleep(ms)]);
   throw error;
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -5,7 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Queue, type JobRecord, type JobStatus, type QueueBackend } from '../../runtime/src/index.js';
+import { type JobRecord, type JobStatus, Queue, type QueueBackend } from '../../runtime/src/internals.js';
+import { completedOutcome, failedOutcome } from '../queue/helpers.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DUMPS = path.join(ROOT, 'test/fixtures/dumps');
@@ -104,11 +105,9 @@ export async function seed(backend: QueueBackend, seeds: Seed[]): Promise<string
       now: Date.now() + 1,
     });
     if (claimed?.id !== id) throw new Error(`seed: expected to claim ${id}, claimed ${claimed?.id}`);
-    if (status === 'completed') await backend.finish([{ id, attempts: claimed.attempts, ok: true, requeueAt: null }]);
+    if (status === 'completed') await backend.finish([completedOutcome(claimed)]);
     if (status === 'failed') {
-      await backend.finish([
-        { id, attempts: claimed.attempts, ok: false, error: job.error ?? 'Error: failed', retryAt: null },
-      ]);
+      await backend.finish([failedOutcome(claimed, job.error ?? 'Error: failed')]);
     }
   }
   return ids;

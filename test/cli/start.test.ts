@@ -1,13 +1,13 @@
 // `loco start` as a user runs it: a real child process, a real HTTP server, a real SQLite file.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ulid } from 'ulid';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ulid } from 'ulid';
-import { createBackend, validateConfig, type QueueBackend } from '../../runtime/src/index.js';
-import { exited, ROOT, sleep } from '../queue/helpers.js';
+import type { QueueBackend } from '../../runtime/src/internals.js';
+import { exited, openStore, ROOT, sleep, testStoreConfig } from '../queue/helpers.js';
 
 const CLI = path.join(ROOT, 'runtime/src/cli/main.ts');
 const app = mkdtempSync(path.join(os.tmpdir(), 'loco-start-'));
@@ -16,6 +16,8 @@ const runtime = path.join(ROOT, 'runtime/src/index.ts');
 
 mkdirSync(path.join(app, 'config'));
 mkdirSync(path.join(app, 'src'));
+// No appName in the App: the name shown by /_ping and in logs comes from package.json.
+writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'start-test', private: true, type: 'module' }));
 writeFileSync(
   path.join(app, 'config/development.yaml'),
   `server:\n  port: 5150\nworkers:\n  mode: BackgroundQueue\nqueue:\n  kind: Sqlite\n  uri: "{{ get_env(name="SQLTQ_URL", default="sqlite://queue.sqlite?mode=rwc") }}"\n  num_workers: 2\n  poll_interval_sec: 0.05\n`,
@@ -39,7 +41,6 @@ export class MailWorker extends BackgroundWorker<{ to: string }> {
 }
 
 export class App implements Hooks {
-  appName = 'start-test';
   routes(app: Hono, ctx: AppContext) {
     app.post('/naps', async (c) => {
       const { ms } = await c.req.json();
@@ -86,12 +87,7 @@ let store: QueueBackend;
 const status = async (id: string) => (await store.list({})).find((job) => job.id === id)?.status;
 
 test.before(async () => {
-  const config = validateConfig(
-    { workers: { mode: 'BackgroundQueue' }, queue: { kind: 'Sqlite', uri: `sqlite://${dbFile}` } },
-    't',
-  );
-  store = await createBackend(config.queue!, app);
-  await store.init({ flush: false });
+  store = await openStore(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${dbFile}` }));
 });
 
 test('--worker, --server-and-worker and --all exclude each other', async () => {
@@ -121,6 +117,7 @@ test('the server answers /_ping and /_health, and its route enqueues a job that 
 
   const worker = loco(['start', '--worker']);
   await waitFor(worker, /nap done 1/);
+  assert.match(worker.output(), `worker started: Sqlite queue sqlite://${dbFile}, 2 at once, untagged jobs only`);
   await sleep(100);
   assert.is(await status(jobId), 'completed');
   worker.child.kill('SIGTERM');

@@ -2,71 +2,63 @@
 // in-process, SQLite, Postgres and Redis queues behave the same.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { validateConfig } from '../../runtime/src/config/schema.js';
 import {
-  ArgsError,
-  createBackend,
-  runWorkerLoop,
   type AppContext,
+  ArgsError,
   type JobRecord,
   type QueueBackend,
-  type QueueConfig,
-} from '../../runtime/src/index.js';
+  runWorkerLoop,
+  type StoreConfig,
+  silentLogger,
+  type WorkerInstance,
+} from '../../runtime/src/internals.js';
+import { OutcomeWriter } from '../../runtime/src/outcome-writer.js';
 import type { TestStore } from '../stores.js';
 import {
-  calls,
   CapitalEmailWorker,
+  calls,
+  completedOutcome,
   EchoWorker,
   EmailWorker,
   exited,
   FlakyWorker,
+  failedOutcome,
+  openStore,
   RejectsNothingWorker,
   ReportWorker,
-  ROOT,
+  recordingLogger,
   runUntil,
-  sleep,
   SlowWorker,
+  sleep,
   spawnWorkerProcess,
   testContext,
+  testStoreConfig,
+  withFinish,
 } from './helpers.js';
-
-/** Cases that a backend may skip, each with a stated reason. */
-export type ContractCase = 'lease after SIGKILL' | 'atomic claim across connections' | 'visible across connections';
 
 /** How the contract reaches one backend. */
 export interface BackendUnderTest {
   name: string;
   /** A backend on a fresh, empty store of its own (schema, key prefix or file), initialised. */
   open(): Promise<QueueBackend>;
-  /** Another connection to the store of the last `open()`. */
+  /** Another connection to the store of the last `open()` (stores that are `shared` only). */
   openAnother(): Promise<QueueBackend>;
-  /** The store as a `queue:` config, for child worker processes. */
-  queueConfig(): QueueConfig;
+  /** The store as a `queue:` config, for child worker processes (stores that are `shared` only). */
+  queueConfig(): StoreConfig;
   /** Removes what `open()` created. */
   cleanup(): Promise<void>;
-  /** Cases this backend skips, with the reason printed. */
-  skip?: Partial<Record<ContractCase, string>>;
 }
 
 /** The contract's view of a real store: each `open()` takes a fresh one, with `num_workers: 4`. */
 export function backendUnderTest(store: TestStore): BackendUnderTest {
-  const config = (): QueueConfig =>
-    validateConfig(
-      { workers: { mode: 'BackgroundQueue' }, queue: { kind: store.kind, uri: store.uri(), num_workers: 4 } },
-      'test',
-    ).queue!;
-  const connect = async (): Promise<QueueBackend> => {
-    const backend = await createBackend(config(), ROOT);
-    await backend.init({ flush: false });
-    return backend;
-  };
+  const config = (): StoreConfig => testStoreConfig({ kind: store.kind, uri: store.uri(), num_workers: 4 });
   return {
     name: store.name,
     open: () => {
       store.fresh();
-      return connect();
+      return openStore(config());
     },
-    openAnother: connect,
+    openAnother: () => openStore(config()),
     queueConfig: config,
     cleanup: () => store.drop(),
   };
@@ -78,7 +70,7 @@ export function runContract(target: BackendUnderTest): void {
   let ctx: AppContext;
   const extra: QueueBackend[] = [];
 
-  const register = (...workers: Array<{ build(ctx: AppContext): any }>) => {
+  const register = (...workers: Array<{ build(ctx: AppContext): WorkerInstance<never> }>) => {
     for (const worker of workers) ctx.queue.register(worker.build(ctx));
   };
   const job = async (id: string): Promise<JobRecord> => {
@@ -86,10 +78,13 @@ export function runContract(target: BackendUnderTest): void {
     assert.ok(found, `job ${id} exists`);
     return found;
   };
-  const skipped = (name: ContractCase): boolean => {
-    const reason = target.skip?.[name];
-    if (reason) console.log(`  (${target.name}: skipped "${name}": ${reason})`);
-    return Boolean(reason);
+  /** Cases that need other processes or connections on the same store, skipped (with a line saying so) where the store is not shared. */
+  const unshared = (name: string): boolean => {
+    if (backend.capabilities.shared) return false;
+    console.log(
+      `  (${target.name}: skipped "${name}": the store lives in one process, so no other process or connection can reach it)`,
+    );
+    return true;
   };
 
   test.before.each(async () => {
@@ -165,13 +160,13 @@ export function runContract(target: BackendUnderTest): void {
     const stop = new AbortController();
     const loop = runWorkerLoop({
       backend,
-      queue: ctx.queue,
+      registry: ctx.queue.registry,
       concurrency: 2,
       pollIntervalMs: 20,
       leaseMs: 5000,
       tags: [],
       signal: stop.signal,
-      logger: { info: () => undefined, error: () => undefined },
+      logger: silentLogger,
     });
     while ((await job(id)).status !== 'processing') await sleep(5);
     assert.is(await backend.requeue(Date.now() + 1), 1);
@@ -278,10 +273,116 @@ export function runContract(target: BackendUnderTest): void {
       now: Date.now() + 20,
     });
     assert.is(again.attempts, 2);
-    await backend.finish([{ id, attempts: claimed.attempts, ok: false, error: 'stale', retryAt: null }]);
+    await backend.finish([failedOutcome(claimed, 'stale')]);
     assert.is((await job(id)).status, 'processing');
-    await backend.finish([{ id, attempts: again.attempts, ok: true, requeueAt: null }]);
+    await backend.finish([completedOutcome(again)]);
     assert.is((await job(id)).status, 'completed');
+  });
+
+  test('operator verbs: list, stats, cancel, remove and requeue, with their time bounds', async () => {
+    register(EchoWorker, ReportWorker);
+    const [e1, e2, e3] = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])) as string[];
+    const delayed = (await EchoWorker.performLater(ctx, { n: 4 }, { delay: '1m' }))!;
+    const [r1, r2] = (await ReportWorker.performLaterMany(ctx, [{ n: 5 }, { n: 6 }])) as string[];
+    await sleep(5);
+    const claimed = await backend.claim({
+      names: ['EchoWorker'],
+      tags: [],
+      limit: 2,
+      leaseMs: 60_000,
+      now: Date.now(),
+    });
+    assert.equal(
+      claimed.map((row) => row.id),
+      [e1, e2],
+    );
+    await sleep(5);
+    await backend.finish([completedOutcome(claimed[0])]);
+    const ids = (rows: JobRecord[]) => rows.map((row) => row.id);
+
+    assert.equal(ids(await backend.list({})), [e1, e2, e3, delayed, r1, r2], 'oldest first');
+    assert.equal(ids(await backend.list({ statuses: ['processing'] })), [e2]);
+    assert.equal(ids(await backend.list({ statuses: ['queued'], name: 'EchoWorker' })), [e3, delayed]);
+    assert.equal(ids(await backend.list({ name: 'ReportWorker' })), [r1, r2]);
+    assert.equal(ids(await backend.list({ limit: 2 })), [r2, r1], 'newest first when limited');
+    const completedAt = (await job(e1)).updated_at;
+    assert.not.ok(ids(await backend.list({ updatedBefore: completedAt })).includes(e1), 'list: updated_at < bound');
+    assert.ok(ids(await backend.list({ updatedBefore: completedAt + 1 })).includes(e1));
+    const counts = async () => (await backend.stats()).map((row) => `${row.name} ${row.status} ${row.count}`).sort();
+    assert.equal(await counts(), [
+      'EchoWorker completed 1',
+      'EchoWorker processing 1',
+      'EchoWorker queued 2',
+      'ReportWorker queued 2',
+    ]);
+
+    assert.is(await backend.cancel('ReportWorker'), 2);
+    assert.is(await backend.cancel('ReportWorker'), 0, 'only queued jobs are cancelled');
+    assert.is((await job(r1)).status, 'cancelled');
+
+    const processingAt = (await job(e2)).updated_at;
+    assert.is(await backend.requeue(processingAt - 1), 0, 'requeue: updated_at <= bound');
+    assert.is(await backend.requeue(processingAt), 1);
+    const requeued = await job(e2);
+    assert.is(requeued.status, 'queued');
+    assert.is(requeued.lease_until, null);
+
+    assert.is(
+      await backend.remove({ statuses: ['cancelled'], ids: [r1, e3] }),
+      1,
+      'only the ids given, in the statuses given',
+    );
+    assert.is(
+      await backend.remove({ statuses: ['completed'], updatedBefore: completedAt }),
+      0,
+      'remove: updated_at < bound',
+    );
+    assert.is(await backend.remove({ statuses: ['completed', 'cancelled'] }), 2);
+    assert.equal(await counts(), ['EchoWorker queued 3']);
+    assert.equal(ids(await backend.list({})), [e2, e3, delayed]);
+  });
+
+  test('a job running for 3x its lease is not reaped while its heartbeats go on', async () => {
+    register(SlowWorker);
+    const id = (await SlowWorker.performLater(ctx, { ms: 900 }))!;
+    await runUntil(ctx, () => calls.count('SlowWorker') === 1, { leaseMs: 300, timeoutMs: 5000 });
+    const done = await job(id);
+    assert.is(done.status, 'completed');
+    assert.is(done.attempts, 1, 'claimed once: the reaper never took it back');
+  });
+
+  test('outcome writes: a failed batch is retried, then written one at a time; one the store keeps refusing is given up', async () => {
+    register(EchoWorker);
+    const ids = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])) as string[];
+    const claimed = await backend.claim({
+      names: ['EchoWorker'],
+      tags: [],
+      limit: 3,
+      leaseMs: 60_000,
+      now: Date.now(),
+    });
+    const poison = claimed[1].id;
+    const writes: number[] = [];
+    let hiccups = 2;
+    const flaky = withFinish(backend, async (outcomes) => {
+      writes.push(outcomes.length);
+      if (hiccups-- > 0) throw new Error('the store hiccupped');
+      if (outcomes.some((outcome) => outcome.id === poison)) throw new Error('the store refuses this one');
+      await backend.finish(outcomes);
+    });
+    const lines: string[] = [];
+    const writer = new OutcomeWriter(flaky, recordingLogger(lines), { baseMs: 1, maxMs: 8 });
+    for (const row of claimed) writer.add(completedOutcome(row));
+    await writer.flushed();
+    assert.is(writes[0], 3, 'the first write takes the whole batch');
+    assert.ok(writes.includes(1), 'after repeated failures, outcomes go one at a time');
+    assert.is((await job(ids[0])).status, 'completed');
+    assert.is((await job(ids[2])).status, 'completed', 'the refused outcome did not hold back the others');
+    assert.is((await job(poison)).status, 'processing', 'given up: its lease brings it back');
+    assert.ok(
+      lines.some((line) => line.includes(`Gave up saving the outcome of job ${poison}`)),
+      lines.join('\n'),
+    );
   });
 
   test('graceful shutdown: stop claiming, finish running jobs, record them', async () => {
@@ -290,13 +391,13 @@ export function runContract(target: BackendUnderTest): void {
     const stop = new AbortController();
     const loop = runWorkerLoop({
       backend,
-      queue: ctx.queue,
+      registry: ctx.queue.registry,
       concurrency: 1,
       pollIntervalMs: 20,
       leaseMs: 5000,
       tags: [],
       signal: stop.signal,
-      logger: { info: () => undefined, error: () => undefined },
+      logger: silentLogger,
     });
     while ((await job(first)).status !== 'processing') await sleep(5);
     const second = (await SlowWorker.performLater(ctx, { ms: 10 }))!;
@@ -308,7 +409,7 @@ export function runContract(target: BackendUnderTest): void {
   });
 
   test('a job written by one connection is seen and claimed by another', async () => {
-    if (skipped('visible across connections')) return;
+    if (unshared('visible across connections')) return;
     register(EchoWorker);
     const other = await target.openAnother();
     extra.push(other);
@@ -325,7 +426,7 @@ export function runContract(target: BackendUnderTest): void {
   });
 
   test('concurrent claims from several connections never hand out a job twice', async () => {
-    if (skipped('atomic claim across connections')) return;
+    if (unshared('atomic claim across connections')) return;
     register(EchoWorker);
     const others = await Promise.all([target.openAnother(), target.openAnother()]);
     extra.push(...others);
@@ -354,7 +455,7 @@ export function runContract(target: BackendUnderTest): void {
   });
 
   test('the job of a worker process killed with SIGKILL returns to the queue after its lease and runs again', async () => {
-    if (skipped('lease after SIGKILL')) return;
+    if (unshared('lease after SIGKILL')) return;
     const id = (await ctx.queue.enqueueByName('HangWorker', [{ ms: 60_000, label: 'doomed' }], { maxAttempts: 3 }))[0];
     const { child } = await spawnWorkerProcess(target.queueConfig(), { LOCO_TEST_LEASE_MS: '400' }, /started doomed/);
     child.kill('SIGKILL');

@@ -1,16 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  BackgroundWorker,
-  Queue,
-  runWorkerLoop,
   type AppContext,
+  BackgroundWorker,
+  type ClaimedJob,
+  createBackend,
+  createLogger,
+  type JobOutcome,
+  type Logger,
+  Queue,
   type QueueBackend,
-  type QueueConfig,
   type RetryPolicy,
-} from '../../runtime/src/index.js';
-import { validateConfig } from '../../runtime/src/config/schema.js';
+  runWorkerLoop,
+  type StoreConfig,
+  silentLogger,
+  storeConfig,
+  validateConfig,
+} from '../../runtime/src/internals.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -20,7 +27,68 @@ export function testContext(
   mode: 'BackgroundQueue' | 'ForegroundBlocking' = 'BackgroundQueue',
 ): AppContext {
   const queue = new Queue(mode, backend);
-  return { environment: 'test', config: validateConfig({ workers: { mode } }, 'test.yaml'), queue, root: ROOT };
+  // The defaults of an empty file, in the given mode; the store is `backend`, opened by the test.
+  return {
+    environment: 'test',
+    config: { ...validateConfig({}, 'test.yaml'), workers: { mode } },
+    queue,
+    root: ROOT,
+    appName: 'test',
+    logger: silentLogger,
+  };
+}
+
+/** A logger that keeps its lines (`LEVEL message`) in `lines`, for tests that read what was logged. */
+export function recordingLogger(lines: string[] = []): Logger & { lines: string[] } {
+  const logger = createLogger({ level: 'trace', format: 'compact', write: (line) => lines.push(line) });
+  return Object.assign(logger, { lines });
+}
+
+/** A `queue:` section (with `kind` and `uri`) as the validated config boot would open. */
+export function testStoreConfig(queue: Record<string, unknown>): StoreConfig {
+  const config = storeConfig(validateConfig({ queue }, 'test.yaml').queue);
+  if (!config) throw new Error(`testStoreConfig: ${JSON.stringify(queue)} names no store (kind and uri)`);
+  return config;
+}
+
+/** Opens and initialises the store a `queue:` config names, as boot does. */
+export async function openStore(config: StoreConfig, logger: Logger = silentLogger): Promise<QueueBackend> {
+  const backend = await createBackend(config, { root: ROOT, logger });
+  await backend.init({ flush: config.dangerously_flush });
+  return backend;
+}
+
+/** The store seen through `finish`: every other call goes to `backend` itself. */
+export function withFinish(backend: QueueBackend, finish: QueueBackend['finish']): QueueBackend {
+  return new Proxy(backend, {
+    get(target, property) {
+      if (property === 'finish') return finish;
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The outcome of a claimed job that succeeded (a one-off job: it ends completed). */
+export function completedOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'>): JobOutcome {
+  return {
+    id: job.id,
+    attempts: job.attempts,
+    status: 'completed',
+    runAt: null,
+    nextAttempts: job.attempts,
+    error: undefined,
+  };
+}
+
+/** The outcome of a claimed job that failed with no attempts left. */
+export function failedOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'>, error: string): JobOutcome {
+  return { id: job.id, attempts: job.attempts, status: 'failed', runAt: null, nextAttempts: job.attempts, error };
+}
+
+/** The outcome of a claimed job that failed and is retried at `runAt`. */
+export function retryOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'>, error: string, runAt: number): JobOutcome {
+  return { id: job.id, attempts: job.attempts, status: 'queued', runAt, nextAttempts: job.attempts, error };
 }
 
 /** Records every call, per job name. */
@@ -120,13 +188,13 @@ export async function runUntil(
   const stop = new AbortController();
   const loop = runWorkerLoop({
     backend: ctx.queue.backend!,
-    queue: ctx.queue,
+    registry: ctx.queue.registry,
     concurrency: options.concurrency ?? 4,
     pollIntervalMs: options.pollIntervalMs ?? 50,
     leaseMs: options.leaseMs ?? 5000,
     tags: options.tags ?? [],
     signal: stop.signal,
-    logger: { info: () => undefined, error: () => undefined },
+    logger: silentLogger,
   });
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
   while (Date.now() < deadline && !(await until())) await sleep(10);
@@ -140,7 +208,7 @@ export function sleep(ms: number): Promise<void> {
 
 /** Starts `test/fixtures/worker-process.ts` against a store; resolves with the child once it printed `line`. */
 export function spawnWorkerProcess(
-  queueConfig: QueueConfig,
+  queueConfig: StoreConfig,
   env: Record<string, string>,
   waitFor: RegExp,
 ): Promise<{ child: ChildProcess; output: () => string }> {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Queue, type QueueBackend } from '../../runtime/src/index.js';
+import { Queue, type QueueBackend } from '../../runtime/src/internals.js';
 import type { BackendUnderTest } from './contract.js';
 import { exited, sleep, spawnWorkerProcess } from './helpers.js';
 

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { LocoError } from '../errors.js';
-import { jobsCommand } from './jobs.js';
+import { jobsCommand } from './jobs/index.js';
 import { startCommand } from './start.js';
 
 const program = new Command('loco')

@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import pc from 'picocolors';
 import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
 import { loadApp } from './load-app.js';
@@ -57,15 +56,16 @@ async function start(options: StartOptions): Promise<void> {
     );
   }
 
+  const { logger } = ctx;
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) {
-      console.error(pc.red(`${signal} again: exiting now, without waiting for running jobs.`));
+      logger.error(`${signal} again: exiting now, without waiting for running jobs.`);
       process.exit(130);
     }
-    console.log(`${signal}: stopping; running jobs finish first (send it again to exit at once).`);
+    logger.info(`${signal}: stopping; running jobs finish first (send it again to exit at once).`);
     stop.abort();
   };
   process.on('SIGINT', onSignal);
@@ -78,7 +78,7 @@ async function start(options: StartOptions): Promise<void> {
     const http = await createHttpApp(booted);
     const port = options.port !== undefined ? parsePort(options.port) : ctx.config.server.port;
     const { server, url } = await listen(http, port, options.binding ?? ctx.config.server.binding);
-    console.log(`${booted.hooks.appName ?? 'app'} (${ctx.environment}) listening on ${url}`);
+    logger.info(`${ctx.appName} (${ctx.environment}) listening on ${url}`);
     tasks.push(
       new Promise<void>((resolve) =>
         stop.signal.addEventListener('abort', () => server.close(() => resolve()), { once: true }),
@@ -87,16 +87,16 @@ async function start(options: StartOptions): Promise<void> {
   }
   if (runWorker && ctx.queue.mode === 'BackgroundQueue') {
     const backend = ctx.queue.backend;
-    console.log(
-      `worker started: ${backend?.kind ?? 'no'} queue, ${ctx.config.queue?.num_workers ?? 2} at once, ` +
+    logger.info(
+      `worker started: ${backend?.kind} queue ${backend?.display}, ${ctx.config.queue.num_workers} at once, ` +
         `${tags.length ? `tags ${tags.join(', ')}` : 'untagged jobs only'}; workers: ${ctx.queue.names().join(', ') || 'none registered'}`,
     );
     tasks.push(booted.runWorkers({ tags, signal: stop.signal }));
   }
   if (ctx.queue.mode === 'BackgroundAsync') {
-    console.log(`jobs run in this process (BackgroundAsync), ${ctx.config.queue?.num_workers ?? 2} at once.`);
+    logger.info(`jobs run in this process (BackgroundAsync), ${ctx.config.queue.num_workers} at once.`);
   } else if (!runWorker && ctx.queue.mode === 'BackgroundQueue') {
-    console.log('jobs are queued for worker processes (loco start --worker); this process runs none.');
+    logger.info('jobs are queued for worker processes (loco start --worker); this process runs none.');
   }
   await Promise.race([
     Promise.all(tasks),
@@ -104,7 +104,7 @@ async function start(options: StartOptions): Promise<void> {
   ]);
   await Promise.all(tasks);
   await booted.shutdown();
-  console.log('stopped.');
+  logger.info('stopped.');
   process.exit(0);
 }
 

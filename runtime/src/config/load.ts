@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
 import { renderConfigTemplate } from './render.js';
-import { validateConfig, type LocoConfig } from './schema.js';
+import { type LocoConfig, validateConfig } from './schema.js';
 
 /** The environment name: `LOCO_ENV`, then `NODE_ENV`, then `development`. */
 export function resolveEnvironment(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,4 +1,6 @@
 import { ConfigError } from '../errors.js';
+import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logger.js';
+import { redactPassword } from '../queue/redact.js';
 
 /** How `performLater` runs a job. */
 export const WORKER_MODES = ['BackgroundQueue', 'ForegroundBlocking', 'BackgroundAsync'] as const;
@@ -8,17 +10,13 @@ export type WorkerMode = (typeof WORKER_MODES)[number];
 export const QUEUE_KINDS = ['Sqlite', 'Postgres', 'Redis'] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
 
-/** `queue:` of a config file, with defaults applied. */
-export interface QueueConfig {
-  /** Which store backs the queue. */
-  kind: QueueKind;
-  /** Connection URI: `sqlite://file.sqlite?mode=rwc`, `postgres://...`, `redis://...`. */
-  uri: string;
+/** The keys of `queue:` that every mode reads (the pool and the loop), with their defaults. */
+export interface QueueSettings {
   /** Delete this queue's own jobs at boot (never anything else). (Default: false) */
   dangerously_flush: boolean;
-  /** Jobs one worker process runs at once. (Default: 2) */
+  /** Jobs one worker process (or the `BackgroundAsync` pool) runs at once. (Default: 2) */
   num_workers: number;
-  /** Seconds between polls when no wake-up arrives; fractions allowed. (Default: 1) */
+  /** Seconds between polls when no wake-up arrives; fractions allowed, at most 3600. (Default: 1) */
   poll_interval_sec: number;
   /** Largest connection pool (Postgres). (Default: 10) */
   max_connections: number;
@@ -30,10 +28,24 @@ export interface QueueConfig {
   idle_timeout: number;
   /** Named queues in priority order (Redis, as in Loco); the default queue comes last. (Default: []) */
   queues: string[];
-  /** Seconds a claimed job is leased; heartbeats extend it while the job runs. (Default: 30) */
+  /** Seconds a claimed job is leased, at most 86400; heartbeats extend it while the job runs. (Default: 30) */
   lease_sec: number;
-  /** Accepted for compatibility with Loco's config; logs SQL statements when true. (Default: false) */
+  /** Logs the store's statements when true (Loco's key). (Default: false) */
   enable_logging: boolean;
+}
+
+/** `queue:` of a config file, with defaults applied. `kind` and `uri` are required by `BackgroundQueue` only. */
+export interface QueueConfig extends QueueSettings {
+  /** Which store backs the queue. */
+  kind?: QueueKind;
+  /** Connection URI: `sqlite://file.sqlite?mode=rwc`, `postgres://...`, `redis://...`. */
+  uri?: string;
+}
+
+/** A `queue:` config that names a store: what `createBackend` opens. */
+export interface StoreConfig extends QueueSettings {
+  kind: QueueKind;
+  uri: string;
 }
 
 /** `workers:` of a config file. */
@@ -48,6 +60,18 @@ export interface ServerConfig {
   port: number;
   /** Address to listen on. (Default: localhost) */
   binding: string;
+  /** The app's public base URL, as Loco's `server.host`, for links the app builds. (Default: http://localhost) */
+  host: string;
+}
+
+/** `logger:` of a config file (Loco's keys). */
+export interface LoggerConfig {
+  /** Log at all. (Default: true) */
+  enable: boolean;
+  /** Lines below this level are dropped; the `LOG_LEVEL` environment variable wins. (Default: info) */
+  level: LogLevel;
+  /** `pretty` for development, `json` (one pino-style object per line) for production. (Default: pretty) */
+  format: LogFormat;
 }
 
 /** A loaded, validated config file. */
@@ -56,15 +80,17 @@ export interface LocoConfig {
   file: string;
   server: ServerConfig;
   workers: WorkersConfig;
-  /** Absent when the file has no `queue:`; required by `BackgroundQueue`. */
-  queue?: QueueConfig;
-  /** Sections this runtime does not read, kept for the app (`logger`, `database`, ...). */
+  /** Always present, with defaults; `kind` and `uri` only where the file names a store. */
+  queue: QueueConfig;
+  logger: LoggerConfig;
+  /** Sections of Loco's config this runtime does not read, kept for the app (`database`, `mailer`, `settings`, ...). */
   extra: Record<string, unknown>;
 }
 
 type Raw = Record<string, unknown>;
 
-const QUEUE_DEFAULTS: Omit<QueueConfig, 'kind' | 'uri'> = {
+/** The defaults of `queue:`, in one place for boot, the CLI and the docs. */
+export const QUEUE_DEFAULTS: QueueSettings = {
   dangerously_flush: false,
   num_workers: 2,
   poll_interval_sec: 1,
@@ -77,6 +103,16 @@ const QUEUE_DEFAULTS: Omit<QueueConfig, 'kind' | 'uri'> = {
   enable_logging: false,
 };
 
+/** Top-level sections this runtime reads. */
+const SECTIONS = ['server', 'workers', 'queue', 'logger'] as const;
+/** Top-level sections of Loco's config that this runtime keeps for the app without reading them. */
+const PASSED_ON = ['database', 'mailer', 'auth', 'cache', 'initializers', 'settings', 'scheduler', 'static'];
+
+/** The store part of a config, when it names one (`kind` and `uri`). */
+export function storeConfig(queue: QueueConfig): StoreConfig | undefined {
+  return queue.kind !== undefined && queue.uri !== undefined ? (queue as StoreConfig) : undefined;
+}
+
 /** Checks a parsed config document and applies defaults. Throws `ConfigError` naming the key. */
 export function validateConfig(doc: unknown, file: string): LocoConfig {
   const root = doc === null || doc === undefined ? {} : doc;
@@ -87,22 +123,53 @@ export function validateConfig(doc: unknown, file: string): LocoConfig {
       `expected a mapping of sections (server:, workers:, queue:), found ${describe(root)}.`,
     );
   }
-  const { server, workers, queue, ...extra } = root;
-  return {
+  const known = [...SECTIONS, ...PASSED_ON];
+  for (const key of Object.keys(root)) {
+    if (!known.includes(key)) {
+      const hint = suggest(key, known);
+      throw new ConfigError(
+        file,
+        key,
+        `unknown section${hint ? ` (did you mean ${hint}?)` : ''}; the sections are ${known.join(', ')}.`,
+      );
+    }
+  }
+  const { server, workers, queue, logger, ...extra } = root;
+  const config: LocoConfig = {
     file,
     server: readServer(server, file),
     workers: readWorkers(workers, file),
-    queue: queue === undefined || queue === null ? undefined : readQueue(queue, file),
+    queue: readQueue(queue, file),
+    logger: readLogger(logger, file),
     extra,
   };
+  if (config.workers.mode === 'BackgroundQueue' && !storeConfig(config.queue)) {
+    throw new ConfigError(
+      file,
+      config.queue.kind === undefined ? 'queue.kind' : 'queue.uri',
+      'is missing: workers.mode is BackgroundQueue, which stores jobs in a queue, so queue: needs kind (Sqlite, ' +
+        'Postgres or Redis) and uri, for example kind: Sqlite and uri: "sqlite://loco_development.sqlite?mode=rwc"; ' +
+        'or use workers.mode: BackgroundAsync.',
+    );
+  }
+  return config;
 }
 
 function readServer(raw: unknown, file: string): ServerConfig {
   const section = sectionOf(raw, 'server', file);
   const reader = new SectionReader(section, 'server', file, ['port', 'binding', 'host']);
+  const host = reader.string('host', 'http://localhost');
+  if (!/^https?:\/\/[^\s/]+/.test(host)) {
+    throw new ConfigError(
+      file,
+      'server.host',
+      `expected the app's base URL, such as http://localhost or https://example.com, found '${host}'.`,
+    );
+  }
   return {
     port: reader.integer('port', 5150, 0, 65535),
     binding: reader.string('binding', 'localhost'),
+    host,
   };
 }
 
@@ -112,38 +179,54 @@ function readWorkers(raw: unknown, file: string): WorkersConfig {
   return { mode: reader.oneOf('mode', WORKER_MODES, 'BackgroundAsync') };
 }
 
+function readLogger(raw: unknown, file: string): LoggerConfig {
+  const section = sectionOf(raw, 'logger', file);
+  const reader = new SectionReader(section, 'logger', file, [
+    'enable',
+    'level',
+    'format',
+    'pretty_backtrace',
+    'override_filter',
+  ]);
+  reader.boolean('pretty_backtrace', false);
+  if (section.override_filter !== undefined) reader.string('override_filter');
+  return {
+    enable: reader.boolean('enable', true),
+    level: reader.oneOf('level', LOG_LEVELS, 'info'),
+    format: reader.oneOf('format', LOG_FORMATS, 'pretty'),
+  };
+}
+
 function readQueue(raw: unknown, file: string): QueueConfig {
   const section = sectionOf(raw, 'queue', file);
   const reader = new SectionReader(section, 'queue', file, ['kind', 'uri', ...Object.keys(QUEUE_DEFAULTS)]);
-  const kind = reader.oneOf('kind', QUEUE_KINDS);
   const d = QUEUE_DEFAULTS;
   const config: QueueConfig = {
-    kind,
-    uri: reader.string('uri'),
+    kind: section.kind === undefined || section.kind === null ? undefined : reader.oneOf('kind', QUEUE_KINDS),
+    uri: section.uri === undefined || section.uri === null ? undefined : reader.string('uri'),
     dangerously_flush: reader.boolean('dangerously_flush', d.dangerously_flush),
     num_workers: reader.integer('num_workers', d.num_workers, 1, 10_000),
-    poll_interval_sec: reader.number('poll_interval_sec', d.poll_interval_sec, 0.001),
+    poll_interval_sec: reader.number('poll_interval_sec', d.poll_interval_sec, 0.001, 3600),
     max_connections: reader.integer('max_connections', d.max_connections, 1, 10_000),
     min_connections: reader.integer('min_connections', d.min_connections, 0, 10_000),
     connect_timeout: reader.integer('connect_timeout', d.connect_timeout, 1, 3_600_000),
     idle_timeout: reader.integer('idle_timeout', d.idle_timeout, 1, 86_400_000),
     queues: reader.stringList('queues', d.queues),
-    lease_sec: reader.number('lease_sec', d.lease_sec, 0.1),
+    lease_sec: reader.number('lease_sec', d.lease_sec, 0.1, 86_400),
     enable_logging: reader.boolean('enable_logging', d.enable_logging),
   };
-  const scheme = { Sqlite: 'sqlite:', Postgres: 'postgres', Redis: 'redis' }[kind];
-  if (!config.uri.startsWith(scheme)) {
-    const example = {
-      Sqlite: 'sqlite://loco_development.sqlite?mode=rwc',
-      Postgres: 'postgres://localhost:5432/mydb',
-      Redis: 'redis://127.0.0.1',
-    }[kind];
+  if (config.kind !== undefined && config.uri === undefined) {
+    throw new ConfigError(file, 'queue.uri', 'is missing; add uri: to the queue: section.');
+  }
+  if (config.uri !== undefined && config.kind === undefined) {
     throw new ConfigError(
       file,
-      'queue.uri',
-      `kind ${kind} needs a URI starting with ${scheme}, found '${config.uri}'; for example "${example}".`,
+      'queue.kind',
+      'is missing; add kind: (Sqlite, Postgres or Redis) to the queue: section.',
     );
   }
+  const store = storeConfig(config);
+  if (store) checkScheme(store, file);
   if (config.min_connections > config.max_connections) {
     throw new ConfigError(
       file,
@@ -152,6 +235,21 @@ function readQueue(raw: unknown, file: string): QueueConfig {
     );
   }
   return config;
+}
+
+function checkScheme(config: StoreConfig, file: string): void {
+  const scheme = { Sqlite: 'sqlite:', Postgres: 'postgres', Redis: 'redis' }[config.kind];
+  if (config.uri.startsWith(scheme)) return;
+  const example = {
+    Sqlite: 'sqlite://loco_development.sqlite?mode=rwc',
+    Postgres: 'postgres://localhost:5432/mydb',
+    Redis: 'redis://127.0.0.1',
+  }[config.kind];
+  throw new ConfigError(
+    file,
+    'queue.uri',
+    `kind ${config.kind} needs a URI starting with ${scheme}, found '${redactPassword(config.uri)}'; for example "${example}".`,
+  );
 }
 
 function sectionOf(raw: unknown, key: string, file: string): Raw {
@@ -170,7 +268,12 @@ class SectionReader {
   ) {
     for (const key of Object.keys(section)) {
       if (!allowed.includes(key)) {
-        throw new ConfigError(file, `${name}.${key}`, `unknown key; the keys of ${name}: are ${allowed.join(', ')}.`);
+        const hint = suggest(key, allowed);
+        throw new ConfigError(
+          file,
+          `${name}.${key}`,
+          `unknown key${hint ? ` (did you mean ${hint}?)` : ''}; the keys of ${name}: are ${allowed.join(', ')}.`,
+        );
       }
     }
   }
@@ -206,10 +309,10 @@ class SectionReader {
     return value;
   }
 
-  number(key: string, fallback: number | undefined, min: number): number {
+  number(key: string, fallback: number | undefined, min: number, max: number): number {
     const value = this.value(key, fallback);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-      this.fail(key, `a number >= ${min}`, value);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      this.fail(key, `a number from ${min} to ${max}`, value);
     }
     return value;
   }
@@ -233,7 +336,7 @@ class SectionReader {
   oneOf<T extends string>(key: string, allowed: readonly T[], fallback?: T): T {
     const value = this.value(key, fallback);
     if (typeof value !== 'string' || !allowed.includes(value as T)) {
-      const hint = typeof value === 'string' ? closest(value, allowed) : undefined;
+      const hint = typeof value === 'string' ? suggest(value, allowed) : undefined;
       throw new ConfigError(
         this.file,
         `${this.name}.${key}`,
@@ -244,8 +347,34 @@ class SectionReader {
   }
 }
 
-function closest(value: string, allowed: readonly string[]): string | undefined {
-  return allowed.find((option) => option.toLowerCase() === value.toLowerCase());
+/**
+ * The allowed word `value` was most likely meant to be: the same but for case, one with a letter
+ * more or less (`worker` for `workers`), or the nearest within two edits.
+ */
+export function suggest(value: string, allowed: readonly string[]): string | undefined {
+  const lower = value.toLowerCase();
+  const same = allowed.find((option) => option.toLowerCase() === lower);
+  if (same) return same;
+  let best: { option: string; distance: number } | undefined;
+  for (const option of allowed) {
+    const distance = editDistance(lower, option.toLowerCase());
+    if (distance <= 2 && distance < Math.max(lower.length, option.length) && (!best || distance < best.distance)) {
+      best = { option, distance };
+    }
+  }
+  return best?.option;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function isRecord(value: unknown): value is Raw {

@@ -4,6 +4,7 @@
  * The worker loop (`worker-loop.ts`) and the `loco jobs` commands talk to this interface only;
  * backends differ by their `capabilities`, never by `kind` checks in shared code.
  */
+import type { Logger } from '../logger.js';
 
 /** Every state a job can be in. */
 export const JOB_STATUSES = ['queued', 'processing', 'completed', 'failed', 'cancelled'] as const;
@@ -82,8 +83,12 @@ export type ClaimedJob = Pick<
   'id' | 'name' | 'task_data' | 'interval' | 'tags' | 'queue' | 'attempts' | 'max_attempts'
 >;
 
-/** The outcome the worker loop reports for one job. */
-export type JobOutcome = {
+/**
+ * What a job becomes once its attempt ends: the transition itself, worked out once by
+ * `queue/outcome.ts` (completion, interval re-queue, retry with backoff, final failure), so that
+ * a store only applies it.
+ */
+export interface JobOutcome {
   id: string;
   /**
    * The `attempts` the job was claimed with: a fencing token. An outcome is recorded only while the
@@ -91,12 +96,17 @@ export type JobOutcome = {
    * claimed again elsewhere) cannot overwrite the newer attempt.
    */
   attempts: number;
-} & (
-  | { ok: true /** next run for interval jobs */; requeueAt: number | null }
-  | { ok: false; error: string /** `null`: no attempts left, the job ends `failed` */; retryAt: number | null }
-);
+  /** The job's new status. */
+  status: 'completed' | 'queued' | 'failed';
+  /** When a `queued` job is due next (ms since the epoch); `null` for the other statuses. */
+  runAt: number | null;
+  /** The attempt count to store: the claimed one, or 0 when an interval job starts its next run. */
+  nextAttempts: number;
+  /** The `last_error` to store: text, `null` to clear it, or `undefined` to keep the one there is. */
+  error: string | null | undefined;
+}
 
-/** Filter for listing, dumping and purging jobs. */
+/** Filter for listing and dumping jobs. */
 export interface JobQuery {
   statuses?: JobStatus[];
   name?: string;
@@ -106,7 +116,27 @@ export interface JobQuery {
   limit?: number;
 }
 
-/** What differs between backends, so shared code never branches on the kind. */
+/** Which jobs `remove` deletes. */
+export interface RemoveQuery {
+  statuses: JobStatus[];
+  /** Only jobs whose `updated_at` is older than this (ms since the epoch). */
+  updatedBefore?: number;
+  /** Only these jobs. */
+  ids?: string[];
+}
+
+/** One row of `stats`: how many jobs of a name are in a status. */
+export interface JobCount {
+  name: string;
+  status: JobStatus;
+  count: number;
+}
+
+/**
+ * What differs between backends, so shared code never branches on the kind: `loco jobs` needs a
+ * `durable` store, a worker process needs a `shared` one, and the contract suite skips the
+ * cross-process cases for a store that is not shared.
+ */
 export interface BackendCapabilities {
   /** Jobs survive a restart of the process. */
   durable: boolean;
@@ -114,13 +144,35 @@ export interface BackendCapabilities {
   shared: boolean;
 }
 
+/** What every store's constructor takes beside its `queue:` config. */
+export interface StoreOptions {
+  /** The app's root folder: relative SQLite paths resolve from it. */
+  root: string;
+  /** Where the store reports dropped connections and, with `enable_logging`, its statements. */
+  logger: Logger;
+}
+
+/** How `init` opens a store. */
+export interface InitOptions {
+  /** Delete this queue's own data first (`dangerously_flush`), never anything else. */
+  flush: boolean;
+  /**
+   * Create the store (file, schema, tables) when it does not exist. (Default: true) Commands that
+   * only read (`loco jobs list`, `stats`, `dump`) pass false, and get a `QueueConnectionError`
+   * saying there is no queue yet instead of an empty one made for them.
+   */
+  create?: boolean;
+}
+
 export interface QueueBackend {
   /** `Sqlite`, `Postgres`, `Redis` or `InProcess`: for messages only. */
   readonly kind: string;
+  /** Where the store is, for messages: the URI without its password (`postgres://app@db:5432/app?schema=jobs`). */
+  readonly display: string;
   readonly capabilities: BackendCapabilities;
 
   /** Connects, applies the schema, and with `flush` deletes this queue's own data (never anything else). */
-  init(options: { flush: boolean }): Promise<void>;
+  init(options: InitOptions): Promise<void>;
   /** Adds jobs atomically: all of them or none. Returns their ids in order. */
   enqueue(jobs: NewJob[]): Promise<string[]>;
   /** Atomically moves up to `limit` due, matching, queued jobs to `processing` with a lease. */
@@ -147,11 +199,11 @@ export interface QueueBackend {
   /** Jobs matching the query, oldest first (or newest first with `limit`). */
   list(query: JobQuery): Promise<JobRecord[]>;
   /** Counts by status and name. */
-  stats(): Promise<Array<{ name: string; status: JobStatus; count: number }>>;
+  stats(): Promise<JobCount[]>;
   /** `queued` jobs of this name become `cancelled`; returns how many. */
   cancel(name: string): Promise<number>;
   /** Deletes jobs in these statuses, optionally only those last updated before a time; returns how many. */
-  remove(query: { statuses: JobStatus[]; updatedBefore?: number; ids?: string[] }): Promise<number>;
+  remove(query: RemoveQuery): Promise<number>;
   /** `processing` jobs not updated since `updatedBefore` go back to `queued`; returns how many. */
   requeue(updatedBefore: number): Promise<number>;
 }

@@ -1,25 +1,23 @@
-import type { QueueConfig } from '../config/schema.js';
-import type { QueueBackend } from './backend.js';
+import type { StoreConfig } from '../config/schema.js';
+import type { QueueBackend, StoreOptions } from './backend.js';
 
 /**
- * Creates the backend for a `queue:` config (not yet initialised). Each store's client library is
- * loaded only when that store is configured.
+ * Creates the backend for a `queue:` config that names a store (not yet initialised). Each
+ * store's client library is loaded only when that store is configured.
  */
-export async function createBackend(config: QueueConfig, root: string): Promise<QueueBackend> {
+export async function createBackend(config: StoreConfig, options: StoreOptions): Promise<QueueBackend> {
   switch (config.kind) {
     case 'Sqlite': {
-      const { SqliteBackend, parseSqliteUri } = await import('./sqlite.js');
-      return new SqliteBackend(parseSqliteUri(config.uri, root), config.uri);
+      const { SqliteBackend } = await import('./sqlite/backend.js');
+      return new SqliteBackend(config, options);
     }
     case 'Postgres': {
-      const { PostgresBackend } = await import('./postgres.js');
-      return new PostgresBackend(config);
+      const { PostgresBackend } = await import('./postgres/backend.js');
+      return new PostgresBackend(config, options);
     }
     case 'Redis': {
-      const { RedisBackend } = await import('./redis.js');
-      return new RedisBackend(config);
+      const { RedisBackend } = await import('./redis/backend.js');
+      return new RedisBackend(config, options);
     }
-    default:
-      throw new Error(`queue.kind ${config.kind} is not available in this build.`);
   }
 }

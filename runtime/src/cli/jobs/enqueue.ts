@@ -15,7 +15,8 @@ export interface EnqueueCommandOptions {
 
 /** Enqueues one job for the registered worker `name` and prints its id (only the id, for scripts). */
 export async function enqueueJob({ queue }: JobSession, name: string, options: EnqueueCommandOptions): Promise<void> {
-  if (!queue.worker(name)) throw new RegistryError(`Cannot enqueue: ${unknownWorkerMessage(name, queue.names())}`);
+  if (!queue.registry.get(name))
+    throw new RegistryError(`Cannot enqueue: ${unknownWorkerMessage(name, queue.names())}`);
   const [id] = await queue.enqueueByName(name, [options.args], { tags: options.tags, delay: options.delay });
   console.log(id);
 }

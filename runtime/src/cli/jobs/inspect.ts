@@ -66,7 +66,9 @@ export async function showStats({ backend, queue }: JobSession): Promise<void> {
     return [label, ...cells, String(JOB_STATUSES.reduce((sum, status) => sum + row[status], 0))];
   };
   const names = [...byName.keys()].sort();
-  const rows = names.map((name) => line(queue.worker(name) ? name : `${name} (not registered)`, byName.get(name)!));
+  const rows = names.map((name) =>
+    line(queue.registry.get(name) ? name : `${name} (not registered)`, byName.get(name)!),
+  );
   rows.push(line('total', totals));
   const numeric = new Set(JOB_STATUSES.map((_, i) => i + 1).concat(JOB_STATUSES.length + 1));
   console.log(table(['name', ...JOB_STATUSES, 'total'], rows, numeric));

@@ -13,7 +13,7 @@ const MINUTE_MS = 60_000;
 export async function cancelJobs({ backend, queue }: JobSession, name: string): Promise<void> {
   const count = await backend.cancel(name);
   let note = '';
-  if (count === 0 && !queue.worker(name))
+  if (count === 0 && !queue.registry.get(name))
     note = ` No worker is registered under that name either; registered workers: ${nameList(queue.names())}.`;
   console.log(`Cancelled ${plural(count, 'queued job')} named ${name}.${note}`);
 }
@@ -41,10 +41,14 @@ export interface PurgeOptions {
  */
 export async function purgeJobs({ backend }: JobSession, options: PurgeOptions, now = Date.now()): Promise<void> {
   const updatedBefore = now - options.maxAge * DAY_MS;
-  const which = `${options.statuses.join(', ')} jobs last updated more than ${plural(options.maxAge, 'day')} ago`;
+  const statuses =
+    options.statuses.length > 1
+      ? `${options.statuses.slice(0, -1).join(', ')} or ${options.statuses.at(-1)}`
+      : options.statuses[0];
+  const age = `last updated more than ${plural(options.maxAge, 'day')} ago`;
+  const deleted = (count: number) => `Deleted ${plural(count, 'job')} (${statuses}) ${age}.`;
   if (options.dump === undefined) {
-    const count = await backend.remove({ statuses: options.statuses, updatedBefore });
-    console.log(`Deleted ${count} ${which}.`);
+    console.log(deleted(await backend.remove({ statuses: options.statuses, updatedBefore })));
     return;
   }
 
@@ -52,13 +56,13 @@ export async function purgeJobs({ backend }: JobSession, options: PurgeOptions, 
   refuseDeletion(() => prepareDumpFolder(options.dump!));
   const jobs = await backend.list({ statuses: options.statuses, updatedBefore });
   if (jobs.length === 0) {
-    console.log(`No ${which}: nothing dumped or deleted.`);
+    console.log(`No jobs (${statuses}) ${age}: nothing dumped or deleted.`);
     return;
   }
   const file = refuseDeletion(() => writeDumpFile(options.dump!, formatDump(jobs)));
   console.log(`Wrote ${plural(jobs.length, 'job')} to ${file}`);
   const count = await backend.remove({ statuses: options.statuses, updatedBefore, ids: jobs.map((job) => job.id) });
-  console.log(`Deleted ${count} ${which}.`);
+  console.log(deleted(count));
   if (count < jobs.length) {
     console.log(
       `${plural(jobs.length - count, 'dumped job')} changed while purging (a worker took it, say) and stayed in the queue.`,

@@ -3,8 +3,8 @@
  * `InvalidArgumentError` (commander prints it with the option's name and exits 1).
  */
 import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../../duration.js';
 import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
-import { parseDuration } from '../../worker.js';
 
 /** `failed,cancelled` -> statuses, each checked against the five a job can have. */
 export function parseStatuses(value: string): JobStatus[] {

@@ -1,11 +1,11 @@
 import path from 'node:path';
+import type { Queue } from '../../app-queue.js';
 import { boot } from '../../boot.js';
 import { loadConfig } from '../../config/load.js';
 import type { LocoConfig } from '../../config/schema.js';
 import type { AppContext } from '../../context.js';
 import { LocoError } from '../../errors.js';
 import type { QueueBackend } from '../../queue/backend.js';
-import type { Queue } from '../../queue.js';
 import { loadApp } from '../load-app.js';
 
 /** What a `loco jobs` command works with: the booted app's durable queue. */
@@ -19,61 +19,51 @@ export interface JobSession {
   configFile: string;
 }
 
+/** Options of `withJobQueue`. */
+export interface JobSessionOptions {
+  environment: string | undefined;
+  /** The command only reads: a store that does not exist yet is reported, not created. */
+  readOnly: boolean;
+}
+
 /**
- * Loads the config for `environment`, checks it names a durable queue, loads the app
- * (`src/app.ts`) and boots it so its registered workers are known, runs `command`, and shuts
- * the app down whatever happens.
+ * Loads the config for `environment`, loads the app (`src/app.ts`) and boots it so its registered
+ * workers are known, checks that its store is durable, runs `command`, and shuts the app down
+ * whatever happens.
  *
  * `dangerously_flush` is ignored here: it is meant for starting an app, and clearing the queue
  * before a dump or an import would destroy the very jobs the operator came to manage.
  */
 export async function withJobQueue<T>(
-  environment: string | undefined,
+  options: JobSessionOptions,
   command: (session: JobSession) => Promise<T>,
 ): Promise<T> {
   const root = process.cwd();
-  const loaded = loadConfig({ environment, root });
+  const loaded = loadConfig({ environment: options.environment, root });
   const configFile = displayPath(loaded.file, root);
-  requireDurableQueue(loaded, configFile);
-  const config: LocoConfig & { environment: string } = {
-    ...loaded,
-    queue: { ...loaded.queue!, dangerously_flush: false },
-  };
+  const config: LocoConfig = { ...loaded, queue: { ...loaded.queue, dangerously_flush: false } };
 
   const app = await loadApp(root);
-  const booted = await boot(app, { environment: loaded.environment, root, config });
+  const booted = await boot(app, { environment: loaded.environment, root, config, readOnly: options.readOnly });
   try {
-    // requireDurableQueue made sure of BackgroundQueue with a queue: section, so boot opened its store.
-    const backend = booted.ctx.queue.backend!;
+    const backend = booted.ctx.queue.backend;
+    if (!backend?.capabilities.durable) throw new LocoError(noDurableQueue(config, configFile));
     return await command({ ctx: booted.ctx, queue: booted.ctx.queue, backend, configFile });
   } finally {
     await booted.shutdown();
   }
 }
 
-function requireDurableQueue(config: LocoConfig, file: string): void {
-  const fix =
-    `To manage jobs, set workers.mode: BackgroundQueue and a queue: section with kind (Sqlite, Postgres or Redis) ` +
-    `and uri in ${file}, or pick an environment that has them with -e/--environment.`;
-  switch (config.workers.mode) {
-    case 'ForegroundBlocking':
-      throw new LocoError(
-        `${file}: workers.mode is ForegroundBlocking: jobs run inline when enqueued, so there is no job queue for loco jobs to manage. ${fix}`,
-      );
-    case 'BackgroundAsync':
-      throw new LocoError(
-        `${file}: workers.mode is BackgroundAsync: jobs live only in the memory of the process that enqueued them, ` +
-          `so there is no job queue for loco jobs to manage. ${fix}`,
-      );
-    case 'BackgroundQueue':
-      if (!config.queue) {
-        throw new LocoError(
-          `${file}: workers.mode is BackgroundQueue but there is no queue: section, so there is no job queue for loco jobs to manage. ` +
-            `Add queue: with kind (Sqlite, Postgres or Redis) and uri to ${file}, for example kind: Sqlite and ` +
-            `uri: "sqlite://loco_development.sqlite?mode=rwc".`,
-        );
-      }
-  }
+function noDurableQueue(config: LocoConfig, file: string): string {
+  const why =
+    config.workers.mode === 'ForegroundBlocking'
+      ? 'jobs run inline when enqueued'
+      : 'jobs live only in the memory of the process that enqueued them';
+  return (
+    `${file}: workers.mode is ${config.workers.mode}: ${why}, so there is no job queue for loco jobs to manage. ` +
+    'To manage jobs, set workers.mode: BackgroundQueue and a queue: section with kind (Sqlite, Postgres or Redis) ' +
+    `and uri in ${file}, or pick an environment that has them with -e/--environment.`
+  );
 }
 
 function displayPath(file: string, root: string): string {

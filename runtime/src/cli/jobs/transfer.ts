@@ -1,8 +1,9 @@
 /** `loco jobs dump` and `import`: jobs to and from Loco-compatible YAML files. */
+
+import type { Queue } from '../../app-queue.js';
 import type { JobStatus, NewJob } from '../../queue/backend.js';
-import type { Queue } from '../../queue.js';
 import { readDumpFile, writeDumpFile } from './dump-file.js';
-import { formatDump, parseDump, type DumpEntry } from './dump-format.js';
+import { type DumpEntry, formatDump, parseDump } from './dump-format.js';
 import type { JobSession } from './session.js';
 import { plural } from './text.js';
 

@@ -1,11 +1,6 @@
 import pg from 'pg';
+import type { Logger } from '../../logger.js';
 import { errorMessage } from './errors.js';
-
-/** Where the listener reports a dropped connection and its return. */
-export interface ListenerLogger {
-  info(message: string): void;
-  error(message: string): void;
-}
 
 /** Options of `NotificationListener`. */
 export interface ListenerOptions {
@@ -18,7 +13,8 @@ export interface ListenerOptions {
    * listening, since jobs may have been added while nobody listened.
    */
   onNotify: (payload: string | undefined) => void;
-  logger: ListenerLogger;
+  /** Where the listener reports a dropped connection and its return. */
+  logger: Logger;
   /** The queue URI without password, for messages. */
   display: string;
 }

@@ -1,0 +1,32 @@
+/**
+ * The runtime's internals, for its own tests and benchmark: not part of the package's exports
+ * (`loco-runtime` and `loco-runtime/testing` are), so apps cannot come to depend on them.
+ */
+
+export { Queue } from './app-queue.js';
+export { renderConfigTemplate } from './config/render.js';
+export { QUEUE_DEFAULTS, type StoreConfig, storeConfig, validateConfig } from './config/schema.js';
+export * from './index.js';
+export { silentLogger } from './logger.js';
+export type {
+  BackendCapabilities,
+  ClaimedJob,
+  ClaimFilter,
+  ClaimRequest,
+  InitOptions,
+  JobCount,
+  JobOutcome,
+  JobQuery,
+  NewJob,
+  QueueBackend,
+  RemoveQuery,
+  StoreOptions,
+} from './queue/backend.js';
+export { createBackend } from './queue/create.js';
+export { InProcessBackend } from './queue/memory/backend.js';
+export { failed, LEASE_EXPIRED_ERROR, succeeded } from './queue/outcome.js';
+export { type RegisteredWorker, WorkerRegistry } from './registry.js';
+export { backoffDelay } from './retry.js';
+export { upperCamelCase } from './worker.js';
+export type { WorkerInstance } from './worker-class.js';
+export { runWorkerLoop, type WorkerLoopOptions } from './worker-loop.js';

@@ -1,0 +1,84 @@
+import { describeError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { JobOutcome, QueueBackend } from './queue/backend.js';
+import { sleep } from './sleep.js';
+
+/** Tries at writing a batch of outcomes before writing them one at a time. */
+const WRITE_TRIES = 3;
+/** Refusals of one outcome, while others are saved, before it is given up (its lease then brings the job back). */
+const POISON_TRIES = 5;
+
+/**
+ * Saves outcomes with as few writes as the store allows: while one write is in flight, later
+ * outcomes gather and go in the next one (group commit). A failed write is retried with backoff,
+ * then outcome by outcome; one the store keeps refusing while it saves others is given up, and
+ * its lease brings the job back, as when the process dies.
+ */
+export class OutcomeWriter {
+  private pending: JobOutcome[] = [];
+  private writing: Promise<void> | undefined;
+  /** Successful writes so far: tells a refused outcome from a store that is down. */
+  private saved = 0;
+  private readonly refused = new Map<JobOutcome, { tries: number; savedBefore: number }>();
+
+  constructor(
+    private readonly backend: QueueBackend,
+    private readonly logger: Logger,
+    /** The wait after a failed write, doubled after each further one. (Default: 100 ms, at most 5 s) */
+    private readonly retry = { baseMs: 100, maxMs: 5000 },
+  ) {}
+
+  add(outcome: JobOutcome): void {
+    this.pending.push(outcome);
+    this.writing ??= this.drain();
+  }
+
+  /** Resolves when every outcome added so far is saved. */
+  async flushed(): Promise<void> {
+    while (this.writing) await this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    // Let the jobs that finish in this turn of the event loop join the first write.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    let failures = 0;
+    while (this.pending.length > 0) {
+      // After repeated failures, write one outcome at a time, so that one the store refuses
+      // cannot hold back the others.
+      const single = failures >= WRITE_TRIES;
+      const batch = single ? this.pending.splice(0, 1) : this.pending.splice(0);
+      try {
+        await this.backend.finish(batch);
+        failures = 0;
+        this.saved += 1;
+        for (const outcome of batch) this.refused.delete(outcome);
+      } catch (err) {
+        failures += 1;
+        if (single && this.giveUp(batch[0])) {
+          this.logger.error(
+            `Gave up saving the outcome of job ${batch[0].id}: the store refused it ${POISON_TRIES} times while ` +
+              `saving others, so it will run again once its lease runs out. Last error: ${describeError(err)}`,
+          );
+          continue;
+        }
+        this.pending = single ? this.pending.concat(batch) : batch.concat(this.pending);
+        const wait = Math.min(this.retry.baseMs * 2 ** failures, this.retry.maxMs);
+        this.logger.error(
+          `Could not save ${batch.length} job outcome(s) (retrying in ${wait} ms): ${describeError(err)}`,
+        );
+        await sleep(wait);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  /** Counts a refusal of one outcome; true once it was refused often while other writes went through. */
+  private giveUp(outcome: JobOutcome): boolean {
+    const seen = this.refused.get(outcome) ?? { tries: 0, savedBefore: this.saved };
+    seen.tries += 1;
+    this.refused.set(outcome, seen);
+    if (seen.tries < POISON_TRIES || this.saved === seen.savedBefore) return false;
+    this.refused.delete(outcome);
+    return true;
+  }
+}

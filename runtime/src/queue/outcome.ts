@@ -1,0 +1,51 @@
+/**
+ * The rules that move a job on once an attempt ends, stated once for every store: a store's
+ * `finish` and `reapExpired` only apply what these return.
+ */
+import { backoffDelay, type RetryPolicy } from '../retry.js';
+import type { ClaimedJob, JobOutcome } from './backend.js';
+
+/** `last_error` of a job whose lease ran out with no attempts left. */
+export const LEASE_EXPIRED_ERROR = 'The lease ran out before the job finished (its worker stopped or hung).';
+
+/**
+ * The attempt succeeded: a one-off job ends `completed` (keeping any error of an earlier
+ * attempt); an interval job is queued again `interval` ms from now with a fresh count of attempts
+ * and no error.
+ */
+export function succeeded(job: ClaimedJob, now = Date.now()): JobOutcome {
+  if (job.interval === null) {
+    return {
+      id: job.id,
+      attempts: job.attempts,
+      status: 'completed',
+      runAt: null,
+      nextAttempts: job.attempts,
+      error: undefined,
+    };
+  }
+  return {
+    id: job.id,
+    attempts: job.attempts,
+    status: 'queued',
+    runAt: now + job.interval,
+    nextAttempts: 0,
+    error: null,
+  };
+}
+
+/**
+ * The attempt failed with `error`: while attempts remain the job is queued again after the
+ * policy's backoff, otherwise it ends `failed`. Either way the error is kept, and so are the args.
+ */
+export function failed(job: ClaimedJob, error: string, retry: RetryPolicy, now = Date.now()): JobOutcome {
+  const retryAt = job.attempts < job.max_attempts ? now + backoffDelay(retry, job.attempts) : null;
+  return {
+    id: job.id,
+    attempts: job.attempts,
+    status: retryAt === null ? 'failed' : 'queued',
+    runAt: retryAt,
+    nextAttempts: job.attempts,
+    error,
+  };
+}

@@ -1,0 +1,290 @@
+/**
+ * SQL of the Postgres backend, one statement builder per operation, each taking the names of
+ * the queue's schema objects. Times are ms since the epoch in `bigint` columns; `tags` is `text[]`;
+ * `task_data` is `json`, which keeps the args as written (key order, `\u0000` in strings) and
+ * costs only a syntax check on insert.
+ */
+
+/** The quoted names one queue lives under; everything the backend creates is in its own schema. */
+export interface SqlNames {
+  /** `"schema"` */
+  schema: string;
+  /** `"schema".loco_jobs` */
+  jobs: string;
+  /** `"schema".loco_queue_migrations` */
+  migrations: string;
+  /** The NOTIFY channel: `loco:` + the schema name. */
+  channel: string;
+}
+
+/** Quotes an identifier for SQL text. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** The names of a queue in `schema`. */
+export function sqlNames(schema: string): SqlNames {
+  const quoted = quoteIdent(schema);
+  return {
+    schema: quoted,
+    jobs: `${quoted}.loco_jobs`,
+    migrations: `${quoted}.loco_queue_migrations`,
+    channel: `loco:${schema}`,
+  };
+}
+
+/** One schema change; `version` numbers run from 1 without gaps and are never reused. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql(names: SqlNames): string;
+}
+
+/**
+ * Every migration, in order. Append new ones; never edit one that has shipped. The claim
+ * function is built by `claimFunction`, which always gives its latest form: a migration that
+ * changes it runs `claimFunction` again (it replaces the function).
+ */
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'create loco_jobs and loco_claim_jobs',
+    sql: (t) => `
+      CREATE TABLE ${t.jobs} (
+        id           text COLLATE "C" PRIMARY KEY,
+        name         text COLLATE "C" NOT NULL,
+        task_data    json NOT NULL,
+        status       text NOT NULL DEFAULT 'queued'
+                     CHECK (status IN ('queued', 'processing', 'completed', 'failed', 'cancelled')),
+        run_at       bigint NOT NULL,
+        "interval"   bigint,
+        tags         text[] COLLATE "C" NOT NULL DEFAULT '{}',
+        queue        text,
+        attempts     integer NOT NULL DEFAULT 0,
+        max_attempts integer NOT NULL DEFAULT 1,
+        last_error   text,
+        lease_until  bigint,
+        created_at   bigint NOT NULL,
+        updated_at   bigint NOT NULL
+      );
+      -- serves the claim: WHERE status = 'queued' AND run_at <= $now ... ORDER BY run_at, id
+      CREATE INDEX loco_jobs_claim ON ${t.jobs} (run_at, id) WHERE status = 'queued';
+      -- serves the reaper: lease_until < $now (only processing jobs have a lease). Its predicate
+      -- is not on status, so finishing and heartbeats, which name status = 'processing' and ids,
+      -- go by the primary key instead of scanning every running job.
+      CREATE INDEX loco_jobs_lease ON ${t.jobs} (lease_until) WHERE lease_until IS NOT NULL;
+      ${claimFunction(t)}`,
+  },
+];
+
+/** Serialises concurrent boots on one schema for the length of the transaction. */
+export const lockMigrations = `SELECT pg_advisory_xact_lock(hashtext('loco-ts migrations'), hashtext($1))`;
+
+export const schemaExists = `SELECT 1 FROM pg_namespace WHERE nspname = $1`;
+
+/** Whether the schema $1 holds a queue (its migrations table). */
+export const queueExists = `SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'loco_queue_migrations'`;
+
+export const createSchema = (t: SqlNames) => `CREATE SCHEMA ${t.schema}`;
+
+export const createMigrationsTable = (t: SqlNames) => `
+  CREATE TABLE IF NOT EXISTS ${t.migrations} (
+    version    integer PRIMARY KEY,
+    name       text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`;
+
+export const appliedVersion = (t: SqlNames) => `SELECT COALESCE(max(version), 0) AS version FROM ${t.migrations}`;
+
+export const recordMigration = (t: SqlNames) => `INSERT INTO ${t.migrations} (version, name) VALUES ($1, $2)`;
+
+/** One job. */
+export const enqueueJob = (t: SqlNames) => `
+  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, max_attempts, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+
+/**
+ * Many jobs in one statement; all or none. Arrays, one element per job: $1 id, $2 name,
+ * $3 task_data, $4 run_at, $5 interval, $6 tags (each a JSON array, as `text[][]` needs equal
+ * lengths), $7 queue, $8 max_attempts, $9 created_at; $10 now.
+ */
+export const enqueueJobs = (t: SqlNames) => `
+  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, max_attempts, created_at, updated_at)
+  SELECT j.id, j.name, j.task_data, j.run_at, j."interval", ARRAY(SELECT json_array_elements_text(j.tags)),
+         j.queue, j.max_attempts, j.created_at, $10
+    FROM unnest($1::text[], $2::text[], $3::json[], $4::bigint[], $5::bigint[], $6::json[], $7::text[],
+                $8::integer[], $9::bigint[])
+      AS j(id, name, task_data, run_at, "interval", tags, queue, max_attempts, created_at)`;
+
+/**
+ * Lets the statement's transaction commit without waiting for its WAL to reach disk
+ * (`SET LOCAL synchronous_commit = off`, inside the statement so it costs no round trip).
+ * Used by claims, outcomes and wake-ups only: a server crash can lose the last moments of them,
+ * which puts those jobs back in an earlier state (queued, or processing until the lease runs
+ * out), so they run again; the at-least-once promise holds. Enqueues and operator verbs always
+ * wait.
+ */
+const ASYNC_COMMIT_CALL = `set_config('synchronous_commit', 'off', true)`;
+const ASYNC_COMMIT = `${ASYNC_COMMIT_CALL} AS async_commit`;
+
+const CLAIM_TAGS = {
+  /** Rules 1 and 3: a process without tags takes only untagged jobs. */
+  untagged: `AND tags = '{}'`,
+  /** Rules 2 and 4: at least one tag in common, compared exactly. */
+  matching: `AND tags && $5::text[]`,
+  any: '',
+};
+
+/** The claim variants: which jobs a process takes by their tags. */
+export type ClaimVariant = keyof typeof CLAIM_TAGS;
+
+/**
+ * The claim's inner SELECT: due, queued jobs of the given names in run order, skipping rows
+ * another claim holds. `loco_jobs_claim` matches its WHERE and ORDER BY.
+ * $1 now, $3 names, $4 limit, $5 tags (used by `matching` only).
+ */
+export const pickDueJobs = (t: SqlNames, variant: ClaimVariant) => `
+  SELECT id FROM ${t.jobs}
+   WHERE status = 'queued' AND run_at <= $1 AND name = ANY($3::text[])
+     ${CLAIM_TAGS[variant]}
+   ORDER BY run_at, id
+   LIMIT $4
+   FOR UPDATE SKIP LOCKED`;
+
+/**
+ * Planner settings of the claim. A Sort is ruled out so that the claim always walks
+ * `loco_jobs_claim` in order and stops after `limit` rows. Otherwise statistics taken while few
+ * jobs were queued (the usual state of a queue table between bursts) make the planner fetch and
+ * sort every due job on each claim, and a drain of N jobs costs N^2.
+ */
+export const CLAIM_PLANNER_SETTINGS = { enable_sort: 'off', enable_incremental_sort: 'off' } as const;
+
+/**
+ * `loco_claim_jobs(now, lease_until, names, max_jobs, tags, tag_rule)`: moves up to `max_jobs`
+ * due jobs to `processing` with a lease and returns them. A function so that the planner
+ * settings above apply to the claim alone, and so that it can commit without waiting for the
+ * disk (see ASYNC_COMMIT); one statement per tag rule keeps each plan simple.
+ */
+export function claimFunction(t: SqlNames): string {
+  const settings = Object.entries(CLAIM_PLANNER_SETTINGS)
+    .map(([name, value]) => `SET ${name} = ${value}`)
+    .join(' ');
+  const claim = (variant: ClaimVariant) => `
+        RETURN QUERY
+        UPDATE ${t.jobs} AS j
+           SET status = 'processing', attempts = j.attempts + 1, lease_until = $2, updated_at = $1
+         WHERE j.id = ANY(ARRAY(${pickDueJobs(t, variant)}))
+        RETURNING j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.attempts, j.max_attempts, j.run_at;`;
+  return `
+      CREATE OR REPLACE FUNCTION ${t.schema}.loco_claim_jobs(
+        bigint, bigint, text[], integer, text[], text
+      ) RETURNS TABLE (
+        id text, name text, task_data json, "interval" bigint, tags text[], queue text,
+        attempts integer, max_attempts integer, run_at bigint
+      ) LANGUAGE plpgsql ${settings} AS $$
+      #variable_conflict use_column
+      BEGIN
+        PERFORM ${ASYNC_COMMIT_CALL};
+        IF $6 = 'untagged' THEN ${claim('untagged')}
+        ELSIF $6 = 'matching' THEN ${claim('matching')}
+        ELSE ${claim('any')}
+        END IF;
+      END
+      $$;`;
+}
+
+/**
+ * Claims due jobs in one round trip. $1 now, $2 lease_until, $3 names, $4 limit, $5 tags,
+ * $6 tag rule (a `ClaimVariant`).
+ */
+export const claimJobs = (t: SqlNames) => `
+  SELECT id, name, task_data, "interval", tags, queue, attempts, max_attempts, run_at
+    FROM ${t.schema}.loco_claim_jobs($1, $2, $3, $4, $5, $6)`;
+
+/**
+ * Applies a batch of outcomes (`queue/outcome.ts`) in one statement (committed without waiting
+ * for the disk: see ASYNC_COMMIT). Each row is fenced: it applies only while the job is still
+ * `processing` with the attempt it was claimed with.
+ * Arrays, one element per outcome: $1 id, $2 claimed attempts, $3 new status, $4 run_at (null:
+ * keep), $5 attempts to store, $6 keep last_error, $7 new last_error (when not kept); $8 now.
+ */
+export const finishJobs = (t: SqlNames) => `
+  WITH outcome AS (
+    SELECT * FROM unnest($1::text[], $2::integer[], $3::text[], $4::bigint[], $5::integer[], $6::boolean[], $7::text[])
+      AS o(id, attempts, status, run_at, next_attempts, keep_error, error)
+  )
+  UPDATE ${t.jobs} AS j
+     SET status = o.status,
+         run_at = COALESCE(o.run_at, j.run_at),
+         attempts = o.next_attempts,
+         last_error = CASE WHEN o.keep_error THEN j.last_error ELSE o.error END,
+         lease_until = NULL,
+         updated_at = $8
+    FROM outcome AS o
+   WHERE j.id = o.id AND j.status = 'processing' AND j.attempts = o.attempts
+  RETURNING ${ASYNC_COMMIT}`;
+
+export const heartbeatJobs = (t: SqlNames) => `
+  UPDATE ${t.jobs} SET lease_until = $2 WHERE status = 'processing' AND id = ANY($1::text[])`;
+
+/**
+ * Returns jobs whose lease ran out to the queue (or fails them with $2 as their error when no
+ * attempts are left). $1 now. Returns `moved` (all of them) and `requeued` (those queued again).
+ */
+export const reapExpiredJobs = (t: SqlNames) => `
+  WITH reaped AS (
+    UPDATE ${t.jobs}
+       SET status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
+           last_error = CASE WHEN attempts < max_attempts THEN last_error ELSE $2 END,
+           run_at = $1, lease_until = NULL, updated_at = $1
+     WHERE status = 'processing' AND lease_until < $1
+    RETURNING status
+  )
+  SELECT count(*)::integer AS moved, (count(*) FILTER (WHERE status = 'queued'))::integer AS requeued FROM reaped`;
+
+/**
+ * Jobs matching a `JobQuery`, oldest first, or newest first when limited.
+ * $1 statuses (null: all), $2 name (null: all), $3 updated before (null: any time), $4 limit (null: all).
+ */
+export const listJobs = (t: SqlNames, newestFirst: boolean) => `
+  SELECT id, name, task_data, status, run_at, "interval", tags, queue, attempts, max_attempts,
+         last_error, lease_until, created_at, updated_at
+    FROM ${t.jobs}
+   WHERE ($1::text[] IS NULL OR status = ANY($1::text[]))
+     AND ($2::text IS NULL OR name = $2::text)
+     AND ($3::bigint IS NULL OR updated_at < $3::bigint)
+   ORDER BY id ${newestFirst ? 'DESC' : 'ASC'}
+   LIMIT $4::bigint`;
+
+export const jobStats = (t: SqlNames) => `
+  SELECT name, status, count(*)::integer AS count FROM ${t.jobs} GROUP BY name, status ORDER BY name, status COLLATE "C"`;
+
+/** $1 name, $2 now. */
+export const cancelJobs = (t: SqlNames) => `
+  UPDATE ${t.jobs} SET status = 'cancelled', updated_at = $2 WHERE status = 'queued' AND name = $1`;
+
+/** $1 statuses, $2 updated before (null: any time), $3 ids (null: any). */
+export const removeJobs = (t: SqlNames) => `
+  DELETE FROM ${t.jobs}
+   WHERE status = ANY($1::text[])
+     AND ($2::bigint IS NULL OR updated_at < $2::bigint)
+     AND ($3::text[] IS NULL OR id = ANY($3::text[]))`;
+
+/** `processing` jobs not updated since $1 go back to the queue, due at $2. */
+export const requeueStale = (t: SqlNames) => `
+  UPDATE ${t.jobs} SET status = 'queued', lease_until = NULL, run_at = $2, updated_at = $2
+   WHERE status = 'processing' AND updated_at <= $1`;
+
+/** Deletes this queue's jobs only (`dangerously_flush`); other tables and schemas are left alone. */
+export const flushJobs = (t: SqlNames) => `DELETE FROM ${t.jobs}`;
+
+export const listen = (t: SqlNames) => `LISTEN ${quoteIdent(t.channel)}`;
+
+/**
+ * Wakes idle workers in every process listening on the queue: $1 channel, $2 the sender's token
+ * (so a process can ignore its own wake-ups, which it has already delivered in memory). Sent
+ * after the jobs' own commit, never inside it: a NOTIFY holds Postgres's database-wide notify
+ * lock from before its commit until the commit is on disk, which would serialise every enqueue.
+ * This transaction has nothing worth waiting for the disk for.
+ */
+export const notifyWorkers = `SELECT pg_notify($1, $2), ${ASYNC_COMMIT}`;

@@ -1,0 +1,436 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { StoreConfig } from '../../config/schema.js';
+import { QueueConnectionError } from '../../errors.js';
+import {
+  type BackendCapabilities,
+  type ClaimedJob,
+  type ClaimRequest,
+  type InitOptions,
+  JOB_STATUSES,
+  type JobCount,
+  type JobOutcome,
+  type JobQuery,
+  type JobRecord,
+  type JobStatus,
+  type NewJob,
+  type QueueBackend,
+  type RemoveQuery,
+  type StoreOptions,
+} from '../backend.js';
+import { LEASE_EXPIRED_ERROR } from '../outcome.js';
+import { Wakeup } from '../wakeup.js';
+import { scriptError } from './errors.js';
+import { deleteQueueKeys, type Lane, laneId, parseLane, RedisKeys } from './keys.js';
+import { defineScripts, runScript } from './scripts.js';
+import { parseRedisUri, type RedisLocation } from './uri.js';
+
+/** Wake tokens kept in the wake list: how many idle workers one enqueue can wake at once. */
+const WAKE_TOKENS_MAX = 32;
+/** Jobs the reaper moves and `remove` deletes per script call, so Redis is never held for long. */
+const BATCH = 1000;
+/** Job records `list` fetches per pipeline. */
+const FETCH_CHUNK = 500;
+
+/**
+ * The Redis backend (ioredis). Jobs are hashes; queued jobs wait in per-lane sorted sets (a lane
+ * is a queue, a job name and a tag set) so a claim reads only the lanes its process may take
+ * from; every state change is one Lua script, so claims are atomic across processes and each
+ * enqueue, claim batch and finish batch is one round trip. Idle workers block on a wake list
+ * (BLPOP on a connection of their own). The key layout is described in `redis/keys.ts`.
+ *
+ * Needs Redis 6.2 or later (SET ... GET, BLPOP with a fractional timeout). The scripts build
+ * keys from the prefix, so Redis Cluster is not supported.
+ */
+export class RedisBackend implements QueueBackend {
+  readonly kind = 'Redis';
+  readonly capabilities: BackendCapabilities = { durable: true, shared: true };
+  readonly display: string;
+  private readonly location: RedisLocation;
+  private readonly keys: RedisKeys;
+  private readonly queuesJson: string;
+  private readonly connectTimeoutMs: number;
+  /** Identifies this backend's calls, so that a call ioredis resends after a reconnect is recognised. */
+  private readonly client = randomBytes(9).toString('base64url');
+  private claimSeq = 0;
+  private enqueueSeq = 0;
+  private redis!: Redis;
+  /** The connection idle workers block on (BLPOP), opened on the first wait. */
+  private blocker: Redis | undefined;
+  private blocking: Promise<void> | undefined;
+  /** Workers waiting now, and when the longest of their waits ends (0 when none waits). */
+  private waiting = 0;
+  private waitDeadline = 0;
+  private readonly wakeup = new Wakeup();
+  /** When the next job not yet due becomes due (from the last claim and from this process's writes). */
+  private nextDue: number | undefined;
+  private connected = false;
+  private closed = false;
+  private readonly lanes = new Map<string, Lane>();
+
+  constructor(config: StoreConfig, _options: StoreOptions) {
+    this.location = parseRedisUri(config.uri);
+    this.display = this.location.display;
+    this.keys = new RedisKeys(this.location.prefix);
+    this.queuesJson = JSON.stringify(config.queues);
+    this.connectTimeoutMs = config.connect_timeout;
+  }
+
+  /** The name this backend's connections show in `CLIENT LIST`: `loco:<prefix>`, and `loco:<prefix>:wait` for the blocking one. */
+  get connectionName(): string {
+    return `loco:${this.location.prefix}`.replace(/[^\x21-\x7e]/g, '_');
+  }
+
+  async init(options: InitOptions): Promise<void> {
+    const redis = new Redis(this.location.connectUri, {
+      lazyConnect: true,
+      connectTimeout: this.connectTimeoutMs,
+      connectionName: this.connectionName,
+      // Until the first connection succeeds, one failure is final (init reports it); afterwards a
+      // dropped connection is retried with backoff and unanswered commands are sent again.
+      retryStrategy: (times) => (this.connected && !this.closed ? Math.min(times * 50, 2000) : null),
+      // Commands wait through about ten seconds of reconnecting, then fail (and the loop reports it).
+      maxRetriesPerRequest: 20,
+    });
+    // ioredis reports every failed (re)connection attempt here, and prints it when nobody listens.
+    // Init reports the first one; later, the commands that fail carry the error to their callers
+    // (the worker loop logs failed claims), so the attempts themselves need no log line each.
+    let connectError: Error | undefined;
+    redis.on('error', (err: Error) => {
+      connectError ??= err;
+    });
+    defineScripts(redis);
+    this.redis = redis;
+    try {
+      await withDeadline(redis.connect(), this.connectTimeoutMs, `no answer within ${this.connectTimeoutMs} ms`);
+    } catch (err) {
+      const reason = connectError ?? (err as Error);
+      redis.disconnect();
+      throw new QueueConnectionError(
+        `Cannot connect to the Redis queue at ${this.location.display}: ${reason.message.replace(/\.$/, '')}. ` +
+          'Check that the server is running and queue.uri is right.',
+        { cause: reason },
+      );
+    }
+    this.connected = true;
+    if (options.flush) await deleteQueueKeys(redis, this.keys.prefix);
+  }
+
+  async enqueue(jobs: NewJob[]): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const now = Date.now();
+    const args: Array<string | number> = [
+      this.keys.prefix,
+      now,
+      `${this.client}:${++this.enqueueSeq}`,
+      WAKE_TOKENS_MAX,
+    ];
+    let soonest = Infinity;
+    for (const job of jobs) {
+      args.push(
+        job.id,
+        job.name,
+        laneId(job.queue, job.name, job.tags),
+        JSON.stringify(job.task_data) ?? 'null',
+        job.run_at,
+        job.interval ?? '',
+        job.max_attempts,
+        job.created_at ?? now,
+      );
+      if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
+    }
+    try {
+      await runScript(this.redis, 'enqueue', [this.keys.lanes, this.keys.names, this.keys.wake], args);
+    } catch (err) {
+      throw scriptError(err, this.location.display);
+    }
+    this.noteDue(soonest);
+    return jobs.map((job) => job.id);
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    if (request.limit <= 0 || request.names.length === 0) return [];
+    const reply = (await runScript(
+      this.redis,
+      'claim',
+      [this.keys.lanes, this.keys.leases, this.keys.claimed(this.client)],
+      [
+        this.keys.prefix,
+        request.now,
+        request.now + request.leaseMs,
+        request.limit,
+        JSON.stringify(request.names),
+        JSON.stringify(request.tags),
+        request.anyTag ? '1' : '0',
+        this.queuesJson,
+        `${this.client}:${++this.claimSeq}`,
+        Math.max(1, Math.ceil(request.leaseMs)),
+      ],
+    )) as string[];
+    this.nextDue = reply[0] === '-1' ? undefined : Number(reply[0]);
+    const jobs: ClaimedJob[] = [];
+    for (let i = 1; i < reply.length; i += 6) {
+      const lane = this.lane(reply[i]);
+      jobs.push({
+        id: reply[i + 1],
+        name: lane.name,
+        task_data: JSON.parse(reply[i + 3]),
+        interval: reply[i + 4] === '' ? null : Number(reply[i + 4]),
+        tags: [...lane.tags],
+        queue: lane.queue,
+        attempts: Number(reply[i + 2]),
+        max_attempts: Number(reply[i + 5]),
+      });
+    }
+    return jobs;
+  }
+
+  async finish(outcomes: JobOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const args: Array<string | number> = [this.keys.prefix, Date.now(), WAKE_TOKENS_MAX];
+    let soonest = Infinity;
+    for (const outcome of outcomes) {
+      const error =
+        outcome.error === undefined ? ['keep', ''] : outcome.error === null ? ['clear', ''] : ['set', outcome.error];
+      args.push(outcome.id, outcome.attempts, outcome.status, outcome.runAt ?? '', outcome.nextAttempts, ...error);
+      if (outcome.status === 'queued' && outcome.runAt !== null) soonest = Math.min(soonest, outcome.runAt);
+    }
+    await runScript(this.redis, 'finish', [this.keys.leases, this.keys.lanes, this.keys.wake], args);
+    this.noteDue(soonest);
+  }
+
+  async heartbeat(ids: string[], leaseUntil: number): Promise<void> {
+    if (ids.length === 0) return;
+    const args: Array<string | number> = [this.keys.leases, 'XX'];
+    for (const id of ids) args.push(leaseUntil, id);
+    // XX: only jobs still holding a lease; a finished job is not given one back.
+    await this.redis.call('ZADD', args);
+  }
+
+  async reapExpired(now: number): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const [count, examined] = (await runScript(
+        this.redis,
+        'reap',
+        [this.keys.leases, this.keys.lanes, this.keys.wake],
+        [this.keys.prefix, now, BATCH, WAKE_TOKENS_MAX, LEASE_EXPIRED_ERROR],
+      )) as [number, number];
+      moved += count;
+      if (examined < BATCH) return moved;
+    }
+  }
+
+  async waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.closed) return;
+    const wait = this.nextDue === undefined ? timeoutMs : Math.min(timeoutMs, this.nextDue - Date.now());
+    if (wait <= 0) return;
+    this.waiting += 1;
+    this.waitDeadline = Math.max(this.waitDeadline, Date.now() + wait);
+    try {
+      this.listen();
+      await this.wakeup.wait(wait, signal);
+    } finally {
+      this.waiting -= 1;
+      if (this.waiting === 0) this.waitDeadline = 0;
+    }
+  }
+
+  /**
+   * Keeps one BLPOP on the wake list in flight while a worker waits, blocking until the wait ends.
+   * A token it pops wakes the waiting worker, or the next one to wait if it had stopped waiting
+   * (timeout or abort), so a wake-up is never dropped on the floor; a BLPOP left from an earlier,
+   * shorter wait that times out is followed by another. Tokens pushed while nobody blocks stay
+   * in the list, for the next wait.
+   */
+  private listen(): void {
+    const remaining = this.waitDeadline - Date.now();
+    if (this.blocking || this.closed || remaining < 1) return;
+    this.blocker ??= this.openBlocker();
+    this.blocking = this.blocker.blpop(this.keys.wake, Math.ceil(remaining) / 1000).then(
+      (popped) => {
+        this.blocking = undefined;
+        if (popped) this.wakeup.notify();
+        else this.listen();
+      },
+      () => {
+        // The blocking connection failed for good or was closed: the wait ends on its timer, and
+        // the next claim, on the main connection, reports a lasting problem to the loop.
+        this.blocking = undefined;
+      },
+    );
+  }
+
+  private openBlocker(): Redis {
+    const blocker = this.redis.duplicate({ connectionName: `${this.connectionName}:wait` });
+    // Failed reconnection attempts: see init(); a BLPOP that fails is handled in listen().
+    blocker.on('error', () => undefined);
+    return blocker;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.blocker?.disconnect();
+    this.wakeup.notify();
+    if (!this.redis) return;
+    if (this.redis.status !== 'ready') {
+      this.redis.disconnect();
+      return;
+    }
+    if (this.claimSeq > 0) await this.redis.del(this.keys.claimed(this.client));
+    await this.redis.quit();
+  }
+
+  async list(query: JobQuery): Promise<JobRecord[]> {
+    const statuses = query.statuses ?? JOB_STATUSES;
+    const found = (await runScript(this.redis, 'list', this.indexKeys(), [
+      this.keys.prefix,
+      JSON.stringify(statuses),
+      query.name ?? '',
+      query.updatedBefore ?? '',
+    ])) as string[];
+    let ids = [...new Set(found)].sort();
+    if (query.limit !== undefined) ids = ids.reverse().slice(0, Math.max(0, Math.floor(query.limit)));
+
+    const records: JobRecord[] = [];
+    for (let start = 0; start < ids.length; start += FETCH_CHUNK) {
+      const chunk = ids.slice(start, start + FETCH_CHUNK);
+      const fetch = this.redis.pipeline();
+      for (const id of chunk) fetch.hgetall(this.keys.job(id)).zscore(this.keys.leases, id);
+      const replies = await execPipeline(fetch);
+      chunk.forEach((id, n) => {
+        const hash = replies[2 * n] as Record<string, string>;
+        const lease = replies[2 * n + 1] as string | null;
+        // The job may have moved on since its id was read: check it against the query again.
+        if (!hash.status) return;
+        const record = this.toRecord(id, hash, lease);
+        if (!statuses.includes(record.status)) return;
+        if (query.name !== undefined && record.name !== query.name) return;
+        if (query.updatedBefore !== undefined && record.updated_at >= query.updatedBefore) return;
+        records.push(record);
+      });
+    }
+    return records;
+  }
+
+  async stats(): Promise<JobCount[]> {
+    const reply = (await runScript(this.redis, 'stats', this.indexKeys(), [this.keys.prefix])) as Array<
+      string | number
+    >;
+    const rows: JobCount[] = [];
+    for (let i = 0; i < reply.length; i += 3) {
+      rows.push({ name: String(reply[i]), status: reply[i + 1] as JobStatus, count: Number(reply[i + 2]) });
+    }
+    return rows.sort((a, b) => compare(a.name, b.name) || compare(a.status, b.status));
+  }
+
+  async cancel(name: string): Promise<number> {
+    return (await runScript(this.redis, 'cancel', [this.keys.lanes], [this.keys.prefix, Date.now(), name])) as number;
+  }
+
+  async remove(query: RemoveQuery): Promise<number> {
+    if (query.statuses.length === 0) return 0;
+    const run = (ids: string) =>
+      runScript(this.redis, 'remove', this.indexKeys(), [
+        this.keys.prefix,
+        JSON.stringify(query.statuses),
+        query.updatedBefore ?? '',
+        ids,
+        BATCH,
+      ]) as Promise<number>;
+    let removed = 0;
+    if (query.ids) {
+      for (let start = 0; start < query.ids.length; start += BATCH) {
+        removed += await run(JSON.stringify(query.ids.slice(start, start + BATCH)));
+      }
+      return removed;
+    }
+    for (;;) {
+      const count = await run('');
+      removed += count;
+      if (count < BATCH) return removed;
+    }
+  }
+
+  async requeue(updatedBefore: number): Promise<number> {
+    return (await runScript(
+      this.redis,
+      'requeue',
+      [this.keys.leases, this.keys.lanes, this.keys.wake],
+      [this.keys.prefix, Date.now(), updatedBefore, WAKE_TOKENS_MAX],
+    )) as number;
+  }
+
+  /** The keys through which the operator scripts find jobs of every status. */
+  private indexKeys(): string[] {
+    return [this.keys.lanes, this.keys.leases, this.keys.names];
+  }
+
+  /**
+   * A job this process wrote becomes due at `at`. When that is sooner than the wait in progress
+   * (or the next one) would last, the wait ends so the loop claims again and learns the new time.
+   */
+  private noteDue(at: number): void {
+    if (at === Infinity || (this.nextDue !== undefined && at >= this.nextDue)) return;
+    this.nextDue = at;
+    this.wakeup.notify();
+  }
+
+  private lane(id: string): Lane {
+    let lane = this.lanes.get(id);
+    if (!lane) {
+      if (this.lanes.size >= 10_000) this.lanes.clear();
+      lane = parseLane(id);
+      this.lanes.set(id, lane);
+    }
+    return lane;
+  }
+
+  private toRecord(id: string, hash: Record<string, string>, lease: string | null): JobRecord {
+    const lane = this.lane(hash.lane);
+    const status = hash.status as JobStatus;
+    return {
+      id,
+      name: hash.name,
+      task_data: JSON.parse(hash.task_data),
+      status,
+      run_at: Number(hash.run_at),
+      interval: hash.interval === undefined ? null : Number(hash.interval),
+      tags: [...lane.tags],
+      queue: lane.queue,
+      attempts: Number(hash.attempts),
+      max_attempts: Number(hash.max_attempts),
+      last_error: hash.last_error ?? null,
+      lease_until: status === 'processing' && lease !== null ? Number(lease) : null,
+      created_at: Number(hash.created_at),
+      updated_at: Number(hash.updated_at),
+    };
+  }
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Runs a pipeline and returns its replies, throwing the first error. */
+async function execPipeline(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([err, value]) => {
+    if (err) throw err;
+    return value;
+  });
+}
+
+/** `promise`, or a rejection with `message` after `ms`. */
+function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,79 @@
+import { RegistryError } from './errors.js';
+import type { RetryPolicy } from './retry.js';
+import type { WorkerClass, WorkerInstance } from './worker-class.js';
+
+/**
+ * A registered worker: what the worker loop and the enqueue path need, read from its class once
+ * at `register`, so nothing later casts an instance back to its class.
+ */
+export interface RegisteredWorker {
+  /** The name its jobs are stored under (`className()`). */
+  name: string;
+  /** The class, for messages (`type.name`). */
+  type: WorkerClass;
+  /** The instance whose `perform` runs the jobs. */
+  instance: WorkerInstance;
+  tags: string[];
+  queue: string | null;
+  retry: RetryPolicy;
+  /** Attempts longer than this fail; `undefined` for no limit. */
+  timeoutMs: number | undefined;
+}
+
+/** The app's workers by job name: filled by `connectWorkers`, read by the worker loop and the CLI. */
+export class WorkerRegistry {
+  private readonly workers = new Map<string, RegisteredWorker>();
+
+  /** Registers a worker instance under its class's `className()`. A second worker of the same name is an error. */
+  register(instance: WorkerInstance): RegisteredWorker {
+    const type = instance.constructor as WorkerClass;
+    const entry = describeWorker(type, instance);
+    const existing = this.workers.get(entry.name);
+    if (existing) {
+      throw new RegistryError(
+        `Two workers are registered under the name '${entry.name}': ${existing.type.name} and ${type.name}. ` +
+          'Register each worker once, or give one of them another name by overriding static className().',
+      );
+    }
+    this.workers.set(entry.name, entry);
+    return entry;
+  }
+
+  /** The registered worker for a job name. */
+  get(name: string): RegisteredWorker | undefined {
+    return this.workers.get(name);
+  }
+
+  /** The names of all registered workers. */
+  names(): string[] {
+    return [...this.workers.keys()];
+  }
+}
+
+/** Reads a worker class's settings, refusing a `retry()` or `timeoutMs()` that would break the loop later. */
+function describeWorker(type: WorkerClass, instance: WorkerInstance): RegisteredWorker {
+  const retry = type.retry();
+  const whole = (value: unknown, min: number) => Number.isInteger(value) && (value as number) >= min;
+  const ms = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  if (!retry || !whole(retry.attempts, 1) || !ms(retry.backoffMs) || !ms(retry.maxBackoffMs)) {
+    throw new RegistryError(
+      `${type.name}.retry() returned ${JSON.stringify(retry)}; expected { attempts: a whole number >= 1, ` +
+        'backoffMs: ms >= 0, maxBackoffMs: ms >= 0 }, for example { attempts: 5, backoffMs: 1000, maxBackoffMs: 60000 }.',
+    );
+  }
+  const timeoutMs = type.timeoutMs();
+  if (timeoutMs !== undefined && !(ms(timeoutMs) && timeoutMs > 0)) {
+    throw new RegistryError(
+      `${type.name}.timeoutMs() returned ${String(timeoutMs)}; expected ms > 0, or undefined for no timeout.`,
+    );
+  }
+  return {
+    name: type.className(),
+    type,
+    instance,
+    tags: [...type.tags()],
+    queue: type.queue() ?? null,
+    retry,
+    timeoutMs,
+  };
+}

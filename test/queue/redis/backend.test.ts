@@ -1,0 +1,319 @@
+// Redis backend behaviour beyond the contract: named-queue priority, jobs a worker cannot take
+// keep their place, dangerously_flush stays inside the prefix, operator verbs answer as SQLite's
+// do, and the Lua scripts document their KEYS and ARGV. Needs Redis on 127.0.0.1:6379 (or
+// LOCO_TEST_REDIS_URI); every test works under a key prefix of its own.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { monotonicFactory } from 'ulid';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ClaimRequest, JobRecord, NewJob, QueueBackend } from '../../../runtime/src/internals.js';
+import { deleteQueueKeys, laneId } from '../../../runtime/src/queue/redis/keys.js';
+import { LUA_SCRIPTS, SCRIPT_NAMES } from '../../../runtime/src/queue/redis/lua.generated.js';
+import { completedOutcome, failedOutcome, openStore, ROOT, retryOutcome, sleep, testStoreConfig } from '../helpers.js';
+
+const BASE_URI = process.env.LOCO_TEST_REDIS_URI ?? 'redis://127.0.0.1:6379/0';
+const SCRIPTS_DIR = path.join(ROOT, 'runtime/src/queue/redis/lua');
+const ulid = monotonicFactory();
+let serial = 0;
+let prefix = '';
+let admin: Redis;
+const opened: QueueBackend[] = [];
+
+async function open(options: { queues?: string[]; flush?: boolean; prefix?: string } = {}): Promise<QueueBackend> {
+  const uri = `${BASE_URI}?prefix=${encodeURIComponent(options.prefix ?? prefix)}`;
+  const backend = await openStore(
+    testStoreConfig({ kind: 'Redis', uri, queues: options.queues ?? [], dangerously_flush: options.flush ?? false }),
+  );
+  opened.push(backend);
+  return backend;
+}
+
+function job(name: string, fields: Partial<NewJob> = {}): NewJob {
+  return {
+    id: ulid(),
+    name,
+    task_data: { name },
+    run_at: Date.now(),
+    interval: null,
+    tags: [],
+    queue: null,
+    max_attempts: 1,
+    ...fields,
+  };
+}
+
+function claimOf(names: string[], fields: Partial<ClaimRequest> = {}): ClaimRequest {
+  return { names, tags: [], limit: 10, leaseMs: 30_000, now: Date.now() + 1, ...fields };
+}
+
+const test = suite('redis backend');
+
+test.before(async () => {
+  admin = new Redis(BASE_URI);
+});
+test.after(async () => {
+  await admin.quit();
+});
+test.before.each(() => {
+  prefix = `loco-test-${process.pid}-${++serial}`;
+});
+test.after.each(async () => {
+  for (const backend of opened.splice(0)) await backend.close();
+  await deleteQueueKeys(admin, prefix);
+});
+
+test('named queues are claimed in the order of queue.queues, then the default queue and unlisted ones by age', async () => {
+  const backend = await open({ queues: ['critical', 'mailers'] });
+  const low = job('EchoWorker', { queue: 'low' });
+  const plain = job('EchoWorker');
+  const mail = job('EchoWorker', { queue: 'mailers' });
+  const critical = [job('EchoWorker', { queue: 'critical' }), job('EchoWorker', { queue: 'critical' })];
+  for (const next of [low, plain, mail, ...critical]) await backend.enqueue([next]);
+
+  const order: string[] = [];
+  for (;;) {
+    const [claimed] = await backend.claim(claimOf(['EchoWorker'], { limit: 1 }));
+    if (!claimed) break;
+    order.push(claimed.id);
+  }
+  assert.equal(order, [critical[0].id, critical[1].id, mail.id, low.id, plain.id]);
+
+  // One batch crosses the priorities in the same order.
+  for (const next of [low, plain, mail, ...critical]) await backend.enqueue([{ ...next, id: ulid() }]);
+  const batch = await backend.claim(claimOf(['EchoWorker'], { limit: 4 }));
+  assert.equal(
+    batch.map((claimed) => claimed.queue),
+    ['critical', 'critical', 'mailers', 'low'],
+  );
+});
+
+test('a job a worker cannot take keeps its place, and a worker that can take it gets it first', async () => {
+  const backend = await open();
+  const email = job('EmailWorker', { tags: ['email'] });
+  const ghost = job('GhostWorker');
+  await backend.enqueue([email, ghost]);
+  const laneOf = (queued: NewJob) => `${prefix}:lane:${laneId(queued.queue, queued.name, queued.tags)}`;
+  const place = async (queued: NewJob) => ({
+    rank: await admin.zrank(laneOf(queued), queued.id),
+    score: await admin.zscore(laneOf(queued), queued.id),
+  });
+  const before = { email: await place(email), ghost: await place(ghost) };
+  const fresh: NewJob[] = [];
+  for (let round = 0; round < 20; round++) {
+    // An untagged process with EchoWorker and EmailWorker: it may not take tagged jobs nor GhostWorker's.
+    const next = job('EchoWorker');
+    fresh.push(next);
+    await backend.enqueue([next, job('EmailWorker', { tags: ['email'] })]);
+    const claimed = await backend.claim(claimOf(['EchoWorker', 'EmailWorker']));
+    assert.equal(
+      claimed.map((row) => row.id),
+      [next.id],
+    );
+  }
+  assert.equal(await place(email), before.email, 'the tagged job is where it was');
+  assert.equal(await place(ghost), before.ghost, 'the job without a registered worker is where it was');
+  const [first] = await backend.claim(claimOf(['EmailWorker'], { tags: ['email'], limit: 1 }));
+  assert.is(first.id, email.id, 'the oldest email job goes first');
+  const [ghostJob] = await backend.claim(claimOf(['GhostWorker'], { limit: 1 }));
+  assert.is(ghostJob.id, ghost.id);
+  assert.is(ghostJob.attempts, 1, 'never claimed before');
+});
+
+test('dangerously_flush deletes the keys under the prefix and nothing else', async () => {
+  prefix = `loco-test-${process.pid}-${++serial}-glob*?`;
+  const first = await open();
+  await first.enqueue([job('EchoWorker'), job('EmailWorker', { tags: ['email'] })]);
+  await first.claim(claimOf(['EchoWorker']));
+  const before = await admin.keys(`${prefix.replace(/[*?]/g, '\\$&')}:*`);
+  assert.ok(before.length >= 4, `the queue wrote keys under its prefix (${before.length})`);
+  const outside = [
+    `${prefix}`,
+    `${prefix}x:keep`,
+    `other:${prefix}:keep`,
+    `loco-test-${process.pid}-${serial}-globAB:keep`, // what the prefix's * and ? would match unescaped
+  ];
+  for (const key of outside) await admin.set(key, 'keep');
+  try {
+    const second = await open({ flush: true });
+    assert.equal(await admin.keys(`${prefix.replace(/[*?]/g, '\\$&')}:*`), []);
+    for (const key of outside) assert.is(await admin.get(key), 'keep', `${key} survives`);
+    assert.equal(await second.list({}), []);
+  } finally {
+    await admin.del(...outside);
+  }
+});
+
+test('the same operator verbs on Redis and SQLite give the same answers', async () => {
+  const redis = await open();
+  const sqlite = await openStore(testStoreConfig({ kind: 'Sqlite', uri: 'sqlite://:memory:' }));
+  opened.push(sqlite);
+  const backends = { redis, sqlite };
+
+  const jobs = [
+    job('EchoWorker', { task_data: { n: 1 }, queue: 'reports', interval: 60_000 }),
+    job('EchoWorker', { task_data: { n: 2 }, run_at: Date.now() + 60_000 }),
+    job('EchoWorker', { task_data: { n: 3 } }),
+    job('EmailWorker', { task_data: { n: 4 }, tags: ['email', 'Email'] }),
+    job('EmailWorker', { task_data: { n: 5 }, tags: ['email'], run_at: Date.now() + 60_000 }),
+    job('FlakyWorker', { task_data: { n: 6 }, max_attempts: 1 }),
+    job('FlakyWorker', { task_data: { n: 7 }, max_attempts: 3 }),
+  ];
+  // What a user can see of a record: everything but the clocks, and whether it changed since `mark`.
+  let mark = 0;
+  const shape = (rows: JobRecord[]) =>
+    rows.map(({ created_at, updated_at, run_at, lease_until, ...rest }) => ({
+      ...rest,
+      leased: lease_until !== null,
+      changed: updated_at >= mark,
+      due: run_at <= Date.now(),
+    }));
+  const newest = async (backend: QueueBackend, status: JobRecord['status']) =>
+    Math.max(...(await backend.list({ statuses: [status] })).map((row) => row.updated_at));
+  const each = async <T>(step: (backend: QueueBackend) => Promise<T>): Promise<T> => {
+    const redisAnswer = await step(backends.redis);
+    const sqliteAnswer = await step(backends.sqlite);
+    assert.equal(redisAnswer, sqliteAnswer);
+    return redisAnswer;
+  };
+
+  // Steps a few ms apart, so that the time bounds below fall between them on both stores.
+  await each(async (backend) => {
+    const ids = await backend.enqueue(jobs);
+    await sleep(3);
+    return ids;
+  });
+  await each(async (backend) => {
+    const claimed = await backend.claim(claimOf(['EchoWorker', 'FlakyWorker']));
+    await sleep(3);
+    await backend.finish([
+      completedOutcome({ id: jobs[2].id, attempts: 1 }),
+      failedOutcome({ id: jobs[5].id, attempts: 1 }, 'Error: boom'),
+      retryOutcome({ id: jobs[6].id, attempts: 1 }, 'Error: again', Date.now() + 60_000),
+    ]);
+    await sleep(3);
+    return claimed.map((row) => row.id).sort();
+  });
+  await each(async (backend) => shape(await backend.list({})));
+  await each((backend) => backend.stats());
+  await each(async (backend) => shape(await backend.list({ statuses: ['queued'] })));
+  await each(async (backend) => shape(await backend.list({ name: 'EchoWorker' })));
+  await each(async (backend) => shape(await backend.list({ statuses: ['processing', 'failed'], name: 'FlakyWorker' })));
+  await each(async (backend) => shape(await backend.list({ limit: 3 })));
+  await each(async (backend) => shape(await backend.list({ updatedBefore: Date.now() - 60_000 })));
+  // The time bounds: list and remove take updated_at < bound, requeue takes updated_at <= bound.
+  await each(async (backend) => shape(await backend.list({ updatedBefore: await newest(backend, 'completed') })));
+  await each(async (backend) => shape(await backend.list({ updatedBefore: (await newest(backend, 'completed')) + 1 })));
+  await sleep(5);
+  mark = Date.now();
+  await each((backend) => backend.cancel('EmailWorker'));
+  await each((backend) => backend.cancel('EmailWorker'));
+  await each(async (backend) => shape(await backend.list({})));
+  await each((backend) => backend.stats());
+  await sleep(5);
+  mark = Date.now();
+  await each(async (backend) => backend.requeue((await newest(backend, 'processing')) - 1));
+  await each(async (backend) => backend.requeue(await newest(backend, 'processing')));
+  await each(async (backend) => shape(await backend.list({ statuses: ['queued', 'processing'] })));
+  await each(async (backend) =>
+    backend.remove({ statuses: ['completed'], updatedBefore: await newest(backend, 'completed') }),
+  );
+  await each((backend) => backend.remove({ statuses: ['completed', 'cancelled'], updatedBefore: Date.now() - 60_000 }));
+  await each((backend) => backend.remove({ statuses: ['failed'], ids: [jobs[0].id, jobs[5].id] }));
+  await each((backend) => backend.remove({ statuses: ['completed', 'cancelled'] }));
+  await each(async (backend) => shape(await backend.list({})));
+  await each((backend) => backend.stats());
+  // Requeued jobs are claimable again: a job requeued while processing runs again.
+  await each(async (backend) =>
+    (await backend.claim(claimOf(['EchoWorker', 'FlakyWorker']))).map((row) => [row.id, row.attempts]),
+  );
+});
+
+test('removing many jobs goes in batches and removes them all', async () => {
+  const backend = await open();
+  const jobs = Array.from({ length: 2500 }, (_, n) => job('EchoWorker', { task_data: { n } }));
+  await backend.enqueue(jobs);
+  while ((await backend.claim(claimOf(['EchoWorker'], { limit: 500 }))).length > 0);
+  const claimed = await backend.list({ statuses: ['processing'] });
+  await backend.finish(claimed.map((row) => completedOutcome(row)));
+  assert.equal(await backend.stats(), [{ name: 'EchoWorker', status: 'completed', count: 2500 }]);
+  assert.is(await backend.remove({ statuses: ['completed'] }), 2500);
+  assert.equal(await backend.stats(), []);
+});
+
+test('an enqueue with an id already in the queue is refused whole', async () => {
+  const backend = await open();
+  const existing = job('EchoWorker');
+  await backend.enqueue([existing]);
+  const fresh = job('EchoWorker');
+  try {
+    await backend.enqueue([fresh, { ...existing, task_data: { other: true } }]);
+    assert.unreachable('should refuse');
+  } catch (err) {
+    assert.match((err as Error).message, `a job with id ${existing.id} is already in the Redis queue`);
+  }
+  assert.equal(
+    (await backend.list({})).map((row) => [row.id, row.task_data]),
+    [[existing.id, { name: 'EchoWorker' }]],
+  );
+});
+
+test('every Lua script names its KEYS and ARGV in its header, and uses no others', () => {
+  const files = readdirSync(SCRIPTS_DIR).filter((file) => file.endsWith('.lua'));
+  assert.equal(files.map((file) => file.replace(/\.lua$/, '')).sort(), [...SCRIPT_NAMES].sort());
+  for (const file of files) {
+    const source = readFileSync(path.join(SCRIPTS_DIR, file), 'utf8');
+    const header = /^--\[\[([\s\S]*?)\]\]/.exec(source);
+    assert.ok(header, `${file} starts with a --[[ ... ]] header`);
+    assert.match(
+      header[1],
+      /Input:[\s\S]*KEYS\[1\][\s\S]*ARGV\[1\][\s\S]*Output:/,
+      `${file}: header lists KEYS, ARGV and the output`,
+    );
+    const body = source.slice(header[0].length);
+    for (const [used] of body.matchAll(/(KEYS|ARGV)\[\d+\]/g)) {
+      assert.ok(header[1].includes(used), `${file} uses ${used}, which its header does not describe`);
+    }
+    const script = LUA_SCRIPTS[file.replace(/\.lua$/, '') as (typeof SCRIPT_NAMES)[number]];
+    assert.not.match(script.lua, /@include/, `${file}: includes are inlined`);
+    const highest = Math.max(0, ...[...header[1].matchAll(/KEYS\[(\d+)\]/g)].map((match) => Number(match[1])));
+    assert.is(script.numberOfKeys, highest, `${file}: KEYS[1..${highest}] documented without gaps`);
+  }
+});
+
+test('the scripts module is built from the .lua files as they are (npm run build:lua)', () => {
+  const check = spawnSync(process.execPath, [path.join(ROOT, 'scripts/build-lua.mjs'), '--check'], {
+    encoding: 'utf8',
+  });
+  assert.is(check.status, 0, check.stderr);
+});
+
+test('a URI without prefix uses loco:, and the password never shows in errors', async () => {
+  const { parseRedisUri } = await import('../../../runtime/src/queue/redis/uri.js');
+  assert.equal(parseRedisUri('redis://127.0.0.1:6379/2'), {
+    connectUri: 'redis://127.0.0.1:6379/2',
+    prefix: 'loco',
+    display: 'redis://127.0.0.1:6379/2',
+  });
+  const withSecret = parseRedisUri('redis://app:s3cret@cache.internal:6380/0?prefix=myapp&family=6');
+  assert.is(withSecret.prefix, 'myapp');
+  assert.is(withSecret.connectUri, 'redis://app:s3cret@cache.internal:6380/0?family=6');
+  assert.is(withSecret.display, 'redis://app@cache.internal:6380/0?prefix=myapp&family=6');
+  try {
+    parseRedisUri('http://:s3cret@127.0.0.1');
+    assert.unreachable('should refuse');
+  } catch (err) {
+    assert.match((err as Error).message, 'use redis:// (or rediss:// for TLS)');
+    assert.not.match((err as Error).message, 's3cret');
+  }
+  assert.throws(
+    () => parseRedisUri('redis://127.0.0.1?prefix=app:staging'),
+    /has the prefix 'app:staging', which contains ':'.*e\.g\. \?prefix=app-staging/,
+    "a prefix with ':' is refused: prefix app would own its keys and flush them",
+  );
+  await sleep(0);
+});
+
+test.run();

@@ -1,0 +1,80 @@
+// SQLite specifics: the claim's plan, and what the file looks like.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { QueueConnectionError, silentLogger } from '../../../runtime/src/internals.js';
+import { SqliteBackend } from '../../../runtime/src/queue/sqlite/backend.js';
+import { claimJobs } from '../../../runtime/src/queue/sqlite/sql.js';
+import { parseSqliteUri } from '../../../runtime/src/queue/sqlite/uri.js';
+import { testStoreConfig } from '../helpers.js';
+
+const folder = mkdtempSync(path.join(os.tmpdir(), 'loco-sqlite-'));
+
+test('the claim walks the claim index in order, without statistics and without a sort', async () => {
+  const file = path.join(folder, 'plan.sqlite');
+  const backend = new SqliteBackend(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${file}` }), {
+    root: folder,
+    logger: silentLogger,
+  });
+  await backend.init({ flush: false });
+  await backend.close();
+  const db = new Database(file);
+  for (const variant of ['untagged', 'matching', 'any'] as const) {
+    const inner = /SELECT id FROM loco_jobs[\s\S]*?LIMIT @limit/.exec(claimJobs(variant))![0];
+    const plan = (
+      db.prepare(`EXPLAIN QUERY PLAN ${inner}`).all({ now: 0, names: '[]', tags: '[]', limit: 1 }) as Array<{
+        detail: string;
+      }>
+    )
+      .map((row) => row.detail)
+      .join('\n');
+    assert.match(plan, 'USING INDEX loco_jobs_claim', `${variant}:\n${plan}`);
+    assert.not.match(plan, 'TEMP B-TREE', `${variant} sorts:\n${plan}`);
+  }
+  db.close();
+});
+
+test('WAL mode, a busy timeout, and a schema version', async () => {
+  const file = path.join(folder, 'pragmas.sqlite');
+  const backend = new SqliteBackend(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${file}?mode=rwc` }), {
+    root: folder,
+    logger: silentLogger,
+  });
+  await backend.init({ flush: false });
+  await backend.close();
+  const db = new Database(file);
+  assert.is(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.is(db.pragma('user_version', { simple: true }), 1);
+  db.close();
+});
+
+test('URIs: relative paths resolve from the app root; mode=rw needs the file; bad modes are named', async () => {
+  assert.equal(parseSqliteUri('sqlite://loco_development.sqlite?mode=rwc', '/app'), {
+    file: '/app/loco_development.sqlite',
+    mode: 'rwc',
+  });
+  assert.equal(parseSqliteUri('sqlite:///var/q.sqlite', '/app'), { file: '/var/q.sqlite', mode: 'rwc' });
+  assert.throws(() => parseSqliteUri('sqlite://q.sqlite?mode=rwx', '/app'), /mode must be rwc, rw or ro, found 'rwx'/);
+  const missing = new SqliteBackend(
+    testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${folder}/absent.sqlite?mode=rw` }),
+    {
+      root: folder,
+      logger: silentLogger,
+    },
+  );
+  try {
+    await missing.init({ flush: false });
+    assert.unreachable('should refuse');
+  } catch (err) {
+    assert.instance(err, QueueConnectionError);
+    assert.match((err as Error).message, `Cannot open the SQLite queue sqlite://${folder}/absent.sqlite: `);
+    assert.match((err as Error).message, 'Use ?mode=rwc to create it.');
+  }
+});
+
+test.after(() => rmSync(folder, { recursive: true, force: true }));
+
+test.run();
