@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { z } from 'zod';
 import {
   type AppContext,
   ArgsError,
@@ -131,7 +132,8 @@ test('BackgroundAsync runs jobs in-process on a pool bounded by num_workers; err
     Array.from({ length: 9 }, () => ({ ms: 30 })),
   );
   assert.is(ids.length, 9);
-  assert.type(ids[0], 'string');
+  assert.type(ids[0].id, 'string');
+  assert.ok(ids.every((result) => result.added));
   assert.is(await CustomName.performLater(app.ctx, { n: -5 }).then(() => 'resolved'), 'resolved');
   const deadline = Date.now() + 3000;
   while (ran.length < 9 && Date.now() < deadline) await sleep(10);
@@ -240,6 +242,87 @@ test('an app without connectWorkers is refused', async () => {
   } catch (err) {
     assert.match((err as Error).message, 'The app has no connectWorkers(ctx, queue) hook');
   }
+});
+
+test('argsSchema (any Standard Schema): args are checked before anything is written; perform gets the output', async () => {
+  const schema = z.object({ userGuid: z.string().min(1), pages: z.number().int().default(1) });
+  const seen: unknown[] = [];
+  class Validated extends BackgroundWorker<z.output<typeof schema>> {
+    static override argsSchema = schema;
+    async perform(args: z.output<typeof schema>): Promise<void> {
+      seen.push(args);
+    }
+  }
+  const { InProcessBackend } = await import('../runtime/src/internals.js');
+  const { runUntil } = await import('./queue/helpers.js');
+  const backend = new InProcessBackend();
+  const ctx = testContext(backend);
+  ctx.queue.register(Validated.build(ctx));
+  try {
+    await Validated.performLater(ctx, { userGuid: '', tags: ['x'] } as never);
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.instance(err, ArgsError);
+    assert.match((err as Error).message, 'Validated: the args do not match its argsSchema: userGuid: ');
+  }
+  try {
+    await Validated.performLaterMany(ctx, [{ userGuid: 'ok' }, { userGuid: 7 } as never]);
+    assert.unreachable('should throw');
+  } catch (err) {
+    assert.match((err as Error).message, 'userGuid: Invalid input: expected string, received number');
+  }
+  assert.equal(await backend.list({}), [], 'nothing was written');
+  const id = (await Validated.performLater(ctx, { userGuid: 'foo' }))!;
+  assert.equal((await backend.get(id))?.task_data, { userGuid: 'foo' }, 'the args as given are stored');
+  await runUntil(ctx, () => seen.length === 1);
+  assert.equal(seen, [{ userGuid: 'foo', pages: 1 }], "perform got the schema's output");
+
+  const foreground = testContext(undefined, 'ForegroundBlocking');
+  foreground.queue.register(Validated.build(foreground));
+  const refused = await Validated.performLater(foreground, { userGuid: '' }).then(
+    () => 'ran',
+    (err: Error) => err.message,
+  );
+  assert.match(refused, 'do not match its argsSchema');
+});
+
+test('bad keys and priorities are refused with what was found and what is allowed, nothing written', async () => {
+  const { InProcessBackend } = await import('../runtime/src/internals.js');
+  const backend = new InProcessBackend();
+  const ctx = testContext(backend);
+  ctx.queue.register(download_worker.build(ctx));
+  const refusals: Array<[() => Promise<unknown>, RegExp]> = [
+    [
+      () => download_worker.performLater(ctx, { userGuid: 'a' }, { key: '' }),
+      /a unique key is a non-empty string of at most 255 characters without NUL, found 0 characters/,
+    ],
+    [() => download_worker.performLater(ctx, { userGuid: 'a' }, { key: 'k'.repeat(256) }), /found 256 characters/],
+    [
+      () => download_worker.performLater(ctx, { userGuid: 'a' }, { priority: 1.5 }),
+      /a priority is a whole number from -32768 to 32767 \(higher runs first\), found 1\.5/,
+    ],
+    [() => download_worker.performLater(ctx, { userGuid: 'a' }, { priority: 40_000 }), /found 40000/],
+  ];
+  for (const [enqueue, message] of refusals) {
+    try {
+      await enqueue();
+      assert.unreachable('should throw');
+    } catch (err) {
+      assert.instance(err, ArgsError);
+      assert.match((err as Error).message, message);
+    }
+  }
+  assert.equal(await backend.list({}), []);
+  class Frantic extends BackgroundWorker<unknown> {
+    static override priority() {
+      return 99_999;
+    }
+    async perform(): Promise<void> {}
+  }
+  assert.throws(
+    () => ctx.queue.register(Frantic.build(ctx)),
+    /Frantic\.priority\(\): a priority is a whole number from -32768 to 32767/,
+  );
 });
 
 test('durations and backoff', () => {

@@ -1,9 +1,11 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { monotonicFactory } from 'ulid';
 import { toJsonArgs } from './args.js';
 import type { WorkerMode } from './config/schema.js';
 import { type Duration, parseDuration } from './duration.js';
 import { LocoError, RegistryError } from './errors.js';
-import type { NewJob, QueueBackend } from './queue/backend.js';
+import { checkKey, checkPriority, validateArgs } from './job-options.js';
+import type { JobRecord, NewJob, OnConflict, QueueBackend } from './queue/backend.js';
 import { type RegisteredWorker, WorkerRegistry } from './registry.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
 
@@ -24,14 +26,45 @@ function pooledRandom(): number {
 /** Ids that sort in enqueue order, even within one millisecond. */
 const ulid = monotonicFactory(pooledRandom);
 
-/** Options of `performLater`. */
-export interface EnqueueOptions {
+/** Options of `performLaterMany`: the same for every job of the call. */
+export interface EnqueueManyOptions {
   /** Run no earlier than this time. */
   runAt?: Date | number;
   /** Run no earlier than this long from now. */
   delay?: Duration;
   /** After each success, run again this long later (a recurring job). */
   interval?: Duration;
+  /** Higher is claimed first among due jobs. (Default: the worker's `priority()`, 0) */
+  priority?: number;
+  /**
+   * When a job's key matches a queued job: `keep` it as it is and return its id, or `replace` its
+   * args and run time (it keeps its id). (Default: keep)
+   */
+  onConflict?: OnConflict;
+  /**
+   * Write the jobs inside the app's open transaction, so they appear with its commit and vanish
+   * with its rollback: a `pg` client inside `BEGIN` (Postgres queue), or the app's
+   * `better-sqlite3` Database inside `db.transaction()` on the queue's own file (SQLite queue).
+   */
+  client?: unknown;
+}
+
+/** Options of `performLater`. */
+export interface EnqueueOptions extends EnqueueManyOptions {
+  /**
+   * The job's unique key: while a job of this worker with the same key is queued, this enqueue
+   * returns that job's id instead of adding one (see `onConflict`). (Default: the worker's
+   * `uniqueKey(args)`, usually none)
+   */
+  key?: string;
+}
+
+/** What an enqueue did with one job. */
+export interface Enqueued {
+  /** The job's id (the matched job's when its key matched); `undefined` when run inline (ForegroundBlocking). */
+  id: string | undefined;
+  /** False when its key matched a queued job instead of adding one. */
+  added: boolean;
 }
 
 /** Low-level enqueue options, for jobs enqueued by name (`loco jobs enqueue`, imports). */
@@ -42,6 +75,14 @@ export interface EnqueueByNameOptions extends EnqueueOptions {
   queue?: string | null;
   /** Attempts allowed. (Default: the registered worker's `retry().attempts`) */
   maxAttempts?: number;
+}
+
+/** What a job takes from its worker when enqueued. */
+interface JobDefaults {
+  tags: string[];
+  queue: string | null;
+  maxAttempts: number;
+  priority: number;
 }
 
 /**
@@ -71,77 +112,134 @@ export class Queue {
 
   /** Runs or enqueues one job of `type` according to the mode; see `BackgroundWorker.performLater`. */
   async performLater(type: WorkerClass, args: unknown, options: EnqueueOptions = {}): Promise<string | undefined> {
-    const [id] = await this.performLaterMany(type, [args], options);
-    return id;
+    const { key, ...rest } = options;
+    const [result] = await this.run(type, [args], rest, key === undefined ? undefined : [key]);
+    return result.id;
   }
 
   /** Runs or enqueues many jobs of `type`; in a store, all of them or none. */
   async performLaterMany(
     type: WorkerClass,
     argsList: unknown[],
-    options: EnqueueOptions = {},
-  ): Promise<Array<string | undefined>> {
+    options: EnqueueManyOptions = {},
+  ): Promise<Enqueued[]> {
+    return this.run(type, argsList, options, undefined);
+  }
+
+  /** One job by id, as stored (status, attempts, last error, times, tags, queue, priority, key), or `null`. */
+  async job(id: string): Promise<JobRecord | null> {
+    return this.store().get(id);
+  }
+
+  /**
+   * Puts failed jobs (and cancelled ones, with `cancelled: true`) back in the queue, due now, with
+   * their attempts reset and their args kept. Returns how many.
+   */
+  async retry(ids: string[], options: { cancelled?: boolean } = {}): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.store().retry({ ids, statuses: options.cancelled ? ['failed', 'cancelled'] : ['failed'] });
+  }
+
+  private async run(
+    type: WorkerClass,
+    argsList: unknown[],
+    options: EnqueueManyOptions,
+    keys: string[] | undefined,
+  ): Promise<Enqueued[]> {
     const name = type.className();
-    const data = argsList.map((args) => toJsonArgs(args, name));
+    const registered = this.registry.get(name);
     if (this.mode === 'ForegroundBlocking') {
       const worker = this.registered(
         type,
         'ForegroundBlocking runs jobs inline through the registry, as a worker would',
       );
-      for (const args of data) await worker.instance.perform(args, new AbortController().signal);
-      return data.map(() => undefined);
+      const parsed = await Promise.all(argsList.map((args) => checkedArgs(worker.argsSchema, name, args)));
+      for (const args of parsed) await worker.instance.perform(args.value, new AbortController().signal);
+      return parsed.map(() => ({ id: undefined, added: true }));
     }
     if (this.mode === 'BackgroundAsync') {
       this.registered(type, 'in BackgroundAsync mode jobs run in this process only, so nothing would run it');
     }
-    const defaults = this.registry.get(name) ?? {
-      tags: type.tags(),
-      queue: type.queue() ?? null,
-      retry: type.retry(),
-    };
-    return this.insert(
-      data.map((args) =>
-        newJob(name, args, options, {
-          tags: defaults.tags,
-          queue: defaults.queue,
-          maxAttempts: defaults.retry.attempts,
-        }),
-      ),
+    const defaults: JobDefaults = registered
+      ? {
+          tags: registered.tags,
+          queue: registered.queue,
+          maxAttempts: registered.retry.attempts,
+          priority: registered.priority,
+        }
+      : {
+          tags: type.tags(),
+          queue: type.queue() ?? null,
+          maxAttempts: type.retry().attempts,
+          priority: type.priority(),
+        };
+    const jobs = await Promise.all(
+      argsList.map(async (args, i) => {
+        const { json } = await checkedArgs(registered ? registered.argsSchema : type.argsSchema, name, args);
+        const key = keys?.[i] ?? (registered ? registered.uniqueKey(json) : type.uniqueKey(json as never));
+        return newJob(name, json, { ...options, key }, defaults);
+      }),
     );
+    return this.insert(jobs, options);
   }
 
   /**
    * Enqueues jobs by worker name, defaults taken from the registered worker where there is one.
    * For operator tools; app code uses `performLater`.
    */
-  async enqueueByName(name: string, argsList: unknown[], options: EnqueueByNameOptions = {}): Promise<string[]> {
-    return this.insert(argsList.map((args) => this.jobByName(name, args, options)));
+  async enqueueByName(name: string, argsList: unknown[], options: EnqueueByNameOptions = {}): Promise<Enqueued[]> {
+    const jobs = await Promise.all(argsList.map((args) => this.jobByName(name, args, options)));
+    return this.insert(jobs, options);
   }
 
   /**
    * A new job record for `name`, ready for `insert`: what `options` leaves out comes from the
-   * registered worker (`tags()`, `queue()`, `retry().attempts`), as for a job enqueued in code.
+   * registered worker (`tags()`, `queue()`, `retry().attempts`, `priority()`, `uniqueKey()`), as
+   * for a job enqueued in code. Args are checked against the worker's `argsSchema`.
    */
-  jobByName(name: string, args: unknown, options: EnqueueByNameOptions & { createdAt?: number } = {}): NewJob {
+  async jobByName(
+    name: string,
+    args: unknown,
+    options: EnqueueByNameOptions & { createdAt?: number; restore?: NewJob['restore'] } = {},
+  ): Promise<NewJob> {
     const worker = this.registry.get(name);
-    const job = newJob(name, toJsonArgs(args, name), options, {
-      tags: options.tags ?? worker?.tags ?? [],
-      queue: options.queue !== undefined ? options.queue : (worker?.queue ?? null),
-      maxAttempts: options.maxAttempts ?? worker?.retry.attempts ?? 1,
-    });
-    return options.createdAt === undefined ? job : { ...job, created_at: options.createdAt };
+    const { json } = await checkedArgs(worker?.argsSchema, name, args);
+    const job = newJob(
+      name,
+      json,
+      { ...options, key: options.key ?? worker?.uniqueKey(json) },
+      {
+        tags: options.tags ?? worker?.tags ?? [],
+        queue: options.queue !== undefined ? options.queue : (worker?.queue ?? null),
+        maxAttempts: options.maxAttempts ?? worker?.retry.attempts ?? 1,
+        priority: worker?.priority ?? 0,
+      },
+    );
+    return { ...job, created_at: options.createdAt, restore: options.restore };
   }
 
-  /** Adds prepared jobs to the store. */
-  async insert(jobs: NewJob[]): Promise<string[]> {
+  /** Adds prepared jobs to the store, all or none. */
+  async insert(jobs: NewJob[], options: Pick<EnqueueManyOptions, 'onConflict' | 'client'> = {}): Promise<Enqueued[]> {
+    const backend = this.store();
+    if (jobs.length === 0) return [];
+    if (options.client !== undefined && !backend.capabilities.transactions) {
+      throw new LocoError(
+        `Enqueue in a transaction: the ${backend.kind} queue cannot write inside an app transaction; only the ` +
+          'Postgres and SQLite queues can. Enqueue after your commit, or without client.',
+      );
+    }
+    return backend.enqueue(jobs, { onConflict: options.onConflict, transaction: options.client });
+  }
+
+  /** The store jobs go to, or an error saying this mode has none. */
+  private store(): QueueBackend {
     if (!this.backend) {
       throw new LocoError(
         `workers.mode is ${this.mode}, which has no queue to store jobs in. ` +
           'Set workers.mode: BackgroundQueue and configure queue: (kind and uri) in the config file.',
       );
     }
-    if (jobs.length === 0) return [];
-    return this.backend.enqueue(jobs);
+    return this.backend;
   }
 
   /** The registered worker of `type`, or an error saying why it must be registered and how. */
@@ -157,11 +255,21 @@ export class Queue {
   }
 }
 
+/** Args as JSON (what is stored) and, through the worker's `argsSchema` when it has one, as `perform` takes them. */
+async function checkedArgs(
+  schema: StandardSchemaV1 | undefined,
+  name: string,
+  args: unknown,
+): Promise<{ json: unknown; value: unknown }> {
+  const json = toJsonArgs(args, name);
+  return { json, value: schema ? await validateArgs(schema, json, name) : json };
+}
+
 function newJob(
   name: string,
   args: unknown,
-  options: EnqueueOptions,
-  defaults: { tags: string[]; queue: string | null; maxAttempts: number },
+  options: EnqueueManyOptions & { key?: string },
+  defaults: JobDefaults,
 ): NewJob {
   return {
     id: ulid(),
@@ -171,11 +279,13 @@ function newJob(
     interval: options.interval === undefined ? null : positive(options.interval, 'interval'),
     tags: defaults.tags,
     queue: defaults.queue,
+    priority: checkPriority(options.priority ?? defaults.priority, `${name}: priority`),
+    key: options.key === undefined ? null : checkKey(options.key, `${name}: key`),
     max_attempts: Math.max(1, defaults.maxAttempts),
   };
 }
 
-function runAt(options: EnqueueOptions): number {
+function runAt(options: EnqueueManyOptions): number {
   if (options.runAt !== undefined) {
     const time = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
     if (!Number.isFinite(time)) {

@@ -43,3 +43,15 @@ export function describeError(err: unknown): string {
   }
   return `${text === undefined || text === '""' ? String(err) || 'an empty value' : text} (thrown without an Error)`;
 }
+
+/** A short description of any value for messages: `the string 'x'`, `number 3`, `a list`, `a mapping`, `nothing`. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return `a list (${JSON.stringify(value)})`;
+  if (typeof value === 'object') {
+    const name = (Object.getPrototypeOf(value)?.constructor?.name as string | undefined) ?? 'Object';
+    return name === 'Object' ? 'a mapping' : `a ${name}`;
+  }
+  if (typeof value === 'string') return `the string '${value}'`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -2,7 +2,7 @@
  * loco-runtime: background workers for TypeScript back ends. What an app imports; the worker
  * loop, the stores and the CLI are internals (tests reach them by path).
  */
-export type { EnqueueByNameOptions, EnqueueOptions, Queue } from './app-queue.js';
+export type { EnqueueByNameOptions, Enqueued, EnqueueManyOptions, EnqueueOptions, Queue } from './app-queue.js';
 export { type BootedApp, type BootOptions, boot } from './boot.js';
 export { loadConfig, resolveEnvironment } from './config/load.js';
 export type {
@@ -17,8 +17,9 @@ export type {
 export type { AppContext, AppDefinition, Hooks } from './context.js';
 export { type Duration, parseDuration } from './duration.js';
 export { ArgsError, ConfigError, LocoError, QueueConnectionError, RegistryError } from './errors.js';
+export { MAX_KEY_LENGTH, MAX_PRIORITY, MIN_PRIORITY } from './job-options.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
-export { JOB_STATUSES, type JobRecord, type JobStatus } from './queue/backend.js';
+export { JOB_STATUSES, type JobRecord, type JobStatus, type OnConflict } from './queue/backend.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { BackgroundWorker } from './worker.js';
-export type { ArgsOf, WorkerClass } from './worker-class.js';
+export type { ArgsOf, InputOf, WorkerClass } from './worker-class.js';

@@ -13,6 +13,8 @@ export type {
   ClaimedJob,
   ClaimFilter,
   ClaimRequest,
+  EnqueueRequest,
+  EnqueueResult,
   InitOptions,
   JobCount,
   JobOutcome,
@@ -20,6 +22,7 @@ export type {
   NewJob,
   QueueBackend,
   RemoveQuery,
+  RetryQuery,
   StoreOptions,
 } from './queue/backend.js';
 export { createBackend } from './queue/create.js';

@@ -1,4 +1,6 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { RegistryError } from './errors.js';
+import { checkPriority } from './job-options.js';
 import type { RetryPolicy } from './retry.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
 
@@ -18,6 +20,12 @@ export interface RegisteredWorker {
   retry: RetryPolicy;
   /** Attempts longer than this fail; `undefined` for no limit. */
   timeoutMs: number | undefined;
+  /** The default priority of its jobs. */
+  priority: number;
+  /** The unique key of a job with these args (`uniqueKey()`), or `undefined`. */
+  uniqueKey: (args: unknown) => string | undefined;
+  /** The schema its args must pass, if it declares one. */
+  argsSchema: StandardSchemaV1 | undefined;
 }
 
 /** The app's workers by job name: filled by `connectWorkers`, read by the worker loop and the CLI. */
@@ -67,6 +75,15 @@ function describeWorker(type: WorkerClass, instance: WorkerInstance): Registered
       `${type.name}.timeoutMs() returned ${String(timeoutMs)}; expected ms > 0, or undefined for no timeout.`,
     );
   }
+  const priority = type.priority();
+  checkPriority(priority, `${type.name}.priority()`, RegistryError);
+  const schema = type.argsSchema;
+  if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
+    throw new RegistryError(
+      `${type.name}.argsSchema is not a Standard Schema (no ~standard.validate); use a zod, valibot or arktype ` +
+        'schema, or another validator that implements https://standardschema.dev.',
+    );
+  }
   return {
     name: type.className(),
     type,
@@ -75,5 +92,8 @@ function describeWorker(type: WorkerClass, instance: WorkerInstance): Registered
     queue: type.queue() ?? null,
     retry,
     timeoutMs,
+    priority,
+    uniqueKey: (args) => type.uniqueKey(args as never),
+    argsSchema: schema,
   };
 }

@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RetryPolicy } from './retry.js';
 
 /** What the queue calls on a worker instance: its `perform`. */
@@ -18,7 +19,23 @@ export interface WorkerClass<W extends WorkerInstance = WorkerInstance> {
   tags(): string[];
   retry(): RetryPolicy;
   timeoutMs(): number | undefined;
+  priority(): number;
+  uniqueKey(args: never): string | undefined;
+  /** A Standard Schema (zod, valibot, arktype, ...) the args must pass; `perform` gets its output. */
+  readonly argsSchema?: StandardSchemaV1;
 }
 
-/** The args type of a worker instance type. */
+/** The args type of a worker instance type: what its `perform` receives. */
 export type ArgsOf<W> = W extends WorkerInstance<infer A> ? A : never;
+
+/**
+ * What `performLater` takes for a worker class: the schema's input type when the class declares
+ * an `argsSchema` (its `perform` receives the schema's output), otherwise its `perform` args.
+ */
+export type InputOf<T> = T extends { readonly argsSchema: StandardSchemaV1<infer I, unknown> }
+  ? I
+  : T extends new (
+        ctx: never,
+      ) => infer W
+    ? ArgsOf<W>
+    : never;

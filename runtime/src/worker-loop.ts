@@ -1,4 +1,5 @@
 import { describeError } from './errors.js';
+import { validateArgs } from './job-options.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
@@ -130,8 +131,9 @@ async function runJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger)
   const worker = registry.get(job.name);
   try {
     if (!worker) throw new Error(`No worker is registered under the name '${job.name}'.`);
+    const args = worker.argsSchema ? await validateArgs(worker.argsSchema, job.task_data, job.name) : job.task_data;
     const attempt = new AbortController();
-    const work = worker.instance.perform(job.task_data, attempt.signal);
+    const work = worker.instance.perform(args, attempt.signal);
     await (worker.timeoutMs === undefined ? work : withTimeout(work, worker.timeoutMs, job.name, attempt));
     return succeeded(job);
   } catch (err) {

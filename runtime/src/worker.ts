@@ -1,7 +1,8 @@
-import type { EnqueueOptions } from './app-queue.js';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Enqueued, EnqueueManyOptions, EnqueueOptions } from './app-queue.js';
 import type { AppContext } from './context.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import type { ArgsOf, WorkerClass, WorkerInstance } from './worker-class.js';
+import type { InputOf, WorkerClass, WorkerInstance } from './worker-class.js';
 
 /**
  * The base of every worker. Subclass it, implement `perform`, register it in the app's
@@ -53,26 +54,57 @@ export abstract class BackgroundWorker<A = unknown> implements WorkerInstance<A>
   }
 
   /**
+   * A Standard Schema (zod, valibot, arktype and others implement it) that args must pass:
+   * `performLater`, `performLaterMany`, `loco jobs enqueue` and `jobs import` refuse args it
+   * rejects, with its issues, before anything is written; `perform` receives its output.
+   * (Default: none; args must still be JSON)
+   */
+  static argsSchema?: StandardSchemaV1;
+
+  /**
+   * Among due jobs a worker may take, higher priority is claimed first, then the earlier run
+   * time, then enqueue order. A whole number from -32768 to 32767; `performLater(..., { priority })`
+   * sets it per job. (Default: 0)
+   */
+  static priority(): number {
+    return 0;
+  }
+
+  /**
+   * The unique key of a job with these args, or `undefined` for none: while a job of this worker
+   * with the same key is queued, enqueueing another returns the queued one's id instead of
+   * adding a job (see `EnqueueOptions.onConflict`). `performLater(..., { key })` sets it per job.
+   * (Default: no key)
+   */
+  static uniqueKey(_args: unknown): string | undefined {
+    return undefined;
+  }
+
+  /**
    * Enqueues a job according to `workers.mode`: persisted (`BackgroundQueue`, returns the job id),
    * run inline and awaited (`ForegroundBlocking`, errors reach the caller), or run on the
    * in-process pool (`BackgroundAsync`, returns the in-process id).
    */
-  static performLater<W extends WorkerInstance>(
-    this: WorkerClass<W>,
+  static performLater<T extends WorkerClass>(
+    this: T,
     ctx: AppContext,
-    args: ArgsOf<W>,
+    args: InputOf<T>,
     options?: EnqueueOptions,
   ): Promise<string | undefined> {
     return ctx.queue.performLater(this, args, options);
   }
 
-  /** Enqueues many jobs of this worker at once, atomically where the store allows; returns their ids. */
-  static performLaterMany<W extends WorkerInstance>(
-    this: WorkerClass<W>,
+  /**
+   * Enqueues many jobs of this worker at once, atomically where the store allows. Each job's key
+   * comes from `uniqueKey(args)`. Returns, per job, its id and whether it was added (false when
+   * its key matched a queued job, whose id it is).
+   */
+  static performLaterMany<T extends WorkerClass>(
+    this: T,
     ctx: AppContext,
-    argsList: ArgsOf<W>[],
-    options?: EnqueueOptions,
-  ): Promise<Array<string | undefined>> {
+    argsList: InputOf<T>[],
+    options?: EnqueueManyOptions,
+  ): Promise<Enqueued[]> {
     return ctx.queue.performLaterMany(this, argsList, options);
   }
 }

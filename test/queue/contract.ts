@@ -23,16 +23,19 @@ import {
   exited,
   FlakyWorker,
   failedOutcome,
+  KeyedEchoWorker,
   openStore,
   RejectsNothingWorker,
   ReportWorker,
   recordingLogger,
+  runEnqueueProcess,
   runUntil,
   SlowWorker,
   sleep,
   spawnWorkerProcess,
   testContext,
   testStoreConfig,
+  UrgentWorker,
   withFinish,
 } from './helpers.js';
 
@@ -116,7 +119,7 @@ export function runContract(target: BackendUnderTest): void {
 
   test('claims are FIFO, limited, and hand each job out once', async () => {
     register(EchoWorker);
-    const ids = await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+    const ids = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])).map((result) => result.id);
     const request = { names: ['EchoWorker'], tags: [], limit: 2, leaseMs: 5000, now: Date.now() + 1 };
     const first = await backend.claim(request);
     assert.equal(
@@ -232,7 +235,7 @@ export function runContract(target: BackendUnderTest): void {
     await EchoWorker.performLater(ctx, { n: 2 });
     await runUntil(ctx, () => calls.count() === 1);
     await sleep(100);
-    const left = await job(ghost[0]);
+    const left = await job(ghost[0].id!);
     assert.is(left.status, 'queued');
     assert.is(left.attempts, 0);
   });
@@ -281,9 +284,11 @@ export function runContract(target: BackendUnderTest): void {
 
   test('operator verbs: list, stats, cancel, remove and requeue, with their time bounds', async () => {
     register(EchoWorker, ReportWorker);
-    const [e1, e2, e3] = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])) as string[];
+    const [e1, e2, e3] = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])).map(
+      (result) => result.id!,
+    );
     const delayed = (await EchoWorker.performLater(ctx, { n: 4 }, { delay: '1m' }))!;
-    const [r1, r2] = (await ReportWorker.performLaterMany(ctx, [{ n: 5 }, { n: 6 }])) as string[];
+    const [r1, r2] = (await ReportWorker.performLaterMany(ctx, [{ n: 5 }, { n: 6 }])).map((result) => result.id!);
     await sleep(5);
     const claimed = await backend.claim({
       names: ['EchoWorker'],
@@ -353,7 +358,7 @@ export function runContract(target: BackendUnderTest): void {
 
   test('outcome writes: a failed batch is retried, then written one at a time; one the store keeps refusing is given up', async () => {
     register(EchoWorker);
-    const ids = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])) as string[];
+    const ids = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])).map((result) => result.id!);
     const claimed = await backend.claim({
       names: ['EchoWorker'],
       tags: [],
@@ -383,6 +388,187 @@ export function runContract(target: BackendUnderTest): void {
       lines.some((line) => line.includes(`Gave up saving the outcome of job ${poison}`)),
       lines.join('\n'),
     );
+  });
+
+  test('unique keys: a queued job with the key is kept (its id returned) or replaced; nothing is added', async () => {
+    register(EchoWorker);
+    const first = (await EchoWorker.performLater(ctx, { n: 1 }, { key: 'report-42' }))!;
+    const kept = await EchoWorker.performLater(ctx, { n: 2 }, { key: 'report-42' });
+    assert.is(kept, first, "keep: the queued job's id");
+    assert.equal((await job(first)).task_data, { n: 1 }, 'keep: nothing changed');
+    const runAt = Date.now() + 60_000;
+    const replaced = await EchoWorker.performLater(ctx, { n: 3 }, { key: 'report-42', onConflict: 'replace', runAt });
+    assert.is(replaced, first, 'replace: same id');
+    const record = await job(first);
+    assert.equal(record.task_data, { n: 3 });
+    assert.is(record.run_at, runAt);
+    assert.is(record.key, 'report-42');
+    const other = await EchoWorker.performLater(ctx, { n: 4 }, { key: 'report-43' });
+    assert.is.not(other, first, 'another key is another job');
+    assert.equal(
+      (await backend.list({ statuses: ['queued'] })).map((row) => row.id),
+      [first, other],
+    );
+  });
+
+  test('unique keys: a key held by a running job passes to a new job; a finished job frees it', async () => {
+    register(EchoWorker);
+    const running = (await EchoWorker.performLater(ctx, { n: 1 }, { key: 'sync' }))!;
+    const [claimed] = await backend.claim({
+      names: ['EchoWorker'],
+      tags: [],
+      limit: 1,
+      leaseMs: 60_000,
+      now: Date.now() + 1,
+    });
+    assert.is(claimed.id, running);
+    const next = (await EchoWorker.performLater(ctx, { n: 2 }, { key: 'sync' }))!;
+    assert.is.not(next, running, 'a change made after the job started is not lost');
+    assert.is((await job(running)).key, null, 'the running job gave its key up');
+    assert.is((await job(next)).key, 'sync');
+    await backend.finish([completedOutcome(claimed)]);
+    assert.is(await EchoWorker.performLater(ctx, { n: 3 }, { key: 'sync' }), next, 'still queued: matched');
+    const [second] = await backend.claim({
+      names: ['EchoWorker'],
+      tags: [],
+      limit: 1,
+      leaseMs: 60_000,
+      now: Date.now() + 1,
+    });
+    await backend.finish([completedOutcome(second)]);
+    const fresh = await EchoWorker.performLater(ctx, { n: 4 }, { key: 'sync' });
+    assert.is.not(fresh, next, 'finished: the key is free');
+  });
+
+  test("unique keys: the worker's uniqueKey(args), and performLaterMany says what it added", async () => {
+    register(KeyedEchoWorker);
+    const results = await KeyedEchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 1 }, { n: 3 }]);
+    assert.equal(
+      results.map((result) => result.added),
+      [true, true, false, true],
+    );
+    assert.is(results[2].id, results[0].id, 'a duplicate within the call matches the first');
+    const again = await KeyedEchoWorker.performLaterMany(ctx, [{ n: 2 }, { n: 4 }]);
+    assert.equal(
+      again.map((result) => result.added),
+      [false, true],
+    );
+    assert.is(again[0].id, results[1].id);
+    assert.is((await job(results[0].id!)).key, 'n-1');
+    assert.is((await backend.list({})).length, 4);
+  });
+
+  test('unique keys: 100 enqueues at once with one key leave one queued job (across processes where the store is shared)', async () => {
+    register(EchoWorker);
+    if (!backend.capabilities.shared) {
+      const ids = await Promise.all(
+        Array.from({ length: 100 }, (_, n) => EchoWorker.performLater(ctx, { n }, { key: 'race' })),
+      );
+      assert.is(new Set(ids).size, 1);
+    } else {
+      const processes = await Promise.all(
+        [1, 2, 3, 4].map(() =>
+          runEnqueueProcess(target.queueConfig(), { LOCO_TEST_KEY: 'race', LOCO_TEST_COUNT: '25' }),
+        ),
+      );
+      assert.is(new Set(processes.flat()).size, 1, "every enqueue got the one job's id");
+    }
+    const queued = await backend.list({ statuses: ['queued'] });
+    assert.is(queued.length, 1);
+    assert.is(queued[0].key, 'race');
+  });
+
+  test('priority: higher first among due jobs, then run_at, then enqueue order; the worker sets the default', async () => {
+    register(EchoWorker, UrgentWorker);
+    const now = Date.now();
+    const low = (await EchoWorker.performLater(ctx, { n: 1 }, { priority: -5, runAt: now - 10 }))!;
+    const normalLate = (await EchoWorker.performLater(ctx, { n: 2 }, { runAt: now - 5 }))!;
+    const normalEarly = (await EchoWorker.performLater(ctx, { n: 3 }, { runAt: now - 20 }))!;
+    const urgent = (await UrgentWorker.performLater(ctx, { n: 4 }))!;
+    const top = (await EchoWorker.performLater(ctx, { n: 5 }, { priority: 100 }))!;
+    const future = (await EchoWorker.performLater(ctx, { n: 6 }, { priority: 1000, delay: '1m' }))!;
+    assert.is((await job(urgent)).priority, 10, 'UrgentWorker.priority()');
+    const order: string[] = [];
+    for (;;) {
+      const claimed = await backend.claim({
+        names: ['EchoWorker', 'UrgentWorker'],
+        tags: [],
+        limit: 2,
+        leaseMs: 60_000,
+        now: Date.now() + 1,
+      });
+      if (claimed.length === 0) break;
+      order.push(...claimed.map((row) => row.id));
+    }
+    assert.equal(order, [top, urgent, normalEarly, normalLate, low]);
+    assert.is((await job(future)).status, 'queued', 'a job not due waits, whatever its priority');
+  });
+
+  test('lookup by id: the whole record, or null', async () => {
+    register(EchoWorker);
+    const id = (await EchoWorker.performLater(ctx, { n: 7 }, { key: 'k-7', priority: 3 }))!;
+    const record = await ctx.queue.job(id);
+    assert.ok(record);
+    assert.equal(
+      {
+        id: record.id,
+        name: record.name,
+        status: record.status,
+        task_data: record.task_data,
+        priority: record.priority,
+        key: record.key,
+        attempts: record.attempts,
+        tags: record.tags,
+        queue: record.queue,
+      },
+      {
+        id,
+        name: 'EchoWorker',
+        status: 'queued',
+        task_data: { n: 7 },
+        priority: 3,
+        key: 'k-7',
+        attempts: 0,
+        tags: [],
+        queue: null,
+      },
+    );
+    assert.is(await ctx.queue.job('01HZZZZZZZZZZZZZZZZZZZZZZZ'), null);
+  });
+
+  test('retry: failed (and cancelled, when asked) jobs are queued again with attempts reset and args kept', async () => {
+    register(EchoWorker, FlakyWorker);
+    const failedId = (await FlakyWorker.performLater(ctx, { n: 1 }, { key: 'flaky' }))!;
+    await runUntil(ctx, async () => (await job(failedId)).status === 'failed');
+    const cancelledId = (await EchoWorker.performLater(ctx, { n: 2 }, { delay: '1m' }))!;
+    await backend.cancel('EchoWorker');
+    assert.is(await ctx.queue.retry([cancelledId]), 0, 'cancelled jobs only with cancelled: true');
+    // Another job took the key meanwhile: the retried one gives it up.
+    const holder = (await FlakyWorker.performLater(ctx, { n: 3 }, { key: 'flaky', delay: '1m' }))!;
+    assert.is(await ctx.queue.retry([failedId, cancelledId], { cancelled: true }), 2);
+    const retried = await job(failedId);
+    assert.is(retried.status, 'queued');
+    assert.is(retried.attempts, 0);
+    assert.equal(retried.task_data, { n: 1 });
+    assert.match(retried.last_error ?? '', 'flaky failure 1', 'the last error is kept');
+    assert.is(retried.key, null, 'its key is held by another queued job');
+    assert.is((await job(holder)).key, 'flaky');
+    assert.is((await job(cancelledId)).status, 'queued');
+    assert.is(await ctx.queue.retry([failedId]), 0, 'a queued job is not retried');
+    calls.seen.length = 0;
+    await runUntil(ctx, () => calls.count('FlakyWorker') === 2, { timeoutMs: 3000 });
+    assert.is(calls.count('FlakyWorker'), 2, 'it ran again, with its attempts');
+  });
+
+  test('a store without transactions refuses an enqueue inside one, naming the stores that can', async () => {
+    if (backend.capabilities.transactions) return;
+    register(EchoWorker);
+    const refused = await EchoWorker.performLater(ctx, { n: 1 }, { client: {} }).then(
+      () => 'accepted',
+      (err: Error) => err.message,
+    );
+    assert.match(refused, 'cannot write inside an app transaction; only the Postgres and SQLite queues can');
+    assert.equal(await backend.list({}), []);
   });
 
   test('graceful shutdown: stop claiming, finish running jobs, record them', async () => {
@@ -430,10 +616,12 @@ export function runContract(target: BackendUnderTest): void {
     register(EchoWorker);
     const others = await Promise.all([target.openAnother(), target.openAnother()]);
     extra.push(...others);
-    const ids = await EchoWorker.performLaterMany(
-      ctx,
-      Array.from({ length: 200 }, (_, n) => ({ n })),
-    );
+    const ids = (
+      await EchoWorker.performLaterMany(
+        ctx,
+        Array.from({ length: 200 }, (_, n) => ({ n })),
+      )
+    ).map((result) => result.id);
     const seen: string[] = [];
     await Promise.all(
       [backend, ...others].map(async (connection) => {
@@ -456,7 +644,10 @@ export function runContract(target: BackendUnderTest): void {
 
   test('the job of a worker process killed with SIGKILL returns to the queue after its lease and runs again', async () => {
     if (unshared('lease after SIGKILL')) return;
-    const id = (await ctx.queue.enqueueByName('HangWorker', [{ ms: 60_000, label: 'doomed' }], { maxAttempts: 3 }))[0];
+    const [{ id: enqueued }] = await ctx.queue.enqueueByName('HangWorker', [{ ms: 60_000, label: 'doomed' }], {
+      maxAttempts: 3,
+    });
+    const id = enqueued!;
     const { child } = await spawnWorkerProcess(target.queueConfig(), { LOCO_TEST_LEASE_MS: '400' }, /started doomed/);
     child.kill('SIGKILL');
     await exited(child);

@@ -165,6 +165,26 @@ export class ReportWorker extends BackgroundWorker<{ n: number }> {
   }
 }
 
+/** Succeeds; its jobs are keyed by `n` (`n-<n>`). */
+export class KeyedEchoWorker extends BackgroundWorker<EchoArgs> {
+  static override uniqueKey(args: EchoArgs): string {
+    return `n-${args.n}`;
+  }
+  async perform(args: EchoArgs): Promise<void> {
+    calls.seen.push({ name: 'KeyedEchoWorker', args });
+  }
+}
+
+/** Priority 10 by default. */
+export class UrgentWorker extends BackgroundWorker<EchoArgs> {
+  static override priority(): number {
+    return 10;
+  }
+  async perform(args: EchoArgs): Promise<void> {
+    calls.seen.push({ name: 'UrgentWorker', args });
+  }
+}
+
 /** Takes `ms` milliseconds. */
 export class SlowWorker extends BackgroundWorker<{ ms: number }> {
   async perform(args: { ms: number }): Promise<void> {
@@ -237,6 +257,24 @@ export function spawnWorkerProcess(
         reject(new Error(`worker process exited (${code}) before printing ${waitFor}; output:\n${output}`));
     });
   });
+}
+
+/** Runs `test/fixtures/enqueue-process.ts` against a store; resolves with the ids it printed. */
+export async function runEnqueueProcess(queueConfig: StoreConfig, env: Record<string, string>): Promise<string[]> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test/fixtures/enqueue-process.ts')], {
+    env: { ...process.env, LOCO_TEST_QUEUE: JSON.stringify(queueConfig), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const code = await exited(child);
+  if (code !== 0) throw new Error(`enqueue process exited ${code}:\n${output}`);
+  return JSON.parse(output.trim().split('\n').at(-1)!);
 }
 
 /** Resolves with the exit code once the child has exited. */

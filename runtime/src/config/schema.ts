@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.js';
+import { ConfigError, describeValue } from '../errors.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logger.js';
 import { redactPassword } from '../queue/redact.js';
 
@@ -120,7 +120,7 @@ export function validateConfig(doc: unknown, file: string): LocoConfig {
     throw new ConfigError(
       file,
       '',
-      `expected a mapping of sections (server:, workers:, queue:), found ${describe(root)}.`,
+      `expected a mapping of sections (server:, workers:, queue:), found ${describeValue(root)}.`,
     );
   }
   const known = [...SECTIONS, ...PASSED_ON];
@@ -254,7 +254,7 @@ function checkScheme(config: StoreConfig, file: string): void {
 
 function sectionOf(raw: unknown, key: string, file: string): Raw {
   if (raw === undefined || raw === null) return {};
-  if (!isRecord(raw)) throw new ConfigError(file, key, `expected a mapping of keys, found ${describe(raw)}.`);
+  if (!isRecord(raw)) throw new ConfigError(file, key, `expected a mapping of keys, found ${describeValue(raw)}.`);
   return raw;
 }
 
@@ -279,7 +279,7 @@ class SectionReader {
   }
 
   private fail(key: string, expected: string, found: unknown): never {
-    throw new ConfigError(this.file, `${this.name}.${key}`, `expected ${expected}, found ${describe(found)}.`);
+    throw new ConfigError(this.file, `${this.name}.${key}`, `expected ${expected}, found ${describeValue(found)}.`);
   }
 
   private value(key: string, fallback: unknown): unknown {
@@ -340,7 +340,7 @@ class SectionReader {
       throw new ConfigError(
         this.file,
         `${this.name}.${key}`,
-        `found ${describe(value)}; allowed: ${allowed.join(', ')}${hint ? ` (did you mean ${hint}?)` : ''}.`,
+        `found ${describeValue(value)}; allowed: ${allowed.join(', ')}${hint ? ` (did you mean ${hint}?)` : ''}.`,
       );
     }
     return value as T;
@@ -379,12 +379,4 @@ function editDistance(a: string, b: string): number {
 
 function isRecord(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return 'nothing';
-  if (Array.isArray(value)) return `a list (${JSON.stringify(value)})`;
-  if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return `the string '${value}'`;
-  return `${typeof value} ${String(value)}`;
 }

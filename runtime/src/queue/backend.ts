@@ -27,6 +27,13 @@ export interface JobRecord {
   tags: string[];
   /** Named queue from the worker's `queue()`, `null` for the default queue. */
   queue: string | null;
+  /** Higher is claimed first among due jobs; then `run_at`, then enqueue order. */
+  priority: number;
+  /**
+   * The unique key: while a job with this key and name is `queued` (or `processing`), enqueueing
+   * another with the same key matches it instead of adding one. `null` for none.
+   */
+  key: string | null;
   /** How many times the job has been claimed. */
   attempts: number;
   /** Attempts allowed before the job ends `failed`. */
@@ -50,9 +57,55 @@ export interface NewJob {
   interval: number | null;
   tags: string[];
   queue: string | null;
+  priority: number;
+  key: string | null;
   max_attempts: number;
   /** Timestamps, when importing a dump that keeps them; otherwise now. */
   created_at?: number;
+  /**
+   * The state to restore, for `loco jobs import --keep-status`: a job comes back `queued` unless
+   * given a finished status (`completed`, `failed`, `cancelled`), with these attempts, error and
+   * update time. A `processing` job has no worker here, so it is restored `queued`.
+   */
+  restore?: { status: JobStatus; attempts: number; last_error: string | null; updated_at: number };
+}
+
+/** What to do when a job's unique key matches a queued job of the same name. */
+export type OnConflict = 'keep' | 'replace';
+
+/** Options of `enqueue`. */
+export interface EnqueueRequest {
+  /**
+   * `keep` (default): a job whose key matches a queued job is not added; its id is the existing
+   * job's. `replace`: the queued job takes the new job's args and run time, and keeps its id.
+   * A key held by a `processing` job is taken from it by the new job either way, so a change
+   * made after that job started is not lost.
+   */
+  onConflict?: OnConflict;
+  /**
+   * The app's open transaction to write in (a `pg` client for Postgres, the app's
+   * `better-sqlite3` Database on the queue's file for SQLite): the jobs appear with its commit and
+   * vanish with its rollback. Stores without `capabilities.transactions` refuse it.
+   */
+  transaction?: unknown;
+}
+
+/** What `enqueue` did with one job. */
+export interface EnqueueResult {
+  /** The job's id: the new job's, or the existing job's when the key matched. */
+  id: string;
+  /** True when a job was added; false when the key matched a queued job (kept or replaced). */
+  added: boolean;
+}
+
+/** Which finished jobs `retry` puts back in the queue. */
+export interface RetryQuery {
+  /** `failed`, and `cancelled` when asked. */
+  statuses: Array<'failed' | 'cancelled'>;
+  /** Only these jobs. */
+  ids?: string[];
+  /** Only jobs of this name. */
+  name?: string;
 }
 
 /** Which jobs a worker process may take. */
@@ -80,7 +133,7 @@ export interface ClaimRequest extends ClaimFilter {
 /** A claimed job: `attempts` already counts this attempt. */
 export type ClaimedJob = Pick<
   JobRecord,
-  'id' | 'name' | 'task_data' | 'interval' | 'tags' | 'queue' | 'attempts' | 'max_attempts'
+  'id' | 'name' | 'task_data' | 'interval' | 'tags' | 'queue' | 'priority' | 'attempts' | 'max_attempts'
 >;
 
 /**
@@ -142,6 +195,8 @@ export interface BackendCapabilities {
   durable: boolean;
   /** Several processes can share the queue. */
   shared: boolean;
+  /** `enqueue` can write inside the app's own transaction (`EnqueueRequest.transaction`). */
+  transactions: boolean;
 }
 
 /** What every store's constructor takes beside its `queue:` config. */
@@ -173,8 +228,12 @@ export interface QueueBackend {
 
   /** Connects, applies the schema, and with `flush` deletes this queue's own data (never anything else). */
   init(options: InitOptions): Promise<void>;
-  /** Adds jobs atomically: all of them or none. Returns their ids in order. */
-  enqueue(jobs: NewJob[]): Promise<string[]>;
+  /**
+   * Adds jobs atomically: all of them or none. A job with a key that matches a queued (or
+   * processing) job of its name follows `onConflict`. Returns, in order, each job's id and
+   * whether it was added.
+   */
+  enqueue(jobs: NewJob[], request?: EnqueueRequest): Promise<EnqueueResult[]>;
   /** Atomically moves up to `limit` due, matching, queued jobs to `processing` with a lease. */
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Records the outcomes of claimed jobs (completion, retry, final failure, interval re-queue). */
@@ -196,6 +255,14 @@ export interface QueueBackend {
   close(): Promise<void>;
 
   // Operator verbs (`loco jobs ...`).
+  /** One job, or `null` when there is none with that id. */
+  get(id: string): Promise<JobRecord | null>;
+  /**
+   * Puts finished jobs back in the queue, due now, attempts reset to 0, args and last error kept.
+   * A retried job whose key another live job holds (or that another retried job of the same key
+   * keeps) loses its key. Returns how many.
+   */
+  retry(query: RetryQuery): Promise<number>;
   /** Jobs matching the query, oldest first (or newest first with `limit`). */
   list(query: JobQuery): Promise<JobRecord[]>;
   /** Counts by status and name. */

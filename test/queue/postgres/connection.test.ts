@@ -69,6 +69,8 @@ function stampJob(id: string): NewJob {
     interval: null,
     tags: [],
     queue: null,
+    priority: 0,
+    key: null,
     max_attempts: 1,
   };
 }

@@ -43,6 +43,8 @@ function jobs(count: number, name = 'EchoWorker', extra: Partial<NewJob> = {}): 
     interval: null,
     tags: [],
     queue: null,
+    priority: 0,
+    key: null,
     max_attempts: 1,
     ...extra,
   }));

@@ -40,6 +40,8 @@ function job(name: string, fields: Partial<NewJob> = {}): NewJob {
     interval: null,
     tags: [],
     queue: null,
+    priority: 0,
+    key: null,
     max_attempts: 1,
     ...fields,
   };
@@ -95,7 +97,8 @@ test('a job a worker cannot take keeps its place, and a worker that can take it 
   const email = job('EmailWorker', { tags: ['email'] });
   const ghost = job('GhostWorker');
   await backend.enqueue([email, ghost]);
-  const laneOf = (queued: NewJob) => `${prefix}:lane:${laneId(queued.queue, queued.name, queued.tags)}`;
+  const laneOf = (queued: NewJob) =>
+    `${prefix}:lane:${laneId(queued.queue, queued.name, queued.tags, queued.priority)}`;
   const place = async (queued: NewJob) => ({
     rank: await admin.zrank(laneOf(queued), queued.id),
     score: await admin.zscore(laneOf(queued), queued.id),

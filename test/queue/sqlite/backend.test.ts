@@ -47,7 +47,7 @@ test('WAL mode, a busy timeout, and a schema version', async () => {
   await backend.close();
   const db = new Database(file);
   assert.is(db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.is(db.pragma('user_version', { simple: true }), 1);
+  assert.is(db.pragma('user_version', { simple: true }), 2);
   db.close();
 });
 

@@ -1,28 +1,24 @@
-/** A queued job's place in the heap. */
-export interface DueEntry {
-  id: string;
-  runAt: number;
-}
+/** A binary min-heap under a `less` order. */
+export class Heap<T> {
+  private readonly items: T[] = [];
 
-/** A binary min-heap of queued jobs by (run_at, id). */
-export class DueHeap {
-  private readonly items: DueEntry[] = [];
+  constructor(private readonly less: (a: T, b: T) => boolean) {}
 
-  private less(a: DueEntry, b: DueEntry): boolean {
-    return a.runAt < b.runAt || (a.runAt === b.runAt && a.id < b.id);
+  get size(): number {
+    return this.items.length;
   }
 
   clear(): void {
     this.items.length = 0;
   }
 
-  peek(): DueEntry | undefined {
+  peek(): T | undefined {
     return this.items[0];
   }
 
-  push(entry: DueEntry): void {
+  push(item: T): void {
     const items = this.items;
-    items.push(entry);
+    items.push(item);
     let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -32,11 +28,11 @@ export class DueHeap {
     }
   }
 
-  pop(): DueEntry | undefined {
+  pop(): T | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
-    if (items.length > 0 && last) {
+    if (items.length > 0 && last !== undefined) {
       items[0] = last;
       let i = 0;
       for (;;) {

@@ -1,23 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { StoreConfig } from '../../config/schema.js';
-import { QueueConnectionError } from '../../errors.js';
+import { describeValue, LocoError, QueueConnectionError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type {
   BackendCapabilities,
   ClaimedJob,
   ClaimRequest,
+  EnqueueRequest,
+  EnqueueResult,
   InitOptions,
   JobCount,
   JobOutcome,
   JobQuery,
   JobRecord,
   NewJob,
+  OnConflict,
   QueueBackend,
   RemoveQuery,
+  RetryQuery,
   StoreOptions,
 } from '../backend.js';
+import { type ClaimOrdered, claimOrder } from '../order.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
+import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
 import { errorMessage, isConnectFailure } from './errors.js';
 import { NotificationListener } from './listener.js';
@@ -55,7 +61,7 @@ type Row = Record<string, any>;
  */
 export class PostgresBackend implements QueueBackend {
   readonly kind = 'Postgres';
-  readonly capabilities: BackendCapabilities = { durable: true, shared: true };
+  readonly capabilities: BackendCapabilities = { durable: true, shared: true, transactions: true };
   /** The queue's location: schema, and the URI without password for messages. */
   readonly location: PostgresLocation;
   readonly display: string;
@@ -195,54 +201,154 @@ export class PostgresBackend implements QueueBackend {
     );
   }
 
-  /** Runs a named (prepared once per connection) statement. */
-  private run(statement: Statement, values: unknown[]): Promise<pg.QueryResult<Row>> {
-    if (!this.pool) {
-      throw new QueueConnectionError(
-        `The Postgres queue at ${this.location.display} is ${this.closed ? 'closed' : 'not initialised; call init() first'}.`,
-      );
-    }
+  /** Runs a named (prepared once per connection) statement, on `client` when given, else on the pool. */
+  private run(statement: Statement, values: unknown[], client?: pg.ClientBase): Promise<pg.QueryResult<Row>> {
+    const pool = this.openPool();
     if (this.config.enable_logging) {
       this.logger.info(
         `[postgres] ${statement.name}: ${statement.text.replace(/\s+/g, ' ').trim()} -- ${JSON.stringify(values)}`,
       );
     }
-    return this.pool.query<Row>({ name: statement.name, text: statement.text, values });
+    return (client ?? pool).query<Row>({ name: statement.name, text: statement.text, values });
   }
 
-  async enqueue(jobs: NewJob[]): Promise<string[]> {
+  /** The pool, or an error when the backend is closed or was never initialised. */
+  private openPool(): pg.Pool {
+    if (!this.pool) {
+      throw new QueueConnectionError(
+        `The Postgres queue at ${this.location.display} is ${this.closed ? 'closed' : 'not initialised; call init() first'}.`,
+      );
+    }
+    return this.pool;
+  }
+
+  async enqueue(jobs: NewJob[], request: EnqueueRequest = {}): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    const onConflict = request.onConflict ?? 'keep';
+    const folded = foldKeys(jobs, onConflict);
     const now = Date.now();
+    const plain = folded.jobs.every((job) => job.key === null && !job.restore);
+    let results: EnqueueResult[];
+    if (request.transaction !== undefined) {
+      const client = appClient(request.transaction);
+      results = plain
+        ? await this.insert(folded.jobs, now, client)
+        : await this.upsert(folded.jobs, onConflict, now, client);
+      // Delivered by Postgres at the app's commit (and dropped with a rollback); the payload is not
+      // this process's token, so its own listener wakes its idle workers too.
+      if (folded.jobs.some((job) => job.run_at <= now)) {
+        await this.run(this.statements.notifyInTransaction, [this.names.channel, 'commit'], client);
+      }
+    } else {
+      results = plain
+        ? await this.insert(folded.jobs, now)
+        : await this.inTransaction((client) => this.upsert(folded.jobs, onConflict, now, client));
+      if (results.some((result) => result.added) && folded.jobs.some((job) => job.run_at <= now)) this.wake();
+    }
+    return unfoldResults(folded, results);
+  }
+
+  /** Jobs without keys: one plain insert. */
+  private async insert(jobs: NewJob[], now: number, client?: pg.ClientBase): Promise<EnqueueResult[]> {
     if (jobs.length === 1) {
       const [job] = jobs;
-      await this.run(this.statements.enqueueJob, [
-        job.id,
-        job.name,
-        JSON.stringify(job.task_data),
-        Math.round(job.run_at),
-        job.interval === null ? null : Math.round(job.interval),
-        job.tags,
-        job.queue,
-        job.max_attempts,
-        Math.round(job.created_at ?? now),
-        now,
-      ]);
+      await this.run(
+        this.statements.enqueueJob,
+        [
+          job.id,
+          job.name,
+          JSON.stringify(job.task_data),
+          Math.round(job.run_at),
+          job.interval === null ? null : Math.round(job.interval),
+          job.tags,
+          job.queue,
+          job.priority,
+          job.max_attempts,
+          Math.round(job.created_at ?? now),
+          now,
+        ],
+        client,
+      );
     } else {
-      await this.run(this.statements.enqueueJobs, [
-        jobs.map((job) => job.id),
-        jobs.map((job) => job.name),
-        jobs.map((job) => JSON.stringify(job.task_data)),
-        jobs.map((job) => Math.round(job.run_at)),
-        jobs.map((job) => (job.interval === null ? null : Math.round(job.interval))),
-        jobs.map((job) => JSON.stringify(job.tags)),
-        jobs.map((job) => job.queue),
-        jobs.map((job) => job.max_attempts),
-        jobs.map((job) => Math.round(job.created_at ?? now)),
-        now,
-      ]);
+      await this.run(this.statements.enqueueJobs, [...jobColumns(jobs, now), now], client);
     }
-    if (jobs.some((job) => job.run_at <= now)) this.wake();
-    return jobs.map((job) => job.id);
+    return jobs.map((job) => ({ id: job.id, added: true }));
+  }
+
+  /**
+   * Jobs with keys (or restored ones), on one client inside a transaction: keys held by
+   * processing jobs are released, then each job is inserted or matched. A job that meets a key
+   * another process's claim took meanwhile is tried again.
+   */
+  private async upsert(
+    jobs: NewJob[],
+    onConflict: OnConflict,
+    now: number,
+    client: pg.ClientBase,
+  ): Promise<EnqueueResult[]> {
+    const results: Array<EnqueueResult | undefined> = jobs.map(() => undefined);
+    let pending = jobs.map((job, index) => ({ job, index }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === 5) {
+        throw new LocoError(
+          `Could not enqueue ${pending.length} job(s) with a unique key on ${this.display}: their keys kept moving ` +
+            'between jobs being claimed. Nothing was written; try again.',
+        );
+      }
+      const keyed = pending.filter(({ job }) => job.key !== null && isLive(job));
+      if (keyed.length > 0) {
+        await this.run(
+          this.statements.releaseKeys,
+          [keyed.map(({ job }) => job.name), keyed.map(({ job }) => job.key)],
+          client,
+        );
+      }
+      const batch = pending.map(({ job }) => job);
+      const { rows } = await this.run(
+        this.statements.upsert,
+        [
+          ...jobColumns(batch, now),
+          batch.map((job) => job.key),
+          batch.map((job) => (job.restore && isLive(job) ? 'queued' : (job.restore?.status ?? 'queued'))),
+          batch.map((job) => job.restore?.attempts ?? 0),
+          batch.map((job) => (job.restore?.last_error == null ? null : storableText(job.restore.last_error))),
+          onConflict === 'replace',
+          batch.map((job) => job.restore?.updated_at ?? null),
+          now,
+        ],
+        client,
+      );
+      const byId = new Map(rows.map((row) => [row.id as string, row]));
+      const byKey = new Map(
+        rows.filter((row) => row.unique_key !== null).map((row) => [`${row.name}\0${row.unique_key}`, row]),
+      );
+      const next: typeof pending = [];
+      for (const entry of pending) {
+        const { job } = entry;
+        const row =
+          byId.get(job.id) ?? (job.key !== null && isLive(job) ? byKey.get(`${job.name}\0${job.key}`) : undefined);
+        if (row) results[entry.index] = { id: row.id, added: row.id === job.id };
+        else next.push(entry);
+      }
+      pending = next;
+    }
+    return results as EnqueueResult[];
+  }
+
+  /** Runs `work` on one pooled connection inside a transaction that waits for the disk. */
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.openPool().connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
@@ -257,7 +363,7 @@ export class PostgresBackend implements QueueBackend {
       request.tags,
       rule,
     ]);
-    if (rows.length > 1) rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : 1));
+    if (rows.length > 1) rows.sort((a, b) => claimOrder(a as ClaimOrdered, b as ClaimOrdered));
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
@@ -265,6 +371,7 @@ export class PostgresBackend implements QueueBackend {
       interval: row.interval,
       tags: row.tags,
       queue: row.queue,
+      priority: row.priority,
       attempts: row.attempts,
       max_attempts: row.max_attempts,
     }));
@@ -347,6 +454,22 @@ export class PostgresBackend implements QueueBackend {
     return rows as JobRecord[];
   }
 
+  async get(id: string): Promise<JobRecord | null> {
+    const { rows } = await this.run(this.statements.get, [id]);
+    return (rows[0] as JobRecord | undefined) ?? null;
+  }
+
+  async retry(query: RetryQuery): Promise<number> {
+    const { rowCount } = await this.run(this.statements.retry, [
+      query.statuses,
+      query.ids ?? null,
+      query.name ?? null,
+      Date.now(),
+    ]);
+    if (rowCount) this.wake();
+    return rowCount ?? 0;
+  }
+
   async stats(): Promise<JobCount[]> {
     return (await this.run(this.statements.stats, [])).rows as JobCount[];
   }
@@ -377,6 +500,11 @@ function prepareStatements(t: sql.SqlNames) {
   return {
     enqueueJob: statement('enqueue_job', sql.enqueueJob(t)),
     enqueueJobs: statement('enqueue_jobs', sql.enqueueJobs(t)),
+    releaseKeys: statement('release_keys', sql.releaseKeys(t)),
+    upsert: statement('upsert_jobs', sql.upsertJobs(t)),
+    notifyInTransaction: statement('notify_in_transaction', sql.notifyInTransaction),
+    get: statement('get_job', sql.getJob(t)),
+    retry: statement('retry_jobs', sql.retryJobs(t)),
     claim: statement('claim_jobs', sql.claimJobs(t)),
     finish: statement('finish_jobs', sql.finishJobs(t)),
     heartbeat: statement('heartbeat_jobs', sql.heartbeatJobs(t)),
@@ -393,6 +521,37 @@ function prepareStatements(t: sql.SqlNames) {
     notify: statement('notify_workers', sql.notifyWorkers),
     ping: statement('ping', 'SELECT 1'),
   };
+}
+
+/** The columns `enqueueJobs` and `upsertJobs` share, as arrays ($1 to $10). */
+function jobColumns(jobs: NewJob[], now: number): unknown[] {
+  return [
+    jobs.map((job) => job.id),
+    jobs.map((job) => job.name),
+    jobs.map((job) => JSON.stringify(job.task_data)),
+    jobs.map((job) => Math.round(job.run_at)),
+    jobs.map((job) => (job.interval === null ? null : Math.round(job.interval))),
+    jobs.map((job) => JSON.stringify(job.tags)),
+    jobs.map((job) => job.queue),
+    jobs.map((job) => job.priority),
+    jobs.map((job) => job.max_attempts),
+    jobs.map((job) => Math.round(job.created_at ?? now)),
+  ];
+}
+
+/** Whether a new job enters the queue live (queued), where its key counts. */
+function isLive(job: NewJob): boolean {
+  return !job.restore || job.restore.status === 'queued' || job.restore.status === 'processing';
+}
+
+/** The app's `pg` client for an enqueue inside its transaction, or an error saying what is needed. */
+function appClient(handle: unknown): pg.ClientBase {
+  if (typeof (handle as pg.ClientBase | null)?.query !== 'function') {
+    throw new LocoError(
+      `Enqueue in a transaction: the Postgres queue takes the app's pg client (a Client or a PoolClient inside BEGIN), found ${describeValue(handle)}.`,
+    );
+  }
+  return handle as pg.ClientBase;
 }
 
 /** Postgres text cannot hold NUL characters; an error message with one is kept with `\0` spelled out. */

@@ -75,6 +75,22 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX loco_jobs_lease ON ${t.jobs} (lease_until) WHERE lease_until IS NOT NULL;
       ${claimFunction(t)}`,
   },
+  {
+    version: 2,
+    name: 'priorities and unique keys',
+    sql: (t) => `
+      ALTER TABLE ${t.jobs}
+        ADD COLUMN priority integer NOT NULL DEFAULT 0,
+        ADD COLUMN unique_key text COLLATE "C";
+      DROP INDEX ${t.schema}.loco_jobs_claim;
+      -- serves the claim: WHERE status = 'queued' AND run_at <= $now ... ORDER BY priority DESC, run_at, id
+      CREATE INDEX loco_jobs_claim ON ${t.jobs} (priority DESC, run_at, id) WHERE status = 'queued';
+      -- one live job per name and key; enqueue's ON CONFLICT arbitrates through it
+      CREATE UNIQUE INDEX loco_jobs_unique_key ON ${t.jobs} (name, unique_key)
+        WHERE unique_key IS NOT NULL AND status IN ('queued', 'processing');
+      DROP FUNCTION ${t.schema}.loco_claim_jobs(bigint, bigint, text[], integer, text[], text);
+      ${claimFunction(t)}`,
+  },
 ];
 
 /** Serialises concurrent boots on one schema for the length of the transaction. */
@@ -98,23 +114,55 @@ export const appliedVersion = (t: SqlNames) => `SELECT COALESCE(max(version), 0)
 
 export const recordMigration = (t: SqlNames) => `INSERT INTO ${t.migrations} (version, name) VALUES ($1, $2)`;
 
-/** One job. */
+/** One job without a key. */
 export const enqueueJob = (t: SqlNames) => `
-  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, max_attempts, created_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
 
 /**
- * Many jobs in one statement; all or none. Arrays, one element per job: $1 id, $2 name,
- * $3 task_data, $4 run_at, $5 interval, $6 tags (each a JSON array, as `text[][]` needs equal
- * lengths), $7 queue, $8 max_attempts, $9 created_at; $10 now.
+ * Many jobs without keys in one statement; all or none. Arrays, one element per job: $1 id,
+ * $2 name, $3 task_data, $4 run_at, $5 interval, $6 tags (each a JSON array, as `text[][]` needs
+ * equal lengths), $7 queue, $8 priority, $9 max_attempts, $10 created_at; $11 now.
  */
 export const enqueueJobs = (t: SqlNames) => `
-  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, max_attempts, created_at, updated_at)
+  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at, updated_at)
   SELECT j.id, j.name, j.task_data, j.run_at, j."interval", ARRAY(SELECT json_array_elements_text(j.tags)),
-         j.queue, j.max_attempts, j.created_at, $10
+         j.queue, j.priority, j.max_attempts, j.created_at, $11
     FROM unnest($1::text[], $2::text[], $3::json[], $4::bigint[], $5::bigint[], $6::json[], $7::text[],
-                $8::integer[], $9::bigint[])
-      AS j(id, name, task_data, run_at, "interval", tags, queue, max_attempts, created_at)`;
+                $8::integer[], $9::integer[], $10::bigint[])
+      AS j(id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at)`;
+
+/** Live-key holders that are `processing` give their key up to the new jobs: $1 names, $2 keys. */
+export const releaseKeys = (t: SqlNames) => `
+  UPDATE ${t.jobs} SET unique_key = NULL
+   WHERE status = 'processing'
+     AND (name, unique_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+
+/**
+ * Jobs with keys, or restored from a dump: inserted unless a queued job of the same name holds
+ * the key, which is then kept as it is ($15 false) or takes the new args and run time ($15 true).
+ * A row that meets a processing holder (which took a job between \`releaseKeys\` and this) comes
+ * back with nothing, and the caller tries it again. Arrays as in \`enqueueJobs\`, plus $11 key,
+ * $12 status, $13 attempts, $14 last_error, $16 updated_at; $17 now.
+ * Returns \`id\`, \`name\` and \`unique_key\` of each row inserted or matched.
+ */
+export const upsertJobs = (t: SqlNames) => `
+  INSERT INTO ${t.jobs} AS j (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
+                              unique_key, status, attempts, last_error, updated_at)
+  SELECT n.id, n.name, n.task_data, n.run_at, n."interval", ARRAY(SELECT json_array_elements_text(n.tags)),
+         n.queue, n.priority, n.max_attempts, n.created_at, n.unique_key, n.status, n.attempts, n.last_error,
+         COALESCE(n.updated_at, $17)
+    FROM unnest($1::text[], $2::text[], $3::json[], $4::bigint[], $5::bigint[], $6::json[], $7::text[],
+                $8::integer[], $9::integer[], $10::bigint[], $11::text[], $12::text[], $13::integer[], $14::text[],
+                $16::bigint[])
+      AS n(id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
+           unique_key, status, attempts, last_error, updated_at)
+  ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND status IN ('queued', 'processing')
+  DO UPDATE SET task_data = CASE WHEN $15 THEN EXCLUDED.task_data ELSE j.task_data END,
+                run_at = CASE WHEN $15 THEN EXCLUDED.run_at ELSE j.run_at END,
+                updated_at = CASE WHEN $15 THEN $17 ELSE j.updated_at END
+     WHERE j.status = 'queued'
+  RETURNING j.id, j.name, j.unique_key`;
 
 /**
  * Lets the statement's transaction commit without waiting for its WAL to reach disk
@@ -139,15 +187,16 @@ const CLAIM_TAGS = {
 export type ClaimVariant = keyof typeof CLAIM_TAGS;
 
 /**
- * The claim's inner SELECT: due, queued jobs of the given names in run order, skipping rows
- * another claim holds. `loco_jobs_claim` matches its WHERE and ORDER BY.
+ * The claim's inner SELECT: due, queued jobs of the given names in claim order (priority, then
+ * run_at, then id), skipping rows another claim holds. `loco_jobs_claim` matches its WHERE and
+ * ORDER BY.
  * $1 now, $3 names, $4 limit, $5 tags (used by `matching` only).
  */
 export const pickDueJobs = (t: SqlNames, variant: ClaimVariant) => `
   SELECT id FROM ${t.jobs}
    WHERE status = 'queued' AND run_at <= $1 AND name = ANY($3::text[])
      ${CLAIM_TAGS[variant]}
-   ORDER BY run_at, id
+   ORDER BY priority DESC, run_at, id
    LIMIT $4
    FOR UPDATE SKIP LOCKED`;
 
@@ -174,12 +223,13 @@ export function claimFunction(t: SqlNames): string {
         UPDATE ${t.jobs} AS j
            SET status = 'processing', attempts = j.attempts + 1, lease_until = $2, updated_at = $1
          WHERE j.id = ANY(ARRAY(${pickDueJobs(t, variant)}))
-        RETURNING j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.attempts, j.max_attempts, j.run_at;`;
+        RETURNING j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.priority, j.attempts, j.max_attempts,
+                  j.run_at;`;
   return `
       CREATE OR REPLACE FUNCTION ${t.schema}.loco_claim_jobs(
         bigint, bigint, text[], integer, text[], text
       ) RETURNS TABLE (
-        id text, name text, task_data json, "interval" bigint, tags text[], queue text,
+        id text, name text, task_data json, "interval" bigint, tags text[], queue text, priority integer,
         attempts integer, max_attempts integer, run_at bigint
       ) LANGUAGE plpgsql ${settings} AS $$
       #variable_conflict use_column
@@ -198,7 +248,7 @@ export function claimFunction(t: SqlNames): string {
  * $6 tag rule (a `ClaimVariant`).
  */
 export const claimJobs = (t: SqlNames) => `
-  SELECT id, name, task_data, "interval", tags, queue, attempts, max_attempts, run_at
+  SELECT id, name, task_data, "interval", tags, queue, priority, attempts, max_attempts, run_at
     FROM ${t.schema}.loco_claim_jobs($1, $2, $3, $4, $5, $6)`;
 
 /**
@@ -242,19 +292,49 @@ export const reapExpiredJobs = (t: SqlNames) => `
   )
   SELECT count(*)::integer AS moved, (count(*) FILTER (WHERE status = 'queued'))::integer AS requeued FROM reaped`;
 
+/** The columns of a `JobRecord`, in its field names. */
+const RECORD_COLUMNS = `id, name, task_data, status, run_at, "interval", tags, queue, priority, unique_key AS key,
+         attempts, max_attempts, last_error, lease_until, created_at, updated_at`;
+
 /**
  * Jobs matching a `JobQuery`, oldest first, or newest first when limited.
  * $1 statuses (null: all), $2 name (null: all), $3 updated before (null: any time), $4 limit (null: all).
  */
 export const listJobs = (t: SqlNames, newestFirst: boolean) => `
-  SELECT id, name, task_data, status, run_at, "interval", tags, queue, attempts, max_attempts,
-         last_error, lease_until, created_at, updated_at
+  SELECT ${RECORD_COLUMNS}
     FROM ${t.jobs}
    WHERE ($1::text[] IS NULL OR status = ANY($1::text[]))
      AND ($2::text IS NULL OR name = $2::text)
      AND ($3::bigint IS NULL OR updated_at < $3::bigint)
    ORDER BY id ${newestFirst ? 'DESC' : 'ASC'}
    LIMIT $4::bigint`;
+
+/** One job: $1 id. */
+export const getJob = (t: SqlNames) => `SELECT ${RECORD_COLUMNS} FROM ${t.jobs} WHERE id = $1`;
+
+/**
+ * Finished jobs back to the queue, due now ($4), attempts reset, args and last error kept: those
+ * in statuses $1, of ids $2 (null: any), of name $3 (null: any). A job keeps its key unless
+ * another live job holds it or another retried job of the same key comes first.
+ */
+export const retryJobs = (t: SqlNames) => `
+  WITH retried AS (
+    SELECT id, row_number() OVER (PARTITION BY name, unique_key ORDER BY id) AS rank
+      FROM ${t.jobs}
+     WHERE status = ANY($1::text[])
+       AND ($2::text[] IS NULL OR id = ANY($2::text[]))
+       AND ($3::text IS NULL OR name = $3::text)
+  )
+  UPDATE ${t.jobs} AS j
+     SET status = 'queued', attempts = 0, run_at = $4, lease_until = NULL, updated_at = $4,
+         unique_key = CASE
+           WHEN j.unique_key IS NULL OR r.rank > 1 THEN NULL
+           WHEN EXISTS (SELECT 1 FROM ${t.jobs} o
+                         WHERE o.name = j.name AND o.unique_key = j.unique_key
+                           AND o.status IN ('queued', 'processing')) THEN NULL
+           ELSE j.unique_key END
+    FROM retried AS r
+   WHERE j.id = r.id`;
 
 export const jobStats = (t: SqlNames) => `
   SELECT name, status, count(*)::integer AS count FROM ${t.jobs} GROUP BY name, status ORDER BY name, status COLLATE "C"`;
@@ -288,3 +368,10 @@ export const listen = (t: SqlNames) => `LISTEN ${quoteIdent(t.channel)}`;
  * This transaction has nothing worth waiting for the disk for.
  */
 export const notifyWorkers = `SELECT pg_notify($1, $2), ${ASYNC_COMMIT}`;
+
+/**
+ * Wakes idle workers from inside the app's own transaction (an enqueue there): Postgres delivers
+ * it at the commit and drops it with a rollback, so no worker looks for a job it cannot see yet.
+ * $1 channel, $2 payload.
+ */
+export const notifyInTransaction = `SELECT pg_notify($1, $2)`;

@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { StoreConfig } from '../../config/schema.js';
-import { QueueConnectionError } from '../../errors.js';
+import { LocoError, QueueConnectionError } from '../../errors.js';
 import {
   type BackendCapabilities,
   type ClaimedJob,
   type ClaimRequest,
+  type EnqueueRequest,
+  type EnqueueResult,
   type InitOptions,
   JOB_STATUSES,
   type JobCount,
@@ -16,9 +18,11 @@ import {
   type NewJob,
   type QueueBackend,
   type RemoveQuery,
+  type RetryQuery,
   type StoreOptions,
 } from '../backend.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
+import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
 import { scriptError } from './errors.js';
 import { deleteQueueKeys, type Lane, laneId, parseLane, RedisKeys } from './keys.js';
@@ -34,7 +38,7 @@ const FETCH_CHUNK = 500;
 
 /**
  * The Redis backend (ioredis). Jobs are hashes; queued jobs wait in per-lane sorted sets (a lane
- * is a queue, a job name and a tag set) so a claim reads only the lanes its process may take
+ * is a queue, a job name, a tag set and a priority) so a claim reads only the lanes its process may take
  * from; every state change is one Lua script, so claims are atomic across processes and each
  * enqueue, claim batch and finish batch is one round trip. Idle workers block on a wake list
  * (BLPOP on a connection of their own). The key layout is described in `redis/keys.ts`.
@@ -44,7 +48,7 @@ const FETCH_CHUNK = 500;
  */
 export class RedisBackend implements QueueBackend {
   readonly kind = 'Redis';
-  readonly capabilities: BackendCapabilities = { durable: true, shared: true };
+  readonly capabilities: BackendCapabilities = { durable: true, shared: true, transactions: false };
   readonly display: string;
   private readonly location: RedisLocation;
   private readonly keys: RedisKeys;
@@ -116,36 +120,60 @@ export class RedisBackend implements QueueBackend {
     if (options.flush) await deleteQueueKeys(redis, this.keys.prefix);
   }
 
-  async enqueue(jobs: NewJob[]): Promise<string[]> {
+  async enqueue(jobs: NewJob[], request: EnqueueRequest = {}): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    if (request.transaction !== undefined) {
+      throw new LocoError(
+        'Enqueue in a transaction: the Redis queue cannot write inside an app transaction; only the Postgres and ' +
+          'SQLite queues can. Enqueue after your commit instead.',
+      );
+    }
+    const onConflict = request.onConflict ?? 'keep';
+    const folded = foldKeys(jobs, onConflict);
     const now = Date.now();
     const args: Array<string | number> = [
       this.keys.prefix,
       now,
       `${this.client}:${++this.enqueueSeq}`,
       WAKE_TOKENS_MAX,
+      onConflict,
     ];
     let soonest = Infinity;
-    for (const job of jobs) {
+    for (const job of folded.jobs) {
+      const restored =
+        job.restore?.status === 'processing' ? { ...job.restore, status: 'queued' as const } : job.restore;
       args.push(
         job.id,
         job.name,
-        laneId(job.queue, job.name, job.tags),
+        laneId(job.queue, job.name, job.tags, job.priority),
         JSON.stringify(job.task_data) ?? 'null',
         job.run_at,
         job.interval ?? '',
         job.max_attempts,
         job.created_at ?? now,
+        job.key ?? '',
+        restored?.status ?? 'queued',
+        restored?.attempts ?? 0,
+        restored?.last_error ?? '',
+        restored?.updated_at ?? '',
       );
       if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
     }
+    let reply: string[];
     try {
-      await runScript(this.redis, 'enqueue', [this.keys.lanes, this.keys.names, this.keys.wake], args);
+      reply = (await runScript(
+        this.redis,
+        'enqueue',
+        [this.keys.lanes, this.keys.names, this.keys.wake],
+        args,
+      )) as string[];
     } catch (err) {
       throw scriptError(err, this.location.display);
     }
     this.noteDue(soonest);
-    return jobs.map((job) => job.id);
+    const results: EnqueueResult[] = [];
+    for (let i = 0; i < reply.length; i += 2) results.push({ id: reply[i], added: reply[i + 1] === '1' });
+    return unfoldResults(folded, results);
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
@@ -178,6 +206,7 @@ export class RedisBackend implements QueueBackend {
         interval: reply[i + 4] === '' ? null : Number(reply[i + 4]),
         tags: [...lane.tags],
         queue: lane.queue,
+        priority: lane.priority,
         attempts: Number(reply[i + 2]),
         max_attempts: Number(reply[i + 5]),
       });
@@ -318,6 +347,37 @@ export class RedisBackend implements QueueBackend {
     return records;
   }
 
+  async get(id: string): Promise<JobRecord | null> {
+    const [hash, lease] = (await execPipeline(
+      this.redis.pipeline().hgetall(this.keys.job(id)).zscore(this.keys.leases, id),
+    )) as [Record<string, string>, string | null];
+    return hash.status ? this.toRecord(id, hash, lease) : null;
+  }
+
+  async retry(query: RetryQuery): Promise<number> {
+    const run = (ids: string) =>
+      runScript(
+        this.redis,
+        'retry',
+        [this.keys.lanes, this.keys.names, this.keys.wake],
+        [this.keys.prefix, Date.now(), JSON.stringify(query.statuses), ids, query.name ?? '', BATCH, WAKE_TOKENS_MAX],
+      ) as Promise<number>;
+    let moved = 0;
+    if (query.ids) {
+      for (let start = 0; start < query.ids.length; start += BATCH) {
+        moved += await run(JSON.stringify(query.ids.slice(start, start + BATCH)));
+      }
+    } else {
+      for (;;) {
+        const count = await run('');
+        moved += count;
+        if (count < BATCH) break;
+      }
+    }
+    if (moved > 0) this.noteDue(Date.now());
+    return moved;
+  }
+
   async stats(): Promise<JobCount[]> {
     const reply = (await runScript(this.redis, 'stats', this.indexKeys(), [this.keys.prefix])) as Array<
       string | number
@@ -403,6 +463,8 @@ export class RedisBackend implements QueueBackend {
       interval: hash.interval === undefined ? null : Number(hash.interval),
       tags: [...lane.tags],
       queue: lane.queue,
+      priority: lane.priority,
+      key: hash.key ?? null,
       attempts: Number(hash.attempts),
       max_attempts: Number(hash.max_attempts),
       last_error: hash.last_error ?? null,

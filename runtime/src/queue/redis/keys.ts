@@ -7,10 +7,12 @@ import { prefixPattern } from './uri.js';
  *
  * - `job:<id>` (hash): the job record: `name`, `lane`, `task_data` (JSON), `status`, `run_at`,
  *   `interval` (absent when none), `attempts`, `max_attempts`, `last_error` (absent when none),
- *   `created_at`, `updated_at`; `claim`, the token of the claim that took it last; on the first
- *   job of an enqueue call, `enqueue_token`. Times are ms since the epoch.
+ *   `key` (its unique key, absent when none), `created_at`, `updated_at`; `claim`, the token of
+ *   the claim that took it last; on the first job of an enqueue call, `enqueue_token`. Times are
+ *   ms since the epoch. Its queue, tags and priority are those of its lane.
  * - `lane:<lane id>` (sorted set): the queued jobs of one lane, scored by `run_at`; ties are ordered
- *   by id, which is enqueue order. A lane is a queue, a job name and a tag set: `laneId()`.
+ *   by id, which is enqueue order. A lane is a queue, a job name, a tag set and a priority: `laneId()`.
+ * - `keys:<name>` (hash): the unique keys of live (queued or processing) jobs of one name -> job id.
  * - `lanes` (set): the lane ids that hold queued jobs; the claim reads it to find lanes it may take from.
  * - `leases` (sorted set): processing job ids scored by `lease_until`.
  * - `status:<status>:<name>` (sorted set): finished jobs (`completed`, `failed`, `cancelled`) of one
@@ -40,27 +42,37 @@ export class RedisKeys {
     return `${this.prefix}:job:${id}`;
   }
 
+  /** The unique keys of one job name. */
+  uniqueKeys(name: string): string {
+    return `${this.prefix}:keys:${name}`;
+  }
+
   claimed(client: string): string {
     return `${this.prefix}:claimed:${client}`;
   }
 }
 
-/** A lane: the jobs of one queue, name and tag set, claimed together. */
+/** A lane: the jobs of one queue, name, tag set and priority, claimed together. */
 export interface Lane {
   queue: string | null;
   name: string;
   tags: string[];
+  priority: number;
 }
 
-/** The lane id, as stored in the `lanes` set and decoded by the claim script: `[queue, name, tags]` as JSON. */
-export function laneId(queue: string | null, name: string, tags: string[]): string {
-  return JSON.stringify([queue, name, tags]);
+/**
+ * The lane id, as stored in the `lanes` set and decoded by the claim script:
+ * `[queue, name, tags, priority]` as JSON. Lanes of priority 0 leave it out, so the lanes of a
+ * store made before priorities existed read as they are.
+ */
+export function laneId(queue: string | null, name: string, tags: string[], priority: number): string {
+  return JSON.stringify(priority === 0 ? [queue, name, tags] : [queue, name, tags, priority]);
 }
 
 /** Reads a lane id back. */
 export function parseLane(id: string): Lane {
-  const [queue, name, tags] = JSON.parse(id) as [string | null, string, string[]];
-  return { queue, name, tags };
+  const [queue, name, tags, priority] = JSON.parse(id) as [string | null, string, string[], number | undefined];
+  return { queue, name, tags, priority: priority ?? 0 };
 }
 
 /**

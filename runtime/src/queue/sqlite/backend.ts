@@ -1,9 +1,13 @@
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoreConfig } from '../../config/schema.js';
+import { describeValue, LocoError } from '../../errors.js';
 import type {
   BackendCapabilities,
   ClaimedJob,
   ClaimRequest,
+  EnqueueRequest,
+  EnqueueResult,
   InitOptions,
   JobCount,
   JobOutcome,
@@ -11,11 +15,15 @@ import type {
   JobRecord,
   JobStatus,
   NewJob,
+  OnConflict,
   QueueBackend,
   RemoveQuery,
+  RetryQuery,
   StoreOptions,
 } from '../backend.js';
+import { claimOrder } from '../order.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
+import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
 import { openError } from './errors.js';
 import * as sql from './sql.js';
@@ -29,6 +37,20 @@ const wakeups = new Map<string, Wakeup>();
 
 type Row = Record<string, unknown>;
 
+/** What the claim statement returns per job. */
+interface ClaimRow {
+  id: string;
+  name: string;
+  task_data: string;
+  interval: number | null;
+  tags: string;
+  queue: string | null;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  run_at: number;
+}
+
 /**
  * The SQLite backend (better-sqlite3): one file shared by the processes of one machine, in WAL
  * mode with a busy timeout. Claims are single `UPDATE ... RETURNING` statements, which take the
@@ -36,9 +58,11 @@ type Row = Record<string, unknown>;
  */
 export class SqliteBackend implements QueueBackend {
   readonly kind = 'Sqlite';
-  readonly capabilities: BackendCapabilities = { durable: true, shared: true };
+  readonly capabilities: BackendCapabilities = { durable: true, shared: true, transactions: true };
   readonly display: string;
   private readonly location: SqliteLocation;
+  /** Statements prepared on app connections given for enqueues inside their transactions. */
+  private readonly appStatements = new WeakMap<Database.Database, ReturnType<typeof prepare>>();
   private db!: Database.Database;
   private statements!: ReturnType<typeof prepare>;
   private readonly wakeup: Wakeup;
@@ -81,24 +105,43 @@ export class SqliteBackend implements QueueBackend {
     apply.immediate();
   }
 
-  async enqueue(jobs: NewJob[]): Promise<string[]> {
-    const now = Date.now();
-    this.statements.insertMany(
-      jobs.map((job) => ({
-        id: job.id,
-        name: job.name,
-        task_data: JSON.stringify(job.task_data),
-        run_at: job.run_at,
-        interval: job.interval,
-        tags: JSON.stringify(job.tags),
-        queue: job.queue,
-        max_attempts: job.max_attempts,
-        created_at: job.created_at ?? now,
-        updated_at: now,
-      })),
-    );
+  async enqueue(jobs: NewJob[], request: EnqueueRequest = {}): Promise<EnqueueResult[]> {
+    const folded = foldKeys(jobs, request.onConflict ?? 'keep');
+    const statements = request.transaction === undefined ? this.statements : this.onAppConnection(request.transaction);
+    const results = statements.enqueue.immediate(folded.jobs, request.onConflict ?? 'keep', Date.now());
     this.wakeup.notify();
-    return jobs.map((job) => job.id);
+    return unfoldResults(folded, results);
+  }
+
+  /**
+   * The enqueue statements on the app's own connection, inside its open transaction: it must be
+   * a better-sqlite3 Database on this queue's file.
+   */
+  private onAppConnection(handle: unknown): ReturnType<typeof prepare> {
+    const db = handle as Database.Database;
+    if (!(db instanceof Database) || !db.open) {
+      throw new LocoError(
+        `Enqueue in a transaction: the SQLite queue takes the app's better-sqlite3 Database (open, on ${this.display}), ` +
+          `found ${describeValue(handle)}.`,
+      );
+    }
+    if (path.resolve(db.name) !== this.location.file) {
+      throw new LocoError(
+        `Enqueue in a transaction: the Database given is on ${db.name}, but the queue is ${this.display}; ` +
+          "a job can only be written in a transaction on the queue's own file.",
+      );
+    }
+    if (!db.inTransaction) {
+      throw new LocoError(
+        'Enqueue in a transaction: the Database given has no open transaction; call performLater inside db.transaction(...).',
+      );
+    }
+    let statements = this.appStatements.get(db);
+    if (!statements) {
+      statements = prepare(db);
+      this.appStatements.set(db, statements);
+    }
+    return statements;
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
@@ -109,17 +152,17 @@ export class SqliteBackend implements QueueBackend {
       names: JSON.stringify(request.names),
       tags: JSON.stringify(request.tags),
       limit: request.limit,
-    }) as Row[];
-    rows.sort((a, b) => (a.run_at as number) - (b.run_at as number) || ((a.id as string) < (b.id as string) ? -1 : 1));
-    return rows.map((row) => ({
-      id: row.id as string,
-      name: row.name as string,
-      task_data: JSON.parse(row.task_data as string),
-      interval: row.interval as number | null,
-      tags: JSON.parse(row.tags as string),
-      queue: row.queue as string | null,
-      attempts: row.attempts as number,
-      max_attempts: row.max_attempts as number,
+    }) as ClaimRow[];
+    return rows.sort(claimOrder).map((row) => ({
+      id: row.id,
+      name: row.name,
+      task_data: JSON.parse(row.task_data),
+      interval: row.interval,
+      tags: JSON.parse(row.tags),
+      queue: row.queue,
+      priority: row.priority,
+      attempts: row.attempts,
+      max_attempts: row.max_attempts,
     }));
   }
 
@@ -180,6 +223,22 @@ export class SqliteBackend implements QueueBackend {
     return rows.map(toRecord);
   }
 
+  async get(id: string): Promise<JobRecord | null> {
+    const row = this.statements.get.get({ id }) as Row | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  async retry(query: RetryQuery): Promise<number> {
+    const moved = this.statements.retry.run({
+      statuses: JSON.stringify(query.statuses),
+      ids: query.ids ? JSON.stringify(query.ids) : null,
+      name: query.name ?? null,
+      now: Date.now(),
+    }).changes;
+    if (moved > 0) this.wakeup.notify();
+    return moved;
+  }
+
   async stats(): Promise<JobCount[]> {
     return this.statements.stats.all() as JobCount[];
   }
@@ -205,11 +264,51 @@ export class SqliteBackend implements QueueBackend {
 
 function prepare(db: Database.Database) {
   const insert = db.prepare(sql.enqueueJob);
+  const findKeyHolder = db.prepare(sql.findKeyHolder);
+  const releaseKey = db.prepare(sql.releaseKey);
+  const replaceQueued = db.prepare(sql.replaceQueuedJob);
   const finish = db.prepare(sql.finishJob);
   return {
-    insertMany: db.transaction((rows: Row[]) => {
-      for (const row of rows) insert.run(row);
-    }),
+    /**
+     * Adds jobs (one per key at most: see `foldKeys`) in one write transaction, taken before
+     * reading so that two processes cannot both find a key free.
+     */
+    enqueue: db.transaction((jobs: NewJob[], onConflict: OnConflict, now: number): EnqueueResult[] =>
+      jobs.map((job) => {
+        const restored = job.restore && job.restore.status !== 'processing' ? job.restore : undefined;
+        const live = !restored || restored.status === 'queued';
+        if (job.key !== null && live) {
+          const holder = findKeyHolder.get({ name: job.name, unique_key: job.key }) as
+            | { id: string; status: string }
+            | undefined;
+          if (holder?.status === 'queued') {
+            if (onConflict === 'replace') {
+              replaceQueued.run({ id: holder.id, task_data: JSON.stringify(job.task_data), run_at: job.run_at, now });
+            }
+            return { id: holder.id, added: false };
+          }
+          if (holder) releaseKey.run({ id: holder.id });
+        }
+        insert.run({
+          id: job.id,
+          name: job.name,
+          task_data: JSON.stringify(job.task_data),
+          status: restored?.status ?? 'queued',
+          run_at: job.run_at,
+          interval: job.interval,
+          tags: JSON.stringify(job.tags),
+          queue: job.queue,
+          priority: job.priority,
+          unique_key: job.key,
+          attempts: restored?.attempts ?? 0,
+          max_attempts: job.max_attempts,
+          last_error: restored?.last_error ?? null,
+          created_at: job.created_at ?? now,
+          updated_at: restored?.updated_at ?? now,
+        });
+        return { id: job.id, added: true };
+      }),
+    ),
     claim: {
       untagged: db.prepare(sql.claimJobs('untagged')),
       matching: db.prepare(sql.claimJobs('matching')),
@@ -239,6 +338,8 @@ function prepare(db: Database.Database) {
     cancel: db.prepare(sql.cancelJobs),
     remove: db.prepare(sql.removeJobs),
     requeueStale: db.prepare(sql.requeueStale),
+    get: db.prepare(sql.getJob),
+    retry: db.prepare(sql.retriedJobs + sql.retryJobs),
   };
 }
 
@@ -252,6 +353,8 @@ function toRecord(row: Row): JobRecord {
     interval: row.interval as number | null,
     tags: JSON.parse(row.tags as string),
     queue: row.queue as string | null,
+    priority: row.priority as number,
+    key: row.unique_key as string | null,
     attempts: row.attempts as number,
     max_attempts: row.max_attempts as number,
     last_error: row.last_error as string | null,

@@ -27,11 +27,35 @@ export const MIGRATIONS: string[] = [
    -- serves the reaper: WHERE status = 'processing' AND lease_until < ?
    CREATE INDEX loco_jobs_lease ON loco_jobs (lease_until) WHERE status = 'processing';
    CREATE INDEX loco_jobs_name_status ON loco_jobs (name, status);`,
+  // Priorities and unique keys. The claim index now orders by priority first.
+  `ALTER TABLE loco_jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE loco_jobs ADD COLUMN unique_key TEXT;
+   DROP INDEX loco_jobs_claim;
+   -- serves the claim: WHERE status = 'queued' AND run_at <= ? ORDER BY priority DESC, run_at, id
+   CREATE INDEX loco_jobs_claim ON loco_jobs (priority DESC, run_at, id) WHERE status = 'queued';
+   -- one live job per name and key; enqueue looks a key up through it
+   CREATE UNIQUE INDEX loco_jobs_unique_key ON loco_jobs (name, unique_key)
+     WHERE unique_key IS NOT NULL AND status IN ('queued', 'processing');`,
 ];
 
 export const enqueueJob = `
-  INSERT INTO loco_jobs (id, name, task_data, status, run_at, interval, tags, queue, max_attempts, created_at, updated_at)
-  VALUES (@id, @name, @task_data, 'queued', @run_at, @interval, @tags, @queue, @max_attempts, @created_at, @updated_at)`;
+  INSERT INTO loco_jobs (id, name, task_data, status, run_at, interval, tags, queue, priority, unique_key,
+                         attempts, max_attempts, last_error, created_at, updated_at)
+  VALUES (@id, @name, @task_data, @status, @run_at, @interval, @tags, @queue, @priority, @unique_key,
+          @attempts, @max_attempts, @last_error, @created_at, @updated_at)`;
+
+/** The live job (queued or processing) holding a key. */
+export const findKeyHolder = `
+  SELECT id, status FROM loco_jobs
+   WHERE name = @name AND unique_key = @unique_key AND status IN ('queued', 'processing')`;
+
+/** A processing job gives its key up to a newer job of the same key. */
+export const releaseKey = `UPDATE loco_jobs SET unique_key = NULL WHERE id = @id`;
+
+/** `onConflict: 'replace'`: the queued job takes the new args and run time. */
+export const replaceQueuedJob = `
+  UPDATE loco_jobs SET task_data = @task_data, run_at = @run_at, updated_at = @now
+   WHERE id = @id AND status = 'queued'`;
 
 const CLAIM_TAGS = {
   untagged: `AND tags = '[]'`,
@@ -40,7 +64,8 @@ const CLAIM_TAGS = {
 };
 
 /**
- * Claims due jobs of the given names atomically (one statement takes the write lock first).
+ * Claims due jobs of the given names atomically (one statement takes the write lock first),
+ * higher priority first, then by run_at and enqueue order.
  * `+name` keeps the planner off the (name, status) index, which without statistics it would
  * prefer, sorting every queued job on each claim; the claim index serves WHERE and ORDER BY.
  */
@@ -53,9 +78,9 @@ export function claimJobs(tags: keyof typeof CLAIM_TAGS): string {
       WHERE status = 'queued' AND run_at <= @now
         AND +name IN (SELECT value FROM json_each(@names))
         ${CLAIM_TAGS[tags]}
-      ORDER BY run_at, id
+      ORDER BY priority DESC, run_at, id
       LIMIT @limit)
-  RETURNING id, name, task_data, interval, tags, queue, attempts, max_attempts, run_at`;
+  RETURNING id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at`;
 }
 
 /**
@@ -97,6 +122,33 @@ export const removeJobs = `
    WHERE status IN (SELECT value FROM json_each(@statuses))
      AND (@updated_before IS NULL OR updated_at < @updated_before)
      AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))`;
+
+/** A job by id. */
+export const getJob = `SELECT * FROM loco_jobs WHERE id = @id`;
+
+/**
+ * Finished jobs back to the queue, due now, attempts reset, args and last error kept. A job keeps
+ * its key unless another live job holds it, or another retried job of the same key comes first.
+ */
+export const retryJobs = `
+  UPDATE loco_jobs AS j
+     SET status = 'queued', attempts = 0, run_at = @now, lease_until = NULL, updated_at = @now,
+         unique_key = CASE
+           WHEN j.unique_key IS NULL THEN NULL
+           WHEN EXISTS (SELECT 1 FROM loco_jobs o
+                         WHERE o.name = j.name AND o.unique_key = j.unique_key AND o.id <> j.id
+                           AND (o.status IN ('queued', 'processing')
+                                OR (o.id < j.id AND o.id IN (SELECT id FROM retried)))) THEN NULL
+           ELSE j.unique_key END
+   WHERE j.id IN (SELECT id FROM retried)`;
+
+/** The jobs \`retryJobs\` takes: \`@statuses\`, and optionally \`@ids\` and \`@name\`. */
+export const retriedJobs = `
+  WITH retried AS (
+    SELECT id FROM loco_jobs
+     WHERE status IN (SELECT value FROM json_each(@statuses))
+       AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
+       AND (@name IS NULL OR name = @name))`;
 
 export const requeueStale = `
   UPDATE loco_jobs SET status = 'queued', lease_until = NULL, run_at = @now, updated_at = @now

@@ -1,11 +1,12 @@
 --[[
   Claims up to `limit` due jobs for one worker process, atomically.
 
-  Queued jobs wait in lanes (one sorted set per queue, job name and tag set, scored by run_at).
-  The script keeps only the lanes this process may take from (job names it has workers for, tag
-  rules 1-4), walks them in `queues:` priority order (listed queues first, in order; then the
-  default queue and any other) and takes the oldest due jobs, merged across the lanes of one
-  priority. Lanes it may not take from are never touched: their jobs keep their places.
+  Queued jobs wait in lanes (one sorted set per queue, job name, tag set and job priority, scored
+  by run_at). The script keeps only the lanes this process may take from (job names it has
+  workers for, tag rules 1-4), walks them in `queues:` order (listed queues first, in order; then
+  the default queue and any other), within a queue from the highest job priority down, and takes
+  the oldest due jobs, merged across the lanes of one queue and priority. Lanes it may not take
+  from are never touched: their jobs keep their places.
 
   Each call carries a token unique to the client and call, kept under KEYS[3] and on the jobs it
   claims. When the client sends the same call again (ioredis resends unanswered commands after a
@@ -101,13 +102,14 @@ end
 
 local lanes = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local lane = cjson.decode(id) -- [queue, name, tags]
+  local lane = cjson.decode(id) -- [queue, name, tags, priority]; lanes made before priorities have 3
   local queue, name = lane[1], lane[2]
   if names[name] and mayTake(lane[3]) then
     lanes[#lanes + 1] = {
       id = id,
       key = prefix .. ':lane:' .. id,
       rank = (type(queue) == 'string' and rank[queue]) or lastRank,
+      priority = tonumber(lane[4]) or 0,
       taken = 0,
     }
   end
@@ -115,6 +117,9 @@ end
 table.sort(lanes, function(a, b)
   if a.rank ~= b.rank then
     return a.rank < b.rank
+  end
+  if a.priority ~= b.priority then
+    return a.priority > b.priority
   end
   return a.id < b.id
 end)
@@ -141,12 +146,14 @@ local function claim(lane, id)
   taken = taken + 1
 end
 
--- One priority at a time: the oldest due jobs across its lanes, by run_at then id. The lanes
--- are merged head by head, so each gives up a prefix of its due jobs, removed by rank below.
+-- One named queue and job priority at a time: the oldest due jobs across its lanes, by run_at
+-- then id. The lanes are merged head by head, so each gives up a prefix of its due jobs,
+-- removed by rank below.
 local first = 1
 while first <= #lanes and taken < limit do
   local last = first
-  while lanes[last + 1] and lanes[last + 1].rank == lanes[first].rank do
+  while lanes[last + 1] and lanes[last + 1].rank == lanes[first].rank
+    and lanes[last + 1].priority == lanes[first].priority do
     last = last + 1
   end
   local want = limit - taken

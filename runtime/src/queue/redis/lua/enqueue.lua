@@ -5,22 +5,33 @@
   (at most wake_max) goes to the wake list, where idle workers block: for a due job the woken
   worker claims it; for a delayed one it learns from its claim when to look again. The first job
   keeps the call's token, so a call that ioredis sends again after a dropped connection is
-  recognised and not refused as a duplicate.
+  recognised and answered as the first call was, not refused as a duplicate.
+
+  Unique keys: `keys:<name>` maps each live key of that name to its job. A job whose key maps to
+  a queued job is not added: that job is kept as it is (`keep`) or takes the new args and run
+  time (`replace`). A key held by a processing job passes to the new job. The caller folds jobs
+  of one call that share a key, so a call holds each key once.
+
+  A job restored from a dump may come with a finished status (completed, failed, cancelled),
+  its attempts, last error and update time; it goes to its status index instead of a lane.
 
     Input:
       KEYS[1] lanes        set of lane ids that hold queued jobs
       KEYS[2] names        set of job names that have jobs
       KEYS[3] wake         list of wake tokens
 
-      ARGV[1] prefix       key prefix; job, lane and status keys are built from it
+      ARGV[1] prefix       key prefix; job, lane, keys and status keys are built from it
       ARGV[2] now          ms since the epoch
       ARGV[3] token        unique per call
       ARGV[4] wake_max     most tokens kept in the wake list
-      ARGV[5..] per job, 8 values: id, name, lane id, task_data (JSON), run_at,
-                interval ('' for none), max_attempts, created_at
+      ARGV[5] on_conflict  'keep' or 'replace'
+      ARGV[6..] per job, 13 values: id, name, lane id, task_data (JSON), run_at, interval ('' for
+                none), max_attempts, created_at, key ('' for none), status (queued or a finished
+                status), attempts, last_error ('' for none), updated_at ('' for now)
 
     Output:
-      the number of jobs written (0 for a resent call that was already applied)
+      { id_1, added_1, id_2, added_2, ... }: each job's id (the matched job's when its key
+      matched) and '1' when it was added, '0' when it matched
       error 'LOCO_DUPLICATE_ID <id>' when a job with one of the ids exists; nothing is written
 ]]
 --- @include "push-wake-tokens"
@@ -30,14 +41,28 @@ local prefix = ARGV[1]
 local now = ARGV[2]
 local token = ARGV[3]
 local wakeMax = tonumber(ARGV[4])
-local FIRST, WIDTH = 5, 8
+local replace = ARGV[5] == 'replace'
+local FIRST, WIDTH = 6, 13
 
 local function jobKey(id)
   return prefix .. ':job:' .. id
 end
 
+-- The live job holding a key, and its status.
+local function holderOf(name, key)
+  local id = redis.call('HGET', prefix .. ':keys:' .. name, key)
+  if not id then
+    return nil
+  end
+  local status = redis.call('HGET', jobKey(id), 'status')
+  if status == 'queued' or status == 'processing' then
+    return id, status
+  end
+  return nil
+end
+
 if #ARGV < FIRST then
-  return 0
+  return {}
 end
 local keys = {}
 for i = FIRST, #ARGV, WIDTH do
@@ -49,7 +74,19 @@ for first = 1, #keys, 1000 do
 end
 if existing > 0 then
   if redis.call('HGET', keys[1], 'enqueue_token') == token then
-    return 0
+    -- The same call again: answer as the first one did.
+    local reply = {}
+    for i = FIRST, #ARGV, WIDTH do
+      local id, key, name = ARGV[i], ARGV[i + 8], ARGV[i + 1]
+      if redis.call('EXISTS', jobKey(id)) == 1 then
+        reply[#reply + 1] = id
+        reply[#reply + 1] = '1'
+      else
+        reply[#reply + 1] = redis.call('HGET', prefix .. ':keys:' .. name, key) or id
+        reply[#reply + 1] = '0'
+      end
+    end
+    return reply
   end
   for n, key in ipairs(keys) do
     if redis.call('EXISTS', key) == 1 then
@@ -58,36 +95,83 @@ if existing > 0 then
   end
 end
 
-local lanes, names = {}, {}
+local reply = {}
+local lanes, names, finished = {}, {}, {}
+local due = 0
 for i = FIRST, #ARGV, WIDTH do
   local id, name, lane, runAt, interval = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 4], ARGV[i + 5]
-  local fields = {
-    'name', name, 'lane', lane, 'task_data', ARGV[i + 3], 'status', 'queued', 'run_at', runAt,
-    'attempts', '0', 'max_attempts', ARGV[i + 6], 'created_at', ARGV[i + 7], 'updated_at', now,
-  }
-  if interval ~= '' then
-    fields[#fields + 1] = 'interval'
-    fields[#fields + 1] = interval
+  local key, status = ARGV[i + 8], ARGV[i + 9]
+  local holder, holderStatus
+  if key ~= '' and status == 'queued' then
+    holder, holderStatus = holderOf(name, key)
   end
-  if i == FIRST then
-    fields[#fields + 1] = 'enqueue_token'
-    fields[#fields + 1] = token
+  if holderStatus == 'queued' then
+    if replace then
+      local held = redis.call('HMGET', jobKey(holder), 'lane')
+      redis.call('HSET', jobKey(holder), 'task_data', ARGV[i + 3], 'run_at', runAt, 'updated_at', now)
+      redis.call('ZADD', prefix .. ':lane:' .. held[1], runAt, holder)
+      due = due + 1
+    end
+    reply[#reply + 1] = holder
+    reply[#reply + 1] = '0'
+  else
+    if holderStatus == 'processing' then
+      redis.call('HDEL', jobKey(holder), 'key')
+    end
+    local fields = {
+      'name', name, 'lane', lane, 'task_data', ARGV[i + 3], 'status', status, 'run_at', runAt,
+      'attempts', ARGV[i + 10], 'max_attempts', ARGV[i + 6], 'created_at', ARGV[i + 7],
+      'updated_at', ARGV[i + 12] ~= '' and ARGV[i + 12] or now,
+    }
+    if interval ~= '' then
+      fields[#fields + 1] = 'interval'
+      fields[#fields + 1] = interval
+    end
+    if ARGV[i + 11] ~= '' then
+      fields[#fields + 1] = 'last_error'
+      fields[#fields + 1] = ARGV[i + 11]
+    end
+    if key ~= '' then
+      fields[#fields + 1] = 'key'
+      fields[#fields + 1] = key
+    end
+    if i == FIRST then
+      fields[#fields + 1] = 'enqueue_token'
+      fields[#fields + 1] = token
+    end
+    redis.call('HSET', jobKey(id), unpack(fields))
+    if status == 'queued' then
+      local entries = lanes[lane] or {}
+      entries[#entries + 1] = runAt
+      entries[#entries + 1] = id
+      lanes[lane] = entries
+      if key ~= '' then
+        redis.call('HSET', prefix .. ':keys:' .. name, key, id)
+      end
+      due = due + 1
+    else
+      local statusKey = prefix .. ':status:' .. status .. ':' .. name
+      local entries = finished[statusKey] or {}
+      entries[#entries + 1] = ARGV[i + 12] ~= '' and ARGV[i + 12] or now
+      entries[#entries + 1] = id
+      finished[statusKey] = entries
+    end
+    names[name] = true
+    reply[#reply + 1] = id
+    reply[#reply + 1] = '1'
   end
-  redis.call('HSET', jobKey(id), unpack(fields))
-  local entries = lanes[lane] or {}
-  entries[#entries + 1] = runAt
-  entries[#entries + 1] = id
-  lanes[lane] = entries
-  names[name] = true
 end
 
 for lane, entries in pairs(lanes) do
   callInChunks('ZADD', prefix .. ':lane:' .. lane, entries)
   redis.call('SADD', KEYS[1], lane)
 end
+for statusKey, entries in pairs(finished) do
+  callInChunks('ZADD', statusKey, entries)
+end
 for name in pairs(names) do
   redis.call('SADD', KEYS[2], name)
 end
-pushWakeTokens(KEYS[3], #keys, wakeMax)
+pushWakeTokens(KEYS[3], due, wakeMax)
 
-return #keys
+return reply

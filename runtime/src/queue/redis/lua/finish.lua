@@ -2,7 +2,7 @@
   Applies the outcomes of claimed jobs (worked out by queue/outcome.ts). An outcome counts only
   while its job is still `processing` with the attempts it was claimed with (a fencing token): a
   worker whose lease ran out cannot overwrite a newer attempt, and a call sent again after a
-  dropped connection changes nothing the second time.
+  dropped connection changes nothing the second time. A job that ends frees its unique key.
 
     Input:
       KEYS[1] leases       sorted set: processing job id -> lease_until
@@ -21,6 +21,7 @@
 ]]
 --- @include "push-wake-tokens"
 --- @include "call-in-chunks"
+--- @include "release-key"
 
 local prefix = ARGV[1]
 local now = ARGV[2]
@@ -66,6 +67,7 @@ for i = FIRST, #ARGV, WIDTH do
       end
     else
       index(status, job[3], id)
+      releaseKey(prefix, id, job[3])
     end
     recorded = recorded + 1
   end

@@ -17,6 +17,7 @@
       { moved, examined }: jobs moved, lease entries looked at (a full batch means call again)
 ]]
 --- @include "push-wake-tokens"
+--- @include "release-key"
 
 local prefix = ARGV[1]
 local now = ARGV[2]
@@ -37,6 +38,7 @@ for _, id in ipairs(expired) do
     else
       redis.call('HSET', key, 'status', 'failed', 'last_error', ARGV[5], 'run_at', now, 'updated_at', now)
       redis.call('ZADD', prefix .. ':status:failed:' .. name, now, id)
+      releaseKey(prefix, id, name)
     end
     moved = moved + 1
   end

@@ -19,6 +19,8 @@
     Output:
       the number of jobs deleted (a full batch means call again)
 ]]
+--- @include "release-key"
+
 local prefix = ARGV[1]
 local before = tonumber(ARGV[3])
 local batch = tonumber(ARGV[5])
@@ -49,6 +51,7 @@ local function consider(id)
   else
     redis.call('ZREM', prefix .. ':status:' .. status .. ':' .. job[2], id)
   end
+  releaseKey(prefix, id, job[2])
   redis.call('DEL', key)
   deleted = deleted + 1
 end
