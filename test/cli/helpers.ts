@@ -83,13 +83,13 @@ export async function seed(backend: QueueBackend, seeds: Seed[]): Promise<string
   const ids: string[] = new Array(seeds.length);
   const order = seeds.map((job, index) => ({ job, index })).sort((a, b) => rank(a.job) - rank(b.job));
   for (const { job, index } of order) {
-    const [id] = await queue.enqueueByName(job.name, [job.args ?? {}], {
+    const [{ id }] = await queue.enqueueByName(job.name, [job.args ?? {}], {
       tags: job.tags ?? [],
       queue: job.queue ?? null,
       interval: job.interval,
       maxAttempts: job.maxAttempts ?? 3,
     });
-    ids[index] = id;
+    ids[index] = id!;
     const status = job.status ?? 'queued';
     if (status === 'queued') continue;
     if (status === 'cancelled') {

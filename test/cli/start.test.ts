@@ -133,10 +133,12 @@ test('a tagged worker process takes only jobs with its tags; an untagged one onl
     interval: null,
     tags,
     queue: null,
+    priority: 0,
+    key: null,
     max_attempts: 1,
   });
-  const [mail] = await store.enqueue([job('MailWorker', ['email'], { to: 'ada' })]);
-  const [nap] = await store.enqueue([job('NapWorker', [], { ms: 2 })]);
+  const [{ id: mail }] = await store.enqueue([job('MailWorker', ['email'], { to: 'ada' })]);
+  const [{ id: nap }] = await store.enqueue([job('NapWorker', [], { ms: 2 })]);
   const untagged = loco(['start', '--worker']);
   await waitFor(untagged, /nap done 2/);
   await sleep(200);
@@ -181,10 +183,12 @@ test('SIGTERM lets the running job finish before exiting; a second signal exits 
         interval: null,
         tags: [],
         queue: null,
+        priority: 0,
+        key: null,
         max_attempts: 3,
       },
     ])
-  )[0];
+  )[0].id;
   await waitFor(second, /nap start 60000/);
   second.child.kill('SIGTERM');
   await waitFor(second, /SIGTERM: stopping/);

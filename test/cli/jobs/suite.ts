@@ -24,7 +24,7 @@ import {
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const LOCO_FIELDS = ['id', 'name', 'task_data', 'status', 'run_at', 'interval', 'tags', 'created_at', 'updated_at'];
-const OUR_FIELDS = ['queue', 'attempts', 'max_attempts', 'last_error'];
+const OUR_FIELDS = ['queue', 'priority', 'key', 'attempts', 'max_attempts', 'last_error'];
 
 export function runJobsCli(store: TestStore): void {
   const test = suite(`loco jobs: ${store.name}`);
@@ -116,11 +116,145 @@ export function runJobsCli(store: TestStore): void {
     failsClearly(badJson, /--args.*Expected JSON/, 'bad JSON');
     failsClearly(
       unknown,
-      /No worker is registered under the name 'SendInvoice'.*Registered workers: DownloadWorker, EmailWorker, ReportWorker/,
+      /No worker is registered under the name 'SendInvoice'.*Registered workers: DownloadWorker, EmailWorker, InvoiceWorker, ReportWorker/,
       'unknown worker',
     );
     failsClearly(wrongCase, /did you mean EmailWorker\?/, 'a name in the wrong case');
     assert.equal(await backend.list({}), []);
+  });
+
+  test("enqueue --key and --priority: a second enqueue with the key prints the queued job's id and adds nothing", async () => {
+    const first = await jobs(
+      'enqueue',
+      'DownloadWorker',
+      '--args',
+      '{"url":"a"}',
+      '--key',
+      'nightly',
+      '--priority',
+      '7',
+    );
+    succeeds(first, 'enqueue --key');
+    const id = first.stdout.trim();
+    const second = await jobs('enqueue', 'DownloadWorker', '--args', '{"url":"b"}', '--key', 'nightly');
+    succeeds(second, 'enqueue --key again');
+    assert.is(second.stdout.trim(), id, 'the existing id');
+    assert.match(second.stderr, 'nothing was added');
+    const stored = await backend.get(id);
+    assert.equal([stored?.key, stored?.priority, stored?.task_data], ['nightly', 7, { url: 'a' }]);
+    // The worker's own priority() and uniqueKey(args) apply when the flags are left out.
+    const invoice = await jobs('enqueue', 'InvoiceWorker', '--args', '{"amount":12}');
+    succeeds(invoice, 'enqueue InvoiceWorker');
+    const record = await backend.get(invoice.stdout.trim());
+    assert.equal([record?.priority, record?.key], [5, 'amount-12']);
+    assert.is((await backend.list({})).length, 2);
+  });
+
+  test("enqueue refuses args that are not a JSON object, or that fail the worker's argsSchema, with the issues", async () => {
+    const [list, nothing, invoice, key, priority] = await Promise.all([
+      jobs('enqueue', 'DownloadWorker', '--args', '["foo"]'),
+      jobs('enqueue', 'DownloadWorker', '--args', 'null'),
+      jobs('enqueue', 'InvoiceWorker', '--args', '{"amount":-3}'),
+      jobs('enqueue', 'DownloadWorker', '--key', ''),
+      jobs('enqueue', 'DownloadWorker', '--priority', '1.5'),
+    ]);
+    failsClearly(list, /--args must be a JSON object such as .*found \["foo"\]/, 'a list');
+    failsClearly(nothing, /--args must be a JSON object.*found null/, 'null');
+    failsClearly(
+      invoice,
+      /InvoiceWorker: the args do not match its argsSchema: amount: must be a whole number > 0/,
+      'schema',
+    );
+    failsClearly(key, /a unique key is a non-empty string of at most 255 characters/, 'empty key');
+    failsClearly(priority, /--priority.*Expected a whole number from -32768 to 32767/, 'fractional priority');
+    assert.equal(await backend.list({}), []);
+  });
+
+  test('show prints a job whole, its error with the stack; an unknown id says so', async () => {
+    const [id] = await seed(backend, [
+      { name: 'DownloadWorker', args: { url: 'x' }, status: 'failed', error: 'Error: 404\n    at fetch (a.js:1:1)' },
+    ]);
+    const [shown, missing] = await Promise.all([jobs('show', id), jobs('show', '01JNOSUCHJOB0000000000000')]);
+    succeeds(shown, 'show');
+    for (const line of [
+      `id:           ${id}`,
+      'name:         DownloadWorker',
+      'status:       failed',
+      'args:         {"url":"x"}',
+      '  Error: 404',
+      '      at fetch (a.js:1:1)',
+    ]) {
+      assert.match(shown.stdout, line);
+    }
+    failsClearly(missing, /No job with id 01JNOSUCHJOB0000000000000 in the queue/, 'unknown id');
+  });
+
+  test('retry: failed jobs back to queued (cancelled with --cancelled), by id or name; bad ids change nothing', async () => {
+    const [failedA, failedB, cancelled, done] = await seed(backend, [
+      { name: 'DownloadWorker', args: { url: 'a' }, status: 'failed', error: 'Error: a' },
+      { name: 'EmailWorker', args: { to: 'b' }, tags: ['email'], status: 'failed', error: 'Error: b' },
+      { name: 'ReportWorker', args: { period: 'c' }, tags: ['report'], status: 'cancelled' },
+      { name: 'DownloadWorker', args: { url: 'd' }, status: 'completed' },
+    ]);
+    const [unknown, notFailed] = await Promise.all([
+      jobs('retry', '--id', failedA, '01JNOSUCHJOB0000000000000'),
+      jobs('retry', '--id', done),
+    ]);
+    failsClearly(
+      unknown,
+      /Cannot retry: no job has the id 01JNOSUCHJOB0000000000000\. Nothing was changed\./,
+      'unknown id',
+    );
+    failsClearly(notFailed, /job .* \(DownloadWorker\) is completed; only failed jobs can be retried/, 'completed job');
+    assert.is((await backend.get(failedA))?.status, 'failed', 'nothing changed');
+
+    const byName = await jobs('retry', '--name', 'EmailWorker');
+    succeeds(byName, 'retry --name');
+    assert.match(byName.stdout, 'Retried 1 job (failed EmailWorker)');
+    const rest = await jobs('retry', '--cancelled');
+    succeeds(rest, 'retry --cancelled');
+    assert.match(rest.stdout, 'Retried 2 jobs (failed or cancelled)');
+    for (const id of [failedA, failedB, cancelled]) {
+      const job = await backend.get(id);
+      assert.equal([job?.status, job?.attempts], ['queued', 0], id);
+    }
+    assert.is((await backend.get(failedA))?.last_error, 'Error: a', 'the last error is kept');
+    assert.is((await backend.get(done))?.status, 'completed');
+  });
+
+  test('import --keep-status restores a dump as it was; import checks args against argsSchema', async () => {
+    const ids = await seed(backend, [
+      { name: 'DownloadWorker', args: { url: 'q' } },
+      { name: 'DownloadWorker', args: { url: 'f' }, status: 'failed', error: 'Error: f' },
+      { name: 'EmailWorker', args: { to: 'c' }, tags: ['email'], status: 'completed' },
+    ]);
+    const dumped = await jobs('dump');
+    succeeds(dumped, 'dump');
+    const file = dumpPath(dumped.stdout);
+    const before = await jobsById(backend);
+    await backend.remove({ statuses: ['queued', 'completed', 'failed', 'cancelled'] });
+    const restored = await jobs('import', '--file', file, '--keep-status');
+    succeeds(restored, 'import --keep-status');
+    assert.match(restored.stdout, 'Imported 3 jobs from');
+    assert.match(restored.stdout, 'with their status');
+    const after = [...(await jobsById(backend)).values()];
+    const shape = (job: {
+      name: string;
+      status: string;
+      attempts: number;
+      last_error: string | null;
+      task_data: unknown;
+    }) => `${job.name} ${job.status} ${job.attempts} ${job.last_error} ${JSON.stringify(job.task_data)}`;
+    assert.equal(after.map(shape).sort(), ids.map((id) => shape(before.get(id)!)).sort());
+
+    writeFileSync(path.join(app, 'bad-invoice.yaml'), '- name: InvoiceWorker\n  task_data: { amount: 0 }\n');
+    const refused = await jobs('import', '--file', 'bad-invoice.yaml');
+    failsClearly(
+      refused,
+      /entry 1 \(line 1\): InvoiceWorker: the args do not match its argsSchema: amount: must be a whole number > 0/,
+      'schema',
+    );
+    assert.is((await backend.list({})).length, 3, 'nothing imported');
   });
 
   test('cancel: queued jobs of that name become cancelled, others are left alone', async () => {
@@ -429,7 +563,7 @@ export function runJobsCli(store: TestStore): void {
       /entry 2 \(line 6, id 01JDM0X8EVAM823JZBGKYNBA81, name DownloadWorker\): status: expected one of queued, .*found the string "done"; run_at: expected an RFC 3339 time.*; interval: expected .*found number -5; tags: expected a list of tags/,
       /entry 3 \(line 14, name EmailWorker\): task_data is missing/,
       /entry 4 \(line 15\): expected a mapping of job fields/,
-      /Registered workers: DownloadWorker, EmailWorker, ReportWorker/,
+      /Registered workers: DownloadWorker, EmailWorker, InvoiceWorker, ReportWorker/,
     ]) {
       assert.match(illTyped.stderr, expected);
     }

@@ -4,11 +4,12 @@
  * Loco (`src/bgworker/sqlt.rs`, `pg.rs`) writes its `Job` struct with serde_yaml: a list of
  * mappings with `id`, `name`, `task_data` (the args), `status` (lowercase), `run_at`,
  * `interval` (ms or null), `created_at`, `updated_at` (RFC 3339 UTC) and `tags` (a list or null);
- * some Loco versions add `priority`. Dumps written here have Loco's fields first, then this
- * queue's own (`queue`, `attempts`, `max_attempts`, `last_error`), which an import may lack.
+ * Loco 1.0 adds `priority`. Dumps written here have Loco's fields first, then this queue's own
+ * (`queue`, `priority`, `key`, `attempts`, `max_attempts`, `last_error`), which an import may lack.
  */
 import { isSeq, LineCounter, parseDocument, stringify } from 'yaml';
 import { LocoError } from '../../errors.js';
+import { MAX_KEY_LENGTH, MAX_PRIORITY, MIN_PRIORITY } from '../../job-options.js';
 import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../queue/backend.js';
 import { plural } from './text.js';
 
@@ -25,10 +26,8 @@ export const LOCO_FIELDS = [
   'updated_at',
 ] as const;
 /** This queue's fields, written after Loco's; optional on import. */
-export const EXTRA_FIELDS = ['queue', 'attempts', 'max_attempts', 'last_error'] as const;
-/** Written by some Loco versions; accepted on import and not used (this queue has no priorities). */
-const IGNORED_FIELDS = ['priority'] as const;
-const KNOWN_FIELDS: readonly string[] = [...LOCO_FIELDS, ...EXTRA_FIELDS, ...IGNORED_FIELDS];
+export const EXTRA_FIELDS = ['queue', 'priority', 'key', 'attempts', 'max_attempts', 'last_error'] as const;
+const KNOWN_FIELDS: readonly string[] = [...LOCO_FIELDS, ...EXTRA_FIELDS];
 
 /** One job of a dump, as read and checked by `parseDump`. Absent fields are `undefined`. */
 export interface DumpEntry {
@@ -49,6 +48,8 @@ export interface DumpEntry {
   /** ms since the epoch */
   updated_at?: number;
   queue?: string | null;
+  priority?: number;
+  key?: string | null;
   attempts?: number;
   max_attempts?: number;
   last_error?: string | null;
@@ -67,6 +68,8 @@ export function formatDump(jobs: JobRecord[]): string {
     created_at: rfc3339(job.created_at),
     updated_at: rfc3339(job.updated_at),
     queue: job.queue,
+    priority: job.priority,
+    key: job.key,
     attempts: job.attempts,
     max_attempts: job.max_attempts,
     last_error: job.last_error,
@@ -225,7 +228,17 @@ function checkEntry(
         else expect(field, 'a string, or null', raw);
         break;
       case 'priority':
-        if (!Number.isSafeInteger(raw)) expect(field, 'a whole number', raw);
+        if (Number.isInteger(raw) && (raw as number) >= MIN_PRIORITY && (raw as number) <= MAX_PRIORITY) {
+          entry.priority = raw as number;
+        } else expect(field, `a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY}`, raw);
+        break;
+      case 'key':
+        if (
+          raw === null ||
+          (typeof raw === 'string' && raw !== '' && raw.length <= MAX_KEY_LENGTH && !raw.includes('\0'))
+        ) {
+          entry.key = raw as string | null;
+        } else expect(field, `a unique key (a string of 1 to ${MAX_KEY_LENGTH} characters), or null`, raw);
         break;
     }
   }

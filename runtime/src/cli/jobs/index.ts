@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../../job-options.js';
 import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
 import { enqueueJob } from './enqueue.js';
 import { listJobs, showStats } from './inspect.js';
 import { cancelJobs, purgeJobs, requeueJobs, tidyJobs } from './maintenance.js';
-import { parseAge, parseDelay, parseJsonArgs, parseLimit, parseStatuses, parseTags } from './options.js';
+import { parseAge, parseDelay, parseJsonArgs, parseLimit, parsePriority, parseStatuses, parseTags } from './options.js';
 import { type JobSession, withJobQueue } from './session.js';
+import { retryJobs, showJob } from './show.js';
 import { dumpJobs, importJobs } from './transfer.js';
 
 /** Every status but `processing`: what `purge` deletes unless told otherwise. */
@@ -21,7 +23,7 @@ type Access = 'read' | 'write';
  */
 export function jobsCommand(): Command {
   const jobs = new Command('jobs')
-    .description('Manage the job queue: cancel, tidy, purge, dump, import, requeue, enqueue, list, stats')
+    .description('Manage the job queue: cancel, tidy, purge, dump, import, requeue, retry, enqueue, show, list, stats')
     .option('-e, --environment <name>', 'environment (default: LOCO_ENV, NODE_ENV, then development)');
 
   const sub = (name: string, description: string) => {
@@ -77,7 +79,15 @@ export function jobsCommand(): Command {
 
   sub('import', "Enqueue the jobs of a dump file (this tool's or Loco's) as new queued jobs, all or none")
     .requiredOption('-f, --file <path>', 'the dump file, e.g. ./backup/loco-dump-jobs-2024-11-28-08-04-25.yaml')
-    .action(run<{ file: string }>((session, options) => importJobs(session, options.file)));
+    .option(
+      '--keep-status',
+      'restore each job as it was (status, attempts, error, times) instead of as a new queued job',
+    )
+    .action(
+      run<{ file: string; keepStatus?: boolean }>((session, options) =>
+        importJobs(session, options.file, { keepStatus: Boolean(options.keepStatus) }),
+      ),
+    );
 
   sub(
     'requeue',
@@ -89,7 +99,9 @@ export function jobsCommand(): Command {
 
   sub('enqueue', 'Enqueue a job for a registered worker by hand; prints the job id')
     .argument('<WorkerName>', 'the worker (job) name, e.g. DownloadWorker')
-    .addOption(new Option('--args <json>', 'the job args as JSON').argParser(parseJsonArgs).default({}, '{}'))
+    .addOption(
+      new Option('--args <json>', 'the job args as a JSON object').argParser(parseJsonArgs).default({ json: {} }, '{}'),
+    )
     .addOption(
       new Option('--tags <tags>', "the job's tags, comma-separated (default: the worker's tags())").argParser(
         parseTags,
@@ -100,9 +112,23 @@ export function jobsCommand(): Command {
         parseDelay,
       ),
     )
+    .option('--key <key>', "the job's unique key: a queued job of this worker with the same key is matched, not added")
+    .addOption(
+      new Option(
+        '--priority <n>',
+        `higher runs first among due jobs (${MIN_PRIORITY} to ${MAX_PRIORITY}; default: the worker's priority())`,
+      ).argParser(parsePriority),
+    )
     .action(
-      run<{ args: unknown; tags?: string[]; delay?: number }>((session, options, name) =>
-        enqueueJob(session, name, { args: options.args, tags: options.tags, delay: options.delay }),
+      run<{ args: { json: unknown }; tags?: string[]; delay?: number; key?: string; priority?: number }>(
+        (session, options, name) =>
+          enqueueJob(session, name, {
+            args: options.args.json,
+            tags: options.tags,
+            delay: options.delay,
+            key: options.key,
+            priority: options.priority,
+          }),
       ),
     );
 
@@ -116,6 +142,20 @@ export function jobsCommand(): Command {
       run<{ status?: JobStatus[]; name?: string; limit: number }>(
         (session, options) => listJobs(session, { statuses: options.status, name: options.name, limit: options.limit }),
         'read',
+      ),
+    );
+
+  sub('show', "Show one job's record: status, attempts, args, last error with its stack, times, tags, priority, key")
+    .argument('<id>', 'the job id, as printed by enqueue or list')
+    .action(run((session, _options, id) => showJob(session, id), 'read'));
+
+  sub('retry', 'Put failed jobs (and cancelled ones with --cancelled) back in the queue, due now, attempts reset')
+    .addOption(new Option('--id <ids...>', 'only these jobs (each must be failed, or cancelled with --cancelled)'))
+    .option('--name <WorkerName>', 'only jobs of this worker')
+    .option('--cancelled', 'cancelled jobs too')
+    .action(
+      run<{ id?: string[]; name?: string; cancelled?: boolean }>((session, options) =>
+        retryJobs(session, { ids: options.id, name: options.name, cancelled: Boolean(options.cancelled) }),
       ),
     );
 

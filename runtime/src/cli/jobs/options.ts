@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { parseDuration } from '../../duration.js';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../../job-options.js';
 import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
 
 /** `failed,cancelled` -> statuses, each checked against the five a job can have. */
@@ -43,15 +44,29 @@ export function parseLimit(value: string): number {
   return number;
 }
 
-/** Job args as JSON text -> the value. */
-export function parseJsonArgs(value: string): unknown {
+/**
+ * Job args as JSON text -> the value, boxed: commander would turn a parsed `null` into another
+ * value, and `--args null` must reach the check that refuses it.
+ */
+export function parseJsonArgs(value: string): { json: unknown } {
   try {
-    return JSON.parse(value);
+    return { json: JSON.parse(value) };
   } catch (err) {
     throw new InvalidArgumentError(
       `Expected JSON, such as '{"userGuid":"foo"}' (quote it for your shell): ${(err as Error).message}.`,
     );
   }
+}
+
+/** A priority: a whole number in the allowed range. */
+export function parsePriority(value: string): number {
+  const number = Number(value);
+  if (!/^-?\d+$/.test(value.trim()) || number < MIN_PRIORITY || number > MAX_PRIORITY) {
+    throw new InvalidArgumentError(
+      `Expected a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY} (higher runs first).`,
+    );
+  }
+  return number;
 }
 
 /** `500ms`, `30s`, `5m`, `2h`, `1d` or milliseconds -> ms. */
