@@ -48,7 +48,8 @@ function fmtRss(r: Result | undefined): string {
 }
 
 /** Rows grouped by store: loco's row first, then its peers, each peer cell with loco/peer. */
-function tableRows(results: Results, ours: string[]): string[][] {
+function tableRows(results: Results, ours: string[], withUnique: boolean): string[][] {
+  const uniqueCell = (r: Record<string, Result>, text = fmtRate(r.unique)) => (withUnique ? [text] : []);
   const rows: string[][] = [];
   const seen = new Set<string>();
   for (const key of SYSTEM_KEYS) {
@@ -57,7 +58,15 @@ function tableRows(results: Results, ours: string[]): string[][] {
     if (!ours.includes(name) && peers.length === 0) continue;
     if (ours.includes(name)) {
       const r = results[name] ?? {};
-      rows.push([name, fmtRate(r.enqueue), fmtRate(r.batch), fmtRate(r.drain), fmtLat(r.latency), fmtRss(r.drain)]);
+      rows.push([
+        name,
+        fmtRate(r.enqueue),
+        fmtRate(r.batch),
+        fmtRate(r.drain),
+        fmtLat(r.latency),
+        fmtRss(r.drain),
+        ...uniqueCell(r),
+      ]);
       seen.add(name);
     }
     for (const peer of peers) {
@@ -71,13 +80,22 @@ function tableRows(results: Results, ours: string[]): string[][] {
         cell('drain', fmtRate(r.drain)),
         cell('latency', fmtLat(r.latency)),
         '-',
+        ...uniqueCell(r, cell('unique', fmtRate(r.unique))),
       ]);
       seen.add(peer);
     }
   }
   for (const other of Object.keys(results).filter((s) => !seen.has(s))) {
     const r = results[other];
-    rows.push([`  ${other}`, fmtRate(r.enqueue), fmtRate(r.batch), fmtRate(r.drain), fmtLat(r.latency), '-']);
+    rows.push([
+      `  ${other}`,
+      fmtRate(r.enqueue),
+      fmtRate(r.batch),
+      fmtRate(r.drain),
+      fmtLat(r.latency),
+      '-',
+      ...uniqueCell(r),
+    ]);
   }
   return rows;
 }
@@ -92,7 +110,9 @@ export function printTable(results: Results, ours: string[]): void {
     'latency p50/p95/p99 ms',
     'drain worker peak RSS MB',
   ];
-  const rows = tableRows(results, ours);
+  const withUnique = Object.values(results).some((byScenario) => byScenario.unique);
+  if (withUnique) header.push('unique calls/s');
+  const rows = tableRows(results, ours, withUnique);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));
@@ -105,13 +125,6 @@ export function printTable(results: Results, ours: string[]): void {
 
   const notes: string[] = [];
   for (const [system, byScenario] of Object.entries(results)) {
-    const unavailable = Object.values(byScenario).find(
-      (r) => r.status === 'n/a' && String(r.note ?? '').startsWith('backend not available'),
-    );
-    if (unavailable) {
-      notes.push(`${system}: n/a (${unavailable.note})`);
-      continue;
-    }
     for (const [scenario, r] of Object.entries(byScenario)) {
       if (r.status === 'error') notes.push(`${system}/${scenario}: error: ${r.error}`);
       if (r.handler_calls_after_200ms != null)
@@ -124,6 +137,16 @@ export function printTable(results: Results, ours: string[]): void {
   if (checks.length) {
     console.log('\ndrain check (store state 200 ms after the N-th handler call):');
     for (const c of checks) console.log(c);
+  }
+  const uniqueChecks = Object.entries(results)
+    .filter(([, r]) => r.unique?.status === 'ok')
+    .map(
+      ([s, r]) =>
+        `  ${s}: stored ${JSON.stringify(r.unique.stored)} after ${r.unique.calls} calls, expected ${r.unique.expected_stored}`,
+    );
+  if (uniqueChecks.length) {
+    console.log('\nunique check (jobs in the store after the N calls, no worker running):');
+    for (const c of uniqueChecks) console.log(c);
   }
   if (notes.length) {
     console.log('\nnotes and problems:');

@@ -14,7 +14,14 @@ import { type LocoGenResult, measureLocoGen } from './loco-gen.js';
 import { PEERS_BY_STORE, type PeersOutput, preparePeers, runPeers } from './peers.js';
 import { checkTargets, printLocoGen, printTable, printTargets, type Results } from './report.js';
 import { mergeRounds } from './rounds.js';
-import { type BenchConfig, type Result, runScenario, SCENARIOS, type Scenario } from './scenarios.js';
+import {
+  type BenchConfig,
+  DEFAULT_SCENARIOS,
+  type Result,
+  runScenario,
+  SCENARIOS,
+  type Scenario,
+} from './scenarios.js';
 import { makeSystem, SYSTEM_KEYS, type SystemKey } from './systems.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,7 +31,7 @@ const USAGE = `usage: npm run bench -- [options]
   --n N                 jobs per enqueue/drain scenario (default 5000)
   --concurrency C       num_workers for drain and latency (default 10)
   --only a,b,...        loco backends to run (default all): ${SYSTEM_KEYS.join(', ')}
-  --scenarios a,b,...   scenarios to run (default all): ${SCENARIOS.join(', ')}
+  --scenarios a,b,...   scenarios to run (default: ${DEFAULT_SCENARIOS.join(', ')}; also: unique)
   --json FILE           also write the results as JSON (the peers harness's shape)
   --batch B             jobs per performLaterMany call (default 1000)
   --timeout S           per-scenario timeout in seconds (default 120), also passed to the peers
@@ -95,7 +102,7 @@ function parseCli(): Cli {
     n: int('n', values.n),
     concurrency: int('concurrency', values.concurrency),
     only: list('only', values.only, SYSTEM_KEYS),
-    scenarios: list('scenarios', values.scenarios, SCENARIOS),
+    scenarios: values.scenarios ? list('scenarios', values.scenarios, SCENARIOS) : [...DEFAULT_SCENARIOS],
     json: values.json,
     batch: int('batch', values.batch),
     timeoutMs: timeoutS * 1000,

@@ -23,8 +23,11 @@ import {
 import type { DrainJob, DrainReport } from './drain-worker.js';
 import type { LocoSystem } from './systems.js';
 
-export const SCENARIOS = ['enqueue', 'batch', 'drain', 'latency'] as const;
+/** Every scenario; `DEFAULT_SCENARIOS` run unless `--scenarios` names others. */
+export const SCENARIOS = ['enqueue', 'batch', 'drain', 'latency', 'unique'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
+/** As in the peers harness, `unique` runs only when named. */
+export const DEFAULT_SCENARIOS: Scenario[] = ['enqueue', 'batch', 'drain', 'latency'];
 
 /** What the command line sets. */
 export interface BenchConfig {
@@ -202,7 +205,43 @@ export function latencyStats(samples: number[]): Record<string, number | null> {
   };
 }
 
-const SCENARIO_FNS: Record<Scenario, ScenarioFn> = { enqueue, batch, drain, latency };
+/**
+ * N awaited `performLater` calls with unique keys, call i with key `k<i mod N/2>`, so the second
+ * half repeat keys whose jobs are still queued (no worker runs) -> calls/s; then the stored jobs
+ * are counted (expected N/2), as the peers harness's `unique` does.
+ */
+const unique: ScenarioFn = async (_system, config, ctl, cfg) => {
+  if (config.workers.mode === 'BackgroundAsync') {
+    return { status: 'n/a', note: 'its in-process pool runs jobs as they are enqueued, which frees their keys' };
+  }
+  const booted = await bootApp(config);
+  try {
+    const keys = Math.max(1, Math.floor(cfg.n / 2));
+    const items = Array.from({ length: cfg.n }, payload);
+    ctl.phaseStart = now();
+    const t0 = ctl.phaseStart;
+    for (let i = 0; i < items.length; i++) {
+      if (ctl.aborted) return null;
+      await BenchWorker.performLater(booted.ctx, items[i], { key: `k${i % keys}` });
+      ctl.done = i + 1;
+    }
+    const s = (now() - t0) / 1000;
+    const stored = (await booted.ctx.queue.backend!.stats()).reduce((sum, row) => sum + row.count, 0);
+    return {
+      status: 'ok',
+      calls: cfg.n,
+      keys,
+      seconds: round(s, 3),
+      jobs_per_s: round(cfg.n / s),
+      expected_stored: keys,
+      stored,
+    };
+  } finally {
+    await booted.shutdown();
+  }
+};
+
+const SCENARIO_FNS: Record<Scenario, ScenarioFn> = { enqueue, batch, drain, latency, unique };
 
 /** Extra time a drain gets past the timeout for its worker process to report a partial result. */
 const DRAIN_GRACE_MS = 30_000;
