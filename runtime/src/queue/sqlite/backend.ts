@@ -42,6 +42,7 @@ export class SqliteBackend implements QueueBackend {
   private db!: Database.Database;
   private statements!: ReturnType<typeof prepare>;
   private readonly wakeup: Wakeup;
+  private claimTickStatement: ReturnType<typeof claimTickIn> | undefined;
 
   constructor(config: StoreConfig, options: StoreOptions) {
     const location = parseSqliteUri(config.uri, options.root);
@@ -161,6 +162,14 @@ export class SqliteBackend implements QueueBackend {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
+  async claimTick(schedule: string, tickAt: number, holdMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (tickAt + holdMs <= now) return false;
+    // Prepared on first use: a read-only file from before the ticks table must still open.
+    this.claimTickStatement ??= claimTickIn(this.db);
+    return this.claimTickStatement(schedule, tickAt, tickAt + holdMs, now);
+  }
+
   async ping(): Promise<void> {
     this.db.prepare('SELECT 1').get();
   }
@@ -240,6 +249,18 @@ function prepare(db: Database.Database) {
     remove: db.prepare(sql.removeJobs),
     requeueStale: db.prepare(sql.requeueStale),
   };
+}
+
+/** Prunes expired tick claims and claims one, in one write transaction; true when this call claimed it. */
+function claimTickIn(db: Database.Database) {
+  const prune = db.prepare(sql.pruneTicks);
+  const claim = db.prepare(sql.claimTick);
+  const transaction = db.transaction((schedule: string, tickAt: number, expiresAt: number, now: number) => {
+    prune.run({ now });
+    return claim.run({ schedule, tick_at: tickAt, expires_at: expiresAt }).changes === 1;
+  });
+  return (schedule: string, tickAt: number, expiresAt: number, now: number): boolean =>
+    transaction.immediate(schedule, tickAt, expiresAt, now);
 }
 
 function toRecord(row: Row): JobRecord {

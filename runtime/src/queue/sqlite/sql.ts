@@ -27,6 +27,14 @@ export const MIGRATIONS: string[] = [
    -- serves the reaper: WHERE status = 'processing' AND lease_until < ?
    CREATE INDEX loco_jobs_lease ON loco_jobs (lease_until) WHERE status = 'processing';
    CREATE INDEX loco_jobs_name_status ON loco_jobs (name, status);`,
+  // The scheduler's claimed ticks: one row per schedule and scheduled time, kept until expires_at.
+  `CREATE TABLE loco_schedule_ticks (
+     schedule   TEXT NOT NULL,
+     tick_at    INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (schedule, tick_at)
+   ) WITHOUT ROWID;
+   CREATE INDEX loco_schedule_ticks_expiry ON loco_schedule_ticks (expires_at);`,
 ];
 
 export const enqueueJob = `
@@ -103,3 +111,11 @@ export const requeueStale = `
    WHERE status = 'processing' AND updated_at <= @updated_before`;
 
 export const flushJobs = `DELETE FROM loco_jobs`;
+
+/** Deletes tick claims past their hold (served by the expiry index). */
+export const pruneTicks = `DELETE FROM loco_schedule_ticks WHERE expires_at <= @now`;
+
+/** Claims a tick; a row already there (another claim) leaves `changes` at 0. */
+export const claimTick = `
+  INSERT INTO loco_schedule_ticks (schedule, tick_at, expires_at) VALUES (@schedule, @tick_at, @expires_at)
+  ON CONFLICT DO NOTHING`;
