@@ -377,11 +377,13 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-function isRecord(value: unknown): value is Raw {
+/** Whether a parsed YAML value is a mapping. */
+export function isRecord(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describe(value: unknown): string {
+/** How a found value is shown in messages: `the string 'x'`, `a list ([1])`, `number 3`, `nothing`. */
+export function describe(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return `a list (${JSON.stringify(value)})`;
   if (typeof value === 'object') return 'a mapping';
