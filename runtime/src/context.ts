@@ -30,7 +30,10 @@ export interface Hooks {
   connectWorkers(ctx: AppContext, queue: Queue): void | Promise<void>;
   /** Adds the app's HTTP routes to the server. */
   routes?(app: Hono, ctx: AppContext): void | Promise<void>;
-  /** Runs after boot, before serving; for anything else the app starts (`start --all`). */
+  /**
+   * Runs once the app has booted, in every `loco start` mode and in `loco scheduler`, before the
+   * server, the worker or the scheduler starts: for whatever else the app needs running.
+   */
   afterBoot?(ctx: AppContext): void | Promise<void>;
   /** Runs at shutdown, after the workers have stopped. */
   onShutdown?(ctx: AppContext): void | Promise<void>;

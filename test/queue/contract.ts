@@ -642,6 +642,29 @@ export function runContract(target: BackendUnderTest): void {
     assert.equal([...new Set(seen)].sort(), [...ids].sort());
   });
 
+  test('tick claims: one winner among concurrent claimers on every connection', async () => {
+    const connections = backend.capabilities.shared
+      ? [backend, ...(await Promise.all([target.openAnother(), target.openAnother()]))]
+      : [backend];
+    extra.push(...connections.slice(1));
+    const tickAt = Date.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 12 }, (_, n) => connections[n % connections.length].claimTick('nightly', tickAt, 60_000)),
+    );
+    assert.is(outcomes.filter(Boolean).length, 1, `one winner among ${outcomes.length} claims`);
+  });
+
+  test('tick claims: a second claim of a tick loses; other ticks and other schedules win', async () => {
+    const tickAt = Date.now();
+    assert.ok(await backend.claimTick('nightly', tickAt, 60_000));
+    assert.not.ok(await backend.claimTick('nightly', tickAt, 60_000), 'the same tick again');
+    assert.not.ok(await backend.claimTick('nightly', tickAt, 120_000), 'the same tick with a longer hold');
+    assert.ok(await backend.claimTick('nightly', tickAt + 1000, 60_000), 'the next tick');
+    assert.ok(await backend.claimTick('hourly', tickAt, 60_000), 'another schedule at the same time');
+    assert.ok(await backend.claimTick('nightly:extra', tickAt, 60_000), 'a name that extends another');
+    assert.not.ok(await backend.claimTick('late', Date.now() - 5000, 1000), 'a tick past its hold');
+  });
+
   test('the job of a worker process killed with SIGKILL returns to the queue after its lease and runs again', async () => {
     if (unshared('lease after SIGKILL')) return;
     const [{ id: enqueued }] = await ctx.queue.enqueueByName('HangWorker', [{ ms: 60_000, label: 'doomed' }], {

@@ -3,12 +3,14 @@ import { Command } from 'commander';
 import pc from 'picocolors';
 import { LocoError } from '../errors.js';
 import { jobsCommand } from './jobs/index.js';
+import { schedulerCommand } from './scheduler.js';
 import { startCommand } from './start.js';
 
 const program = new Command('loco')
-  .description('Run a loco-ts app: its server, its workers, and its job queue')
+  .description('Run a loco-ts app: its server, its workers, its scheduler and its job queue')
   .showHelpAfterError()
   .addCommand(jobsCommand())
+  .addCommand(schedulerCommand())
   .addCommand(startCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
+import { type PreparedScheduler, prepareScheduler } from '../scheduler/start.js';
 import { loadApp } from './load-app.js';
 
 interface StartOptions {
@@ -12,7 +13,7 @@ interface StartOptions {
   binding?: string;
 }
 
-/** `loco start`: the HTTP server, a worker process, or both. */
+/** `loco start`: the HTTP server, a worker process, or both; `--all` adds the scheduler. */
 export function startCommand(): Command {
   return new Command('start')
     .description('Start the app: the HTTP server (default), a worker process (--worker), or both')
@@ -29,7 +30,10 @@ export function startCommand(): Command {
       ).conflicts(['all']),
     )
     .addOption(
-      new Option('-a, --all', 'run the server, a worker (untagged jobs only) and everything else the app starts'),
+      new Option(
+        '-a, --all',
+        'run the server, a worker (untagged jobs only) and the scheduler (its jobs: the scheduler: section, and SCHEDULER_CONFIG)',
+      ),
     )
     .option('-e, --environment <name>', 'environment (default: LOCO_ENV, NODE_ENV, then development)')
     .option('-p, --port <port>', 'port to listen on (default: server.port)')
@@ -54,6 +58,16 @@ async function start(options: StartOptions): Promise<void> {
           : '') +
         'for worker processes set workers.mode: BackgroundQueue with a queue: section.',
     );
+  }
+
+  let scheduler: PreparedScheduler | undefined;
+  if (options.all) {
+    try {
+      scheduler = prepareScheduler(ctx, { file: process.env.SCHEDULER_CONFIG || undefined });
+    } catch (err) {
+      await booted.shutdown();
+      throw err;
+    }
   }
 
   const { logger } = ctx;
@@ -92,6 +106,14 @@ async function start(options: StartOptions): Promise<void> {
         `${tags.length ? `tags ${tags.join(', ')}` : 'untagged jobs only'}; workers: ${ctx.queue.names().join(', ') || 'none registered'}`,
     );
     tasks.push(booted.runWorkers({ tags, signal: stop.signal }));
+  }
+  if (scheduler && scheduler.jobs.length === 0) {
+    logger.info(`scheduler: no jobs (no scheduler: section in ${ctx.config.file}, and no SCHEDULER_CONFIG file).`);
+  } else if (scheduler) {
+    logger.info(
+      `scheduler started: ${scheduler.jobs.map((job) => job.name).join(', ')}; times claimed in ${scheduler.claimedIn}`,
+    );
+    tasks.push(scheduler.run(stop.signal));
   }
   if (ctx.queue.mode === 'BackgroundAsync') {
     logger.info(`jobs run in this process (BackgroundAsync), ${ctx.config.queue.num_workers} at once.`);

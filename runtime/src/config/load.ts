@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { readSchedulerSection } from '../scheduler/config.js';
 import { renderConfigTemplate } from './render.js';
 import { type LocoConfig, validateConfig } from './schema.js';
 
@@ -51,5 +52,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LocoConfig & { envi
     const first = document.errors[0];
     throw new ConfigError(file, '', `is not valid YAML: ${first.message}`, { cause: first });
   }
-  return { ...validateConfig(document.toJS(), file), environment };
+  const config = validateConfig(document.toJS(), file);
+  // The scheduler: section is checked here too, so that a bad schedule stops every boot, not only the scheduler's.
+  readSchedulerSection(config.extra.scheduler, file, 'scheduler');
+  return { ...config, environment };
 }

@@ -377,6 +377,7 @@ function editDistance(a: string, b: string): number {
   return previous[b.length];
 }
 
-function isRecord(value: unknown): value is Raw {
+/** Whether a parsed YAML value is a mapping. */
+export function isRecord(value: unknown): value is Raw {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

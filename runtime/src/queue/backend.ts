@@ -250,6 +250,16 @@ export interface QueueBackend {
    * `signal` aborts. Backends that can be told (NOTIFY, blocking pop, in-process) wake early.
    */
   waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Claims one scheduled time (`tickAt`, ms since the epoch) of the schedule named `schedule` for
+   * this caller: true for exactly one caller per (schedule, tickAt) among every process and
+   * connection on the store, false for the others and for any later claim of that tick. This is
+   * how several scheduler processes fire each scheduled time once. The claim is kept until
+   * `tickAt + holdMs` at least; claims past that are pruned as part of claiming, and a tick whose
+   * `tickAt + holdMs` has passed can no longer be claimed (false). A process that dies holding a
+   * claim holds that one tick only: later ticks are claims of their own.
+   */
+  claimTick(schedule: string, tickAt: number, holdMs: number): Promise<boolean>;
   /** Checks the store answers (for `/_health`). Throws when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;

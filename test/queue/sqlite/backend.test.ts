@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { QueueConnectionError, silentLogger } from '../../../runtime/src/internals.js';
 import { SqliteBackend } from '../../../runtime/src/queue/sqlite/backend.js';
-import { claimJobs } from '../../../runtime/src/queue/sqlite/sql.js';
+import { claimJobs, MIGRATIONS } from '../../../runtime/src/queue/sqlite/sql.js';
 import { parseSqliteUri } from '../../../runtime/src/queue/sqlite/uri.js';
 import { testStoreConfig } from '../helpers.js';
 
@@ -47,7 +47,7 @@ test('WAL mode, a busy timeout, and a schema version', async () => {
   await backend.close();
   const db = new Database(file);
   assert.is(db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.is(db.pragma('user_version', { simple: true }), 2);
+  assert.is(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
   db.close();
 });
 

@@ -54,6 +54,8 @@ export class InProcessBackend implements QueueBackend {
   private readonly ready = new Heap<Place>((a, b) => claimOrder(a, b) < 0);
   private readonly finished: string[] = [];
   private readonly wakeup = new Wakeup();
+  /** Claimed ticks (`schedule` NUL `tickAt`) and when each may be pruned, in claim order. */
+  private readonly ticks = new Map<string, number>();
 
   async init(options: InitOptions): Promise<void> {
     if (options.flush) {
@@ -195,6 +197,19 @@ export class InProcessBackend implements QueueBackend {
 
   waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void> {
     return this.wakeup.wait(timeoutMs, signal);
+  }
+
+  async claimTick(schedule: string, tickAt: number, holdMs: number): Promise<boolean> {
+    const now = Date.now();
+    // Claims come roughly in time order, so the expired ones are at the front of the map.
+    for (const [key, expiresAt] of this.ticks) {
+      if (expiresAt > now) break;
+      this.ticks.delete(key);
+    }
+    const key = `${schedule}\0${tickAt}`;
+    if (tickAt + holdMs <= now || this.ticks.has(key)) return false;
+    this.ticks.set(key, tickAt + holdMs);
+    return true;
   }
 
   async ping(): Promise<void> {}

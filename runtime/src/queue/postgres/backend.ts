@@ -428,6 +428,18 @@ export class PostgresBackend implements QueueBackend {
     await this.local.wakeup.wait(timeoutMs, signal);
   }
 
+  async claimTick(schedule: string, tickAt: number, holdMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (tickAt + holdMs <= now) return false;
+    const { rowCount } = await this.run(this.statements.claimTick, [
+      schedule,
+      Math.floor(tickAt),
+      Math.floor(tickAt + holdMs),
+      now,
+    ]);
+    return rowCount === 1;
+  }
+
   async ping(): Promise<void> {
     await this.run(this.statements.ping, []);
   }
@@ -519,6 +531,7 @@ function prepareStatements(t: sql.SqlNames) {
     requeueStale: statement('requeue_stale', sql.requeueStale(t)),
     flush: statement('flush_jobs', sql.flushJobs(t)),
     notify: statement('notify_workers', sql.notifyWorkers),
+    claimTick: statement('claim_tick', sql.claimTick(t)),
     ping: statement('ping', 'SELECT 1'),
   };
 }

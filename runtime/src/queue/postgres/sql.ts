@@ -13,6 +13,8 @@ export interface SqlNames {
   jobs: string;
   /** `"schema".loco_queue_migrations` */
   migrations: string;
+  /** `"schema".loco_schedule_ticks` */
+  ticks: string;
   /** The NOTIFY channel: `loco:` + the schema name. */
   channel: string;
 }
@@ -29,6 +31,7 @@ export function sqlNames(schema: string): SqlNames {
     schema: quoted,
     jobs: `${quoted}.loco_jobs`,
     migrations: `${quoted}.loco_queue_migrations`,
+    ticks: `${quoted}.loco_schedule_ticks`,
     channel: `loco:${schema}`,
   };
 }
@@ -90,6 +93,19 @@ export const MIGRATIONS: Migration[] = [
         WHERE unique_key IS NOT NULL AND status IN ('queued', 'processing');
       DROP FUNCTION ${t.schema}.loco_claim_jobs(bigint, bigint, text[], integer, text[], text);
       ${claimFunction(t)}`,
+  },
+  {
+    version: 3,
+    name: 'create loco_schedule_ticks',
+    sql: (t) => `
+      -- The scheduler's claimed ticks: one row per schedule and scheduled time, kept until expires_at.
+      CREATE TABLE ${t.ticks} (
+        schedule   text COLLATE "C" NOT NULL,
+        tick_at    bigint NOT NULL,
+        expires_at bigint NOT NULL,
+        PRIMARY KEY (schedule, tick_at)
+      );
+      CREATE INDEX loco_schedule_ticks_expiry ON ${t.ticks} (expires_at);`,
   },
 ];
 
@@ -354,6 +370,22 @@ export const removeJobs = (t: SqlNames) => `
 export const requeueStale = (t: SqlNames) => `
   UPDATE ${t.jobs} SET status = 'queued', lease_until = NULL, run_at = $2, updated_at = $2
    WHERE status = 'processing' AND updated_at <= $1`;
+
+/**
+ * Claims a tick: $1 schedule, $2 tick_at, $3 expires_at. Returns a row only for the one claim
+ * that inserted it; a concurrent claim of the same tick waits for that one to commit, then
+ * inserts nothing. The same statement prunes up to 1000 claims past their hold ($4 now),
+ * skipping rows another claim is pruning, so two claims never wait on each other's pruning.
+ */
+export const claimTick = (t: SqlNames) => `
+  WITH pruned AS (
+    DELETE FROM ${t.ticks}
+     WHERE (schedule, tick_at) IN (
+       SELECT schedule, tick_at FROM ${t.ticks} WHERE expires_at <= $4 LIMIT 1000 FOR UPDATE SKIP LOCKED)
+  )
+  INSERT INTO ${t.ticks} (schedule, tick_at, expires_at) VALUES ($1, $2, $3)
+  ON CONFLICT DO NOTHING
+  RETURNING 1 AS claimed`;
 
 /** Deletes this queue's jobs only (`dangerously_flush`); other tables and schemas are left alone. */
 export const flushJobs = (t: SqlNames) => `DELETE FROM ${t.jobs}`;

@@ -58,6 +58,7 @@ export class RedisBackend implements QueueBackend {
   private readonly client = randomBytes(9).toString('base64url');
   private claimSeq = 0;
   private enqueueSeq = 0;
+  private tickSeq = 0;
   private redis!: Redis;
   /** The connection idle workers block on (BLPOP), opened on the first wait. */
   private blocker: Redis | undefined;
@@ -295,6 +296,17 @@ export class RedisBackend implements QueueBackend {
     // Failed reconnection attempts: see init(); a BLPOP that fails is handled in listen().
     blocker.on('error', () => undefined);
     return blocker;
+  }
+
+  async claimTick(schedule: string, tickAt: number, holdMs: number): Promise<boolean> {
+    const expiresAt = Math.floor(tickAt + holdMs);
+    if (expiresAt <= Date.now()) return false;
+    const key = this.keys.tick(schedule, Math.floor(tickAt));
+    const token = `${this.client}:${++this.tickSeq}`;
+    if ((await this.redis.set(key, token, 'PXAT', expiresAt, 'NX')) === 'OK') return true;
+    // ioredis resends a command whose reply a dropped connection lost: the key may hold this
+    // very call's token, set by the first send.
+    return (await this.redis.get(key)) === token;
   }
 
   async ping(): Promise<void> {

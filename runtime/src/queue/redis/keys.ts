@@ -22,6 +22,9 @@ import { prefixPattern } from './uri.js';
  * - `wake` (list): a few tokens pushed when jobs become due; idle workers block on it.
  * - `claimed:<client>` (string): the token of a client's last claim, so that a claim resent after
  *   a dropped connection returns the jobs the first one took instead of taking more.
+ * - `tick:<schedule>:<tick_at>` (string): a scheduler's claim of one scheduled time (ms since the
+ *   epoch) of one schedule: the token of the call that claimed it, set with NX and expiring at
+ *   `tick_at + hold` (PXAT), which prunes it.
  *
  * The Lua scripts in this folder build `job:`, `lane:` and `status:` keys from the prefix the same way.
  */
@@ -49,6 +52,10 @@ export class RedisKeys {
 
   claimed(client: string): string {
     return `${this.prefix}:claimed:${client}`;
+  }
+
+  tick(schedule: string, tickAt: number): string {
+    return `${this.prefix}:tick:${schedule}:${tickAt}`;
   }
 }
 

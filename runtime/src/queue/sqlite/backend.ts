@@ -66,6 +66,7 @@ export class SqliteBackend implements QueueBackend {
   private db!: Database.Database;
   private statements!: ReturnType<typeof prepare>;
   private readonly wakeup: Wakeup;
+  private claimTickStatement: ReturnType<typeof claimTickIn> | undefined;
 
   constructor(config: StoreConfig, options: StoreOptions) {
     const location = parseSqliteUri(config.uri, options.root);
@@ -202,6 +203,14 @@ export class SqliteBackend implements QueueBackend {
 
   private dataVersion(): number {
     return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  async claimTick(schedule: string, tickAt: number, holdMs: number): Promise<boolean> {
+    const now = Date.now();
+    if (tickAt + holdMs <= now) return false;
+    // Prepared on first use: a read-only file from before the ticks table must still open.
+    this.claimTickStatement ??= claimTickIn(this.db);
+    return this.claimTickStatement(schedule, tickAt, tickAt + holdMs, now);
   }
 
   async ping(): Promise<void> {
@@ -341,6 +350,18 @@ function prepare(db: Database.Database) {
     get: db.prepare(sql.getJob),
     retry: db.prepare(sql.retriedJobs + sql.retryJobs),
   };
+}
+
+/** Prunes expired tick claims and claims one, in one write transaction; true when this call claimed it. */
+function claimTickIn(db: Database.Database) {
+  const prune = db.prepare(sql.pruneTicks);
+  const claim = db.prepare(sql.claimTick);
+  const transaction = db.transaction((schedule: string, tickAt: number, expiresAt: number, now: number) => {
+    prune.run({ now });
+    return claim.run({ schedule, tick_at: tickAt, expires_at: expiresAt }).changes === 1;
+  });
+  return (schedule: string, tickAt: number, expiresAt: number, now: number): boolean =>
+    transaction.immediate(schedule, tickAt, expiresAt, now);
 }
 
 function toRecord(row: Row): JobRecord {

@@ -36,6 +36,14 @@ export const MIGRATIONS: string[] = [
    -- one live job per name and key; enqueue looks a key up through it
    CREATE UNIQUE INDEX loco_jobs_unique_key ON loco_jobs (name, unique_key)
      WHERE unique_key IS NOT NULL AND status IN ('queued', 'processing');`,
+  // The scheduler's claimed ticks: one row per schedule and scheduled time, kept until expires_at.
+  `CREATE TABLE loco_schedule_ticks (
+     schedule   TEXT NOT NULL,
+     tick_at    INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     PRIMARY KEY (schedule, tick_at)
+   ) WITHOUT ROWID;
+   CREATE INDEX loco_schedule_ticks_expiry ON loco_schedule_ticks (expires_at);`,
 ];
 
 export const enqueueJob = `
@@ -155,3 +163,11 @@ export const requeueStale = `
    WHERE status = 'processing' AND updated_at <= @updated_before`;
 
 export const flushJobs = `DELETE FROM loco_jobs`;
+
+/** Deletes tick claims past their hold (served by the expiry index). */
+export const pruneTicks = `DELETE FROM loco_schedule_ticks WHERE expires_at <= @now`;
+
+/** Claims a tick; a row already there (another claim) leaves `changes` at 0. */
+export const claimTick = `
+  INSERT INTO loco_schedule_ticks (schedule, tick_at, expires_at) VALUES (@schedule, @tick_at, @expires_at)
+  ON CONFLICT DO NOTHING`;
