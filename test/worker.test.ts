@@ -294,7 +294,7 @@ test('bad keys and priorities are refused with what was found and what is allowe
   const refusals: Array<[() => Promise<unknown>, RegExp]> = [
     [
       () => download_worker.performLater(ctx, { userGuid: 'a' }, { key: '' }),
-      /a unique key is a non-empty string of at most 255 characters without NUL, found 0 characters/,
+      /a key is a non-empty string of at most 255 characters without NUL, found 0 characters/,
     ],
     [() => download_worker.performLater(ctx, { userGuid: 'a' }, { key: 'k'.repeat(256) }), /found 256 characters/],
     [

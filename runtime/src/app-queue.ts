@@ -5,7 +5,7 @@ import type { WorkerMode } from './config/schema.js';
 import { type Duration, parseDuration } from './duration.js';
 import { LocoError, RegistryError } from './errors.js';
 import { checkKey, checkPriority, validateArgs } from './job-options.js';
-import type { JobRecord, NewJob, OnConflict, QueueBackend } from './queue/backend.js';
+import type { JobRecord, NewJob, OnConflict, PauseTarget, QueueBackend } from './queue/backend.js';
 import { type RegisteredWorker, WorkerRegistry } from './registry.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
 
@@ -140,6 +140,25 @@ export class Queue {
     return this.store().retry({ ids, statuses: options.cancelled ? ['failed', 'cancelled'] : ['failed'] });
   }
 
+  /**
+   * Stops every process from claiming a worker's jobs (`pause('SyncInvoicesWorker')`) or a named
+   * queue's (`pause({ queue: 'mailers' })`) until `resume`: running jobs finish, enqueues still
+   * succeed. Stored, so it holds across restarts. Returns false if it was paused already.
+   */
+  async pause(target: string | { queue: string }): Promise<boolean> {
+    return this.store().pause(pauseTarget(target));
+  }
+
+  /** Lets a paused worker's or queue's jobs be claimed again; returns false if it was not paused. */
+  async resume(target: string | { queue: string }): Promise<boolean> {
+    return this.store().resume(pauseTarget(target));
+  }
+
+  /** What is paused. */
+  async paused(): Promise<PauseTarget[]> {
+    return this.store().paused();
+  }
+
   private async run(
     type: WorkerClass,
     argsList: unknown[],
@@ -177,7 +196,8 @@ export class Queue {
       argsList.map(async (args, i) => {
         const { json } = await checkedArgs(registered ? registered.argsSchema : type.argsSchema, name, args);
         const key = keys?.[i] ?? (registered ? registered.uniqueKey(json) : type.uniqueKey(json as never));
-        return newJob(name, json, { ...options, key }, defaults);
+        const concurrencyKey = registered ? registered.concurrencyKey(json) : type.concurrencyKey(json as never);
+        return newJob(name, json, { ...options, key, concurrencyKey }, defaults);
       }),
     );
     return this.insert(jobs, options);
@@ -207,7 +227,7 @@ export class Queue {
     const job = newJob(
       name,
       json,
-      { ...options, key: options.key ?? worker?.uniqueKey(json) },
+      { ...options, key: options.key ?? worker?.uniqueKey(json), concurrencyKey: worker?.concurrencyKey(json) },
       {
         tags: options.tags ?? worker?.tags ?? [],
         queue: options.queue !== undefined ? options.queue : (worker?.queue ?? null),
@@ -255,6 +275,10 @@ export class Queue {
   }
 }
 
+function pauseTarget(target: string | { queue: string }): PauseTarget {
+  return typeof target === 'string' ? { kind: 'worker', name: target } : { kind: 'queue', name: target.queue };
+}
+
 /** Args as JSON (what is stored) and, through the worker's `argsSchema` when it has one, as `perform` takes them. */
 async function checkedArgs(
   schema: StandardSchemaV1 | undefined,
@@ -268,7 +292,7 @@ async function checkedArgs(
 function newJob(
   name: string,
   args: unknown,
-  options: EnqueueManyOptions & { key?: string },
+  options: EnqueueManyOptions & { key?: string; concurrencyKey?: string },
   defaults: JobDefaults,
 ): NewJob {
   return {
@@ -281,6 +305,8 @@ function newJob(
     queue: defaults.queue,
     priority: checkPriority(options.priority ?? defaults.priority, `${name}: priority`),
     key: options.key === undefined ? null : checkKey(options.key, `${name}: key`),
+    concurrency_key:
+      options.concurrencyKey === undefined ? null : checkKey(options.concurrencyKey, `${name}: concurrencyKey(args)`),
     max_attempts: Math.max(1, defaults.maxAttempts),
   };
 }

@@ -20,10 +20,12 @@ export type {
   JobOutcome,
   JobQuery,
   NewJob,
+  PauseTarget,
   QueueBackend,
   RemoveQuery,
   RetryQuery,
   StoreOptions,
+  WorkerLimits,
 } from './queue/backend.js';
 export { createBackend } from './queue/create.js';
 export { InProcessBackend } from './queue/memory/backend.js';

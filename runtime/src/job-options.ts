@@ -20,7 +20,7 @@ export function checkKey(key: unknown, what: string, ErrorType: ErrorClass = Arg
     const found =
       typeof key === 'string' ? `${key.length} characters${key.includes('\0') ? ' with a NUL' : ''}` : typeof key;
     throw new ErrorType(
-      `${what}: a unique key is a non-empty string of at most ${MAX_KEY_LENGTH} characters without NUL, found ${found}. Nothing was enqueued.`,
+      `${what}: a key is a non-empty string of at most ${MAX_KEY_LENGTH} characters without NUL, found ${found}. Nothing was enqueued.`,
     );
   }
   return key;

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { RegistryError } from './errors.js';
 import { checkPriority } from './job-options.js';
+import type { WorkerLimits } from './queue/backend.js';
 import type { RetryPolicy } from './retry.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
 
@@ -26,6 +27,10 @@ export interface RegisteredWorker {
   uniqueKey: (args: unknown) => string | undefined;
   /** The schema its args must pass, if it declares one. */
   argsSchema: StandardSchemaV1 | undefined;
+  /** The concurrency key of a job with these args (`concurrencyKey()`), or `undefined`. */
+  concurrencyKey: (args: unknown) => string | undefined;
+  /** Its flow control across processes (`concurrency()`, `rateLimit()`), or `undefined` when it has none. */
+  limits: WorkerLimits | undefined;
 }
 
 /** The app's workers by job name: filled by `connectWorkers`, read by the worker loop and the CLI. */
@@ -84,6 +89,7 @@ function describeWorker(type: WorkerClass, instance: WorkerInstance): Registered
         'schema, or another validator that implements https://standardschema.dev.',
     );
   }
+  const limits = describeLimits(type);
   return {
     name: type.className(),
     type,
@@ -95,5 +101,28 @@ function describeWorker(type: WorkerClass, instance: WorkerInstance): Registered
     priority,
     uniqueKey: (args) => type.uniqueKey(args as never),
     argsSchema: schema,
+    concurrencyKey: (args) => type.concurrencyKey(args as never),
+    limits,
   };
+}
+
+/** A worker's `concurrency()` and `rateLimit()`, checked. */
+function describeLimits(type: WorkerClass): WorkerLimits | undefined {
+  const concurrency = type.concurrency();
+  const rate = type.rateLimit();
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new RegistryError(
+      `${type.name}.concurrency() returned ${String(concurrency)}; expected a whole number >= 1, or undefined for no limit.`,
+    );
+  }
+  const whole = (value: unknown, max: number) =>
+    Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max;
+  if (rate !== undefined && !(rate && whole(rate.max, 1_000_000) && whole(rate.perMs, 86_400_000))) {
+    throw new RegistryError(
+      `${type.name}.rateLimit() returned ${JSON.stringify(rate)}; expected { max: 1 to 1000000 starts, perMs: 1 to 86400000 ms }, ` +
+        'for example { max: 100, perMs: 60_000 }, or undefined for no limit.',
+    );
+  }
+  if (concurrency === undefined && rate === undefined) return undefined;
+  return { concurrency, rate };
 }

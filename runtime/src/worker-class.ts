@@ -1,6 +1,12 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RetryPolicy } from './retry.js';
 
+/** At most `max` job starts in any window of `perMs` milliseconds (a sliding window), across all processes. */
+export interface RateLimit {
+  max: number;
+  perMs: number;
+}
+
 /** What the queue calls on a worker instance: its `perform`. */
 export interface WorkerInstance<A = unknown> {
   perform(args: A, signal: AbortSignal): Promise<void>;
@@ -21,6 +27,9 @@ export interface WorkerClass<W extends WorkerInstance = WorkerInstance> {
   timeoutMs(): number | undefined;
   priority(): number;
   uniqueKey(args: never): string | undefined;
+  concurrency(): number | undefined;
+  concurrencyKey(args: never): string | undefined;
+  rateLimit(): RateLimit | undefined;
   /** A Standard Schema (zod, valibot, arktype, ...) the args must pass; `perform` gets its output. */
   readonly argsSchema?: StandardSchemaV1;
 }

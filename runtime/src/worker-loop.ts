@@ -40,6 +40,13 @@ const YIELD_EVERY_MS = 10;
 export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const { backend, registry, concurrency, signal, logger } = options;
   const names = registry.names();
+  /** The limits of the names that have them, sent with every claim. */
+  const limits = Object.fromEntries(
+    names.flatMap((name) => {
+      const worker = registry.get(name)!;
+      return worker.limits ? [[name, worker.limits]] : [];
+    }),
+  );
   /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
   const running = new Map<string, { id: string; done: Promise<void> }>();
   const outcomes = new OutcomeWriter(backend, logger);
@@ -95,6 +102,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
           tags: options.tags,
           anyTag: options.anyTag,
           limit: concurrency - running.size,
+          limits: Object.keys(limits).length > 0 ? limits : undefined,
           leaseMs: options.leaseMs,
           now,
         });

@@ -2,7 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Enqueued, EnqueueManyOptions, EnqueueOptions } from './app-queue.js';
 import type { AppContext } from './context.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import type { InputOf, WorkerClass, WorkerInstance } from './worker-class.js';
+import type { InputOf, RateLimit, WorkerClass, WorkerInstance } from './worker-class.js';
 
 /**
  * The base of every worker. Subclass it, implement `perform`, register it in the app's
@@ -77,6 +77,32 @@ export abstract class BackgroundWorker<A = unknown> implements WorkerInstance<A>
    * (Default: no key)
    */
   static uniqueKey(_args: unknown): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * At most this many of this worker's jobs run at once across every process sharing the store
+   * (per `concurrencyKey(args)` when that gives keys), whatever each process's `num_workers`.
+   * A process killed mid-job holds its slot only until the job's lease runs out. (Default: no limit)
+   */
+  static concurrency(): number | undefined {
+    return undefined;
+  }
+
+  /**
+   * With `concurrency()`, the limit holds per key: at most N jobs of one key at once, while jobs
+   * of other keys go on (a tenant, an account, an API host). (Default: one limit for the worker)
+   */
+  static concurrencyKey(_args: unknown): string | undefined {
+    return undefined;
+  }
+
+  /**
+   * At most `max` of this worker's jobs start in any window of `perMs` ms (a sliding window),
+   * across every process. Jobs over the limit stay queued and are claimed when the window has
+   * room; idle workers sleep until then. (Default: no limit)
+   */
+  static rateLimit(): RateLimit | undefined {
     return undefined;
   }
 

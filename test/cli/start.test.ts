@@ -135,6 +135,7 @@ test('a tagged worker process takes only jobs with its tags; an untagged one onl
     queue: null,
     priority: 0,
     key: null,
+    concurrency_key: null,
     max_attempts: 1,
   });
   const [{ id: mail }] = await store.enqueue([job('MailWorker', ['email'], { to: 'ada' })]);
@@ -185,6 +186,7 @@ test('SIGTERM lets the running job finish before exiting; a second signal exits 
         queue: null,
         priority: 0,
         key: null,
+        concurrency_key: null,
         max_attempts: 3,
       },
     ])

@@ -1,5 +1,9 @@
 // The backend contract: one suite that every queue backend's test file runs, so that the
 // in-process, SQLite, Postgres and Redis queues behave the same.
+
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -13,6 +17,14 @@ import {
   type WorkerInstance,
 } from '../../runtime/src/internals.js';
 import { OutcomeWriter } from '../../runtime/src/outcome-writer.js';
+import {
+  FLOW_WORKERS,
+  type FlowRecord,
+  PacedWorker,
+  PlainFlowWorker,
+  SlotWorker,
+  TenantWorker,
+} from '../fixtures/flow-workers.js';
 import type { TestStore } from '../stores.js';
 import {
   CapitalEmailWorker,
@@ -36,8 +48,26 @@ import {
   testContext,
   testStoreConfig,
   UrgentWorker,
+  waitUntil,
   withFinish,
 } from './helpers.js';
+
+/** The most jobs running at one instant, from their start and end times. */
+function maxOverlap(records: FlowRecord[]): number {
+  const events = records.flatMap((record) => [
+    [record.start, 1],
+    [record.end, -1],
+  ]);
+  // An end and a start at the same ms: the end first.
+  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, delta] of events) {
+    now += delta;
+    most = Math.max(most, now);
+  }
+  return most;
+}
 
 /** How the contract reaches one backend. */
 export interface BackendUnderTest {
@@ -569,6 +599,213 @@ export function runContract(target: BackendUnderTest): void {
     );
     assert.match(refused, 'cannot write inside an app transaction; only the Postgres and SQLite queues can');
     assert.equal(await backend.list({}), []);
+  });
+
+  /**
+   * Runs the flow workers until `done()` holds: in 3 worker processes on a shared store, or in 3
+   * loops of this process on one that is not; returns every record the jobs wrote.
+   */
+  const runFlow = async (done: () => Promise<boolean>, env: Record<string, string> = {}): Promise<FlowRecord[]> => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'loco-flow-'));
+    try {
+      if (backend.capabilities.shared) {
+        const workers = await Promise.all(
+          [1, 2, 3].map(() =>
+            spawnWorkerProcess(
+              target.queueConfig(),
+              { LOCO_TEST_COUNT_DIR: folder, LOCO_TEST_CONCURRENCY: '4', LOCO_TEST_LEASE_MS: '5000', ...env },
+              /ready/,
+            ),
+          ),
+        );
+        try {
+          await waitUntil(done, 20_000);
+        } finally {
+          for (const { child } of workers) child.kill('SIGTERM');
+          await Promise.all(workers.map(({ child }) => exited(child)));
+        }
+      } else {
+        process.env.LOCO_TEST_COUNT_DIR = folder;
+        const stop = new AbortController();
+        const loops = [1, 2, 3].map(() =>
+          runWorkerLoop({
+            backend,
+            registry: ctx.queue.registry,
+            concurrency: 4,
+            pollIntervalMs: 50,
+            leaseMs: 5000,
+            tags: [],
+            signal: stop.signal,
+            logger: silentLogger,
+          }),
+        );
+        try {
+          await waitUntil(done, 20_000);
+        } finally {
+          stop.abort();
+          await Promise.all(loops);
+        }
+      }
+      return readdirSync(folder).flatMap((file) =>
+        readFileSync(path.join(folder, file), 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as FlowRecord),
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  };
+  const allCompleted = (count: number) => async () =>
+    (await backend.stats()).filter((row) => row.status === 'completed').reduce((sum, row) => sum + row.count, 0) >=
+    count;
+
+  test('concurrency(): at most 2 jobs of the worker at once across all processes', async () => {
+    register(...FLOW_WORKERS);
+    await SlotWorker.performLaterMany(
+      ctx,
+      Array.from({ length: 60 }, (_, n) => ({ n, ms: 30 })),
+    );
+    const records = await runFlow(allCompleted(60));
+    assert.is(records.length, 60, 'every job ran once');
+    assert.is(maxOverlap(records), 2, 'never more than 2 at once, and the 2 slots were used');
+  });
+
+  test('concurrencyKey(): 2 at once per key; other keys go on, so up to 6 with 3 keys', async () => {
+    register(...FLOW_WORKERS);
+    await TenantWorker.performLaterMany(
+      ctx,
+      Array.from({ length: 60 }, (_, n) => ({ n, ms: 40, tenant: `t${n % 3}` })),
+    );
+    const records = await runFlow(allCompleted(60));
+    assert.is(records.length, 60);
+    for (const tenant of ['t0', 't1', 't2']) {
+      assert.ok(maxOverlap(records.filter((record) => record.key === tenant)) <= 2, `${tenant}: at most 2 at once`);
+    }
+    const overall = maxOverlap(records);
+    assert.ok(overall > 2 && overall <= 6, `other keys flow: ${overall} at once`);
+  });
+
+  test('rateLimit() 10 per second: no 1-second window holds more than 10 starts, and 50 jobs take about 4 s', async () => {
+    register(...FLOW_WORKERS);
+    const begin = Date.now();
+    await PacedWorker.performLaterMany(
+      ctx,
+      Array.from({ length: 50 }, (_, n) => ({ n, ms: 5 })),
+    );
+    const records = await runFlow(allCompleted(50));
+    const took = Date.now() - begin;
+    assert.is(records.length, 50);
+    // The limit counts claims; a job records when its perform began, a few ms after its claim
+    // (more under load), so starts 10 apart may look up to that much closer than 1 s.
+    const starts = records.map((record) => record.start).sort((a, b) => a - b);
+    for (let i = 10; i < starts.length; i++) {
+      assert.ok(
+        starts[i] - starts[i - 10] >= 950,
+        `starts ${i - 10} and ${i} are ${starts[i] - starts[i - 10]} ms apart`,
+      );
+    }
+    assert.ok(
+      starts[49] - starts[0] < 6000,
+      `the drain did not crawl: ${starts[49] - starts[0]} ms from first to last start`,
+    );
+    assert.ok(took < 12_000, `the whole run took ${took} ms`);
+  });
+
+  test('a worker process killed while it holds slots gives them up when its leases run out', async () => {
+    if (unshared('concurrency slots after SIGKILL')) return;
+    register(...FLOW_WORKERS);
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'loco-flow-kill-'));
+    try {
+      // The first two jobs hang, in a process that is then killed; with one attempt each, their
+      // expired leases fail them and free the slots for the rest.
+      const hung = await ctx.queue.enqueueByName(
+        'SlotWorker',
+        [
+          { n: 0, ms: 60_000 },
+          { n: 1, ms: 60_000 },
+        ],
+        { maxAttempts: 1 },
+      );
+      await SlotWorker.performLaterMany(
+        ctx,
+        [2, 3, 4, 5].map((n) => ({ n, ms: 10 })),
+      );
+      const doomed = await spawnWorkerProcess(
+        target.queueConfig(),
+        { LOCO_TEST_COUNT_DIR: folder, LOCO_TEST_CONCURRENCY: '4', LOCO_TEST_LEASE_MS: '600' },
+        /ready/,
+      );
+      await waitUntil(async () => (await backend.list({ statuses: ['processing'] })).length === 2, 10_000);
+      doomed.child.kill('SIGKILL');
+      await exited(doomed.child);
+      const killedAt = Date.now();
+      const records = await runFlow(allCompleted(4));
+      assert.equal(records.map((record) => record.n).sort(), [2, 3, 4, 5], 'the others ran once the slots were free');
+      assert.ok(Math.min(...records.map((record) => record.start)) >= killedAt + 300, 'not before the leases ran out');
+      for (const { id } of hung) assert.is((await job(id!)).status, 'failed');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  test('pause and resume: a paused worker is claimed by no process until resumed; enqueues go on', async () => {
+    register(...FLOW_WORKERS);
+    assert.is(await ctx.queue.pause('PlainFlowWorker'), true);
+    assert.is(await ctx.queue.pause('PlainFlowWorker'), false, 'paused already');
+    assert.is(await ctx.queue.pause({ queue: 'slow' }), true);
+    assert.equal(await ctx.queue.paused(), [
+      { kind: 'queue', name: 'slow' },
+      { kind: 'worker', name: 'PlainFlowWorker' },
+    ]);
+    await PlainFlowWorker.performLaterMany(
+      ctx,
+      Array.from({ length: 20 }, (_, n) => ({ n, ms: 1 })),
+    );
+    await ctx.queue.enqueueByName('SlotWorker', [{ n: 100, ms: 1 }], { queue: 'slow' });
+    const [open] = await SlotWorker.performLaterMany(ctx, [{ n: 200, ms: 1 }]);
+    const resumeAfter = Date.now() + 300;
+    const records = await runFlow(async () => {
+      if (Date.now() >= resumeAfter) {
+        if (await ctx.queue.resume('PlainFlowWorker')) {
+          const ran = (await backend.list({ statuses: ['completed'] })).map((row) => row.id);
+          assert.equal(ran, [open.id], 'while paused only the job of a worker and queue not paused ran');
+        }
+      }
+      return allCompleted(21)();
+    });
+    assert.is(records.filter((record) => record.n < 20).length, 20, 'all 20 ran after resume');
+    assert.is((await backend.list({ statuses: ['queued'] })).length, 1, "the paused queue's job waits");
+    assert.is(await ctx.queue.resume({ queue: 'slow' }), true);
+    assert.equal(await ctx.queue.paused(), []);
+  });
+
+  test('jobs a worker may not take (paused, at a limit) do not hold back the others in the claim', async () => {
+    register(EchoWorker);
+    await ctx.queue.enqueueByName(
+      'BlockedWorker',
+      Array.from({ length: 2000 }, (_, n) => ({ n })),
+    );
+    const others = (
+      await EchoWorker.performLaterMany(
+        ctx,
+        Array.from({ length: 20 }, (_, n) => ({ n })),
+      )
+    ).map((result) => result.id);
+    await ctx.queue.pause('BlockedWorker');
+    const claimed = await backend.claim({
+      names: ['BlockedWorker', 'EchoWorker'],
+      tags: [],
+      limit: 30,
+      leaseMs: 60_000,
+      now: Date.now() + 1,
+      limits: { EchoWorker: { concurrency: 100 } },
+    });
+    assert.equal(
+      claimed.map((row) => row.id),
+      others,
+    );
   });
 
   test('graceful shutdown: stop claiming, finish running jobs, record them', async () => {

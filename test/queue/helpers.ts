@@ -70,9 +70,10 @@ export function withFinish(backend: QueueBackend, finish: QueueBackend['finish']
 }
 
 /** The outcome of a claimed job that succeeded (a one-off job: it ends completed). */
-export function completedOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'>): JobOutcome {
+export function completedOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'> & { name?: string }): JobOutcome {
   return {
     id: job.id,
+    name: job.name ?? 'EchoWorker',
     attempts: job.attempts,
     status: 'completed',
     runAt: null,
@@ -82,13 +83,33 @@ export function completedOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'>): JobO
 }
 
 /** The outcome of a claimed job that failed with no attempts left. */
-export function failedOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'>, error: string): JobOutcome {
-  return { id: job.id, attempts: job.attempts, status: 'failed', runAt: null, nextAttempts: job.attempts, error };
+export function failedOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'> & { name?: string }, error: string): JobOutcome {
+  return {
+    id: job.id,
+    name: job.name ?? 'EchoWorker',
+    attempts: job.attempts,
+    status: 'failed',
+    runAt: null,
+    nextAttempts: job.attempts,
+    error,
+  };
 }
 
 /** The outcome of a claimed job that failed and is retried at `runAt`. */
-export function retryOutcome(job: Pick<ClaimedJob, 'id' | 'attempts'>, error: string, runAt: number): JobOutcome {
-  return { id: job.id, attempts: job.attempts, status: 'queued', runAt, nextAttempts: job.attempts, error };
+export function retryOutcome(
+  job: Pick<ClaimedJob, 'id' | 'attempts'> & { name?: string },
+  error: string,
+  runAt: number,
+): JobOutcome {
+  return {
+    id: job.id,
+    name: job.name ?? 'EchoWorker',
+    attempts: job.attempts,
+    status: 'queued',
+    runAt,
+    nextAttempts: job.attempts,
+    error,
+  };
 }
 
 /** Records every call, per job name. */
@@ -220,6 +241,15 @@ export async function runUntil(
   while (Date.now() < deadline && !(await until())) await sleep(10);
   stop.abort();
   await loop;
+}
+
+/** Resolves once `done()` holds (checked every 20 ms); throws after `timeoutMs`. */
+export async function waitUntil(done: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`waitUntil: not done within ${timeoutMs} ms`);
+    await sleep(20);
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -59,6 +59,8 @@ export interface NewJob {
   queue: string | null;
   priority: number;
   key: string | null;
+  /** The worker's `concurrencyKey(args)`: with a concurrency limit, the limit holds per key. `null` for none. */
+  concurrency_key: string | null;
   max_attempts: number;
   /** Timestamps, when importing a dump that keeps them; otherwise now. */
   created_at?: number;
@@ -121,9 +123,31 @@ export interface ClaimFilter {
   anyTag?: boolean;
 }
 
+/**
+ * Flow control of one worker name, across every process sharing the store, applied inside the
+ * claim so that a job over a limit is never claimed and handed back.
+ */
+export interface WorkerLimits {
+  /**
+   * At most this many of its jobs `processing` at once per `concurrency_key` (jobs without a key
+   * share one: a worker without `concurrencyKey()` has one limit for all its jobs).
+   */
+  concurrency?: number;
+  /** At most `max` job starts in any window of `perMs` (a sliding window). */
+  rate?: { max: number; perMs: number };
+}
+
+/** What `pause` stops: the jobs of one worker name, or of one named queue. */
+export interface PauseTarget {
+  kind: 'worker' | 'queue';
+  name: string;
+}
+
 export interface ClaimRequest extends ClaimFilter {
   /** At most this many jobs. */
   limit: number;
+  /** Limits of the names that have them; names left out are unlimited. */
+  limits?: Record<string, WorkerLimits>;
   /** The lease given to each claimed job, in ms. */
   leaseMs: number;
   /** Current time in ms; jobs with `run_at <= now` are due. */
@@ -143,6 +167,8 @@ export type ClaimedJob = Pick<
  */
 export interface JobOutcome {
   id: string;
+  /** The job's name: a store that wakes workers when a limited name frees a slot reads it. */
+  name: string;
   /**
    * The `attempts` the job was claimed with: a fencing token. An outcome is recorded only while the
    * job is still `processing` with this count, so a worker whose lease ran out (and whose job was
@@ -247,7 +273,8 @@ export interface QueueBackend {
   reapExpired(now: number): Promise<number>;
   /**
    * Resolves when new work may be available, after `timeoutMs` at the latest, or at once when
-   * `signal` aborts. Backends that can be told (NOTIFY, blocking pop, in-process) wake early.
+   * `signal` aborts. Backends that can be told (NOTIFY, blocking pop, in-process) wake early, and
+   * a rate limit's window that opens sooner ends the wait then.
    */
   waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void>;
   /**
@@ -265,6 +292,12 @@ export interface QueueBackend {
   close(): Promise<void>;
 
   // Operator verbs (`loco jobs ...`).
+  /** Stops claims of a worker's or a queue's jobs in every process until `resume`; returns false if it was paused already. */
+  pause(target: PauseTarget): Promise<boolean>;
+  /** Lets claims of a paused worker's or queue's jobs go on; returns false if it was not paused. */
+  resume(target: PauseTarget): Promise<boolean>;
+  /** What is paused. */
+  paused(): Promise<PauseTarget[]>;
   /** One job, or `null` when there is none with that id. */
   get(id: string): Promise<JobRecord | null>;
   /**

@@ -17,6 +17,7 @@ export function succeeded(job: ClaimedJob, now = Date.now()): JobOutcome {
   if (job.interval === null) {
     return {
       id: job.id,
+      name: job.name,
       attempts: job.attempts,
       status: 'completed',
       runAt: null,
@@ -26,6 +27,7 @@ export function succeeded(job: ClaimedJob, now = Date.now()): JobOutcome {
   }
   return {
     id: job.id,
+    name: job.name,
     attempts: job.attempts,
     status: 'queued',
     runAt: now + job.interval,
@@ -42,6 +44,7 @@ export function failed(job: ClaimedJob, error: string, retry: RetryPolicy, now =
   const retryAt = job.attempts < job.max_attempts ? now + backoffDelay(retry, job.attempts) : null;
   return {
     id: job.id,
+    name: job.name,
     attempts: job.attempts,
     status: retryAt === null ? 'failed' : 'queued',
     runAt: retryAt,

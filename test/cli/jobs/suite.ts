@@ -165,7 +165,7 @@ export function runJobsCli(store: TestStore): void {
       /InvoiceWorker: the args do not match its argsSchema: amount: must be a whole number > 0/,
       'schema',
     );
-    failsClearly(key, /a unique key is a non-empty string of at most 255 characters/, 'empty key');
+    failsClearly(key, /a key is a non-empty string of at most 255 characters/, 'empty key');
     failsClearly(priority, /--priority.*Expected a whole number from -32768 to 32767/, 'fractional priority');
     assert.equal(await backend.list({}), []);
   });

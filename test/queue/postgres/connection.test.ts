@@ -71,6 +71,7 @@ function stampJob(id: string): NewJob {
     queue: null,
     priority: 0,
     key: null,
+    concurrency_key: null,
     max_attempts: 1,
   };
 }

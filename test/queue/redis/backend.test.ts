@@ -42,6 +42,7 @@ function job(name: string, fields: Partial<NewJob> = {}): NewJob {
     queue: null,
     priority: 0,
     key: null,
+    concurrency_key: null,
     max_attempts: 1,
     ...fields,
   };

@@ -3,7 +3,7 @@ import { MAX_PRIORITY, MIN_PRIORITY } from '../../job-options.js';
 import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
 import { enqueueJob } from './enqueue.js';
 import { listJobs, showStats } from './inspect.js';
-import { cancelJobs, purgeJobs, requeueJobs, tidyJobs } from './maintenance.js';
+import { cancelJobs, pauseJobs, purgeJobs, requeueJobs, resumeJobs, tidyJobs } from './maintenance.js';
 import { parseAge, parseDelay, parseJsonArgs, parseLimit, parsePriority, parseStatuses, parseTags } from './options.js';
 import { type JobSession, withJobQueue } from './session.js';
 import { retryJobs, showJob } from './show.js';
@@ -23,7 +23,9 @@ type Access = 'read' | 'write';
  */
 export function jobsCommand(): Command {
   const jobs = new Command('jobs')
-    .description('Manage the job queue: cancel, tidy, purge, dump, import, requeue, retry, enqueue, show, list, stats')
+    .description(
+      'Manage the job queue: cancel, tidy, purge, dump, import, requeue, retry, pause, resume, enqueue, show, list, stats',
+    )
     .option('-e, --environment <name>', 'environment (default: LOCO_ENV, NODE_ENV, then development)');
 
   const sub = (name: string, description: string) => {
@@ -156,6 +158,22 @@ export function jobsCommand(): Command {
     .action(
       run<{ id?: string[]; name?: string; cancelled?: boolean }>((session, options) =>
         retryJobs(session, { ids: options.id, name: options.name, cancelled: Boolean(options.cancelled) }),
+      ),
+    );
+
+  sub('pause', "Stop every process from claiming a worker's jobs (or a queue's, with --queue) until resume")
+    .argument('<name>', 'the worker (job) name, e.g. SyncInvoicesWorker, or with --queue a queue name')
+    .option('--queue', 'pause a named queue instead of a worker')
+    .action(
+      run<{ queue?: boolean }>((session, options, name) => pauseJobs(session, name, { queue: Boolean(options.queue) })),
+    );
+
+  sub('resume', 'Let a paused worker (or queue, with --queue) be claimed again')
+    .argument('<name>', 'the worker (job) name, or with --queue a queue name')
+    .option('--queue', 'resume a named queue instead of a worker')
+    .action(
+      run<{ queue?: boolean }>((session, options, name) =>
+        resumeJobs(session, name, { queue: Boolean(options.queue) }),
       ),
     );
 

@@ -1,5 +1,5 @@
 /** `loco jobs list` and `stats`: looking at the queue without changing it. */
-import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
+import { JOB_STATUSES, type JobStatus, type PauseTarget } from '../../queue/backend.js';
 import type { JobSession } from './session.js';
 import { firstLine, plural, shortTime, table } from './text.js';
 
@@ -18,8 +18,9 @@ export async function listJobs({ backend }: JobSession, options: ListOptions): P
     options.name ? `name ${options.name}` : '',
   ].filter(Boolean);
   const jobs = await backend.list({ statuses: options.statuses, name: options.name, limit: options.limit });
+  const paused = describePaused(await backend.paused());
   if (jobs.length === 0) {
-    console.log(filter.length ? `No jobs with ${filter.join(' and ')}.` : 'No jobs in the queue.');
+    console.log((filter.length ? `No jobs with ${filter.join(' and ')}.` : 'No jobs in the queue.') + paused);
     return;
   }
   const matching = (await backend.stats())
@@ -42,15 +43,24 @@ export async function listJobs({ backend }: JobSession, options: ListOptions): P
   const shown = jobs.length < matching ? `the newest ${jobs.length} of ${matching} jobs` : plural(jobs.length, 'job');
   console.log(
     `\n${shown[0].toUpperCase()}${shown.slice(1)}${filter.length ? ` with ${filter.join(' and ')}` : ''}, newest first.` +
-      (jobs.length < matching ? ' Use --limit to see more.' : ''),
+      (jobs.length < matching ? ' Use --limit to see more.' : '') +
+      paused,
   );
+}
+
+/** `\nPaused (...): worker X, queue Y.`, or nothing when nothing is paused. */
+function describePaused(paused: PauseTarget[]): string {
+  if (paused.length === 0) return '';
+  return `\nPaused (loco jobs resume ... lets them go on): ${paused.map((p) => `${p.kind} ${p.name}`).join(', ')}.`;
 }
 
 /** Prints job counts by name and status, with totals. */
 export async function showStats({ backend, queue }: JobSession): Promise<void> {
   const counts = await backend.stats();
+  const paused = await backend.paused();
+  const note = describePaused(paused);
   if (counts.length === 0) {
-    console.log(`No jobs in the queue (${backend.kind}).`);
+    console.log(`No jobs in the queue (${backend.kind}).${note}`);
     return;
   }
   const byName = new Map<string, Record<JobStatus, number>>();
@@ -66,10 +76,11 @@ export async function showStats({ backend, queue }: JobSession): Promise<void> {
     return [label, ...cells, String(JOB_STATUSES.reduce((sum, status) => sum + row[status], 0))];
   };
   const names = [...byName.keys()].sort();
-  const rows = names.map((name) =>
-    line(queue.registry.get(name) ? name : `${name} (not registered)`, byName.get(name)!),
-  );
+  const pausedNames = new Set(paused.filter((p) => p.kind === 'worker').map((p) => p.name));
+  const label = (name: string) =>
+    `${name}${queue.registry.get(name) ? '' : ' (not registered)'}${pausedNames.has(name) ? ' (paused)' : ''}`;
+  const rows = names.map((name) => line(label(name), byName.get(name)!));
   rows.push(line('total', totals));
   const numeric = new Set(JOB_STATUSES.map((_, i) => i + 1).concat(JOB_STATUSES.length + 1));
-  console.log(table(['name', ...JOB_STATUSES, 'total'], rows, numeric));
+  console.log(table(['name', ...JOB_STATUSES, 'total'], rows, numeric) + note);
 }

@@ -1,10 +1,10 @@
 /** `loco jobs cancel`, `tidy`, `purge` and `requeue`: changing or deleting jobs in bulk. */
 import { LocoError } from '../../errors.js';
-import type { JobStatus } from '../../queue/backend.js';
+import type { JobStatus, PauseTarget } from '../../queue/backend.js';
 import { prepareDumpFolder, writeDumpFile } from './dump-file.js';
 import { formatDump } from './dump-format.js';
 import type { JobSession } from './session.js';
-import { nameList, plural } from './text.js';
+import { nameList, plural, unknownWorkerMessage } from './text.js';
 
 const DAY_MS = 86_400_000;
 const MINUTE_MS = 60_000;
@@ -77,6 +77,33 @@ function refuseDeletion<T>(step: () => T): T {
   } catch (err) {
     throw new LocoError(`${(err as Error).message} Nothing was deleted.`, { cause: err });
   }
+}
+
+/** Stops claims of a worker's (or, with `queue`, a named queue's) jobs in every process until `resume`. */
+export async function pauseJobs(
+  { backend, queue }: JobSession,
+  name: string,
+  options: { queue: boolean },
+): Promise<void> {
+  const target: PauseTarget = { kind: options.queue ? 'queue' : 'worker', name };
+  if (!options.queue && !queue.registry.get(name)) {
+    throw new LocoError(
+      `Cannot pause: ${unknownWorkerMessage(name, queue.names())} (Use --queue to pause a named queue.)`,
+    );
+  }
+  const changed = await backend.pause(target);
+  console.log(
+    changed
+      ? `Paused ${target.kind} ${name}: no process claims its jobs until loco jobs resume ${options.queue ? '--queue ' : ''}${name}; running jobs finish, enqueues go on.`
+      : `${target.kind} ${name} was paused already.`,
+  );
+}
+
+/** Lets a paused worker's or queue's jobs be claimed again. */
+export async function resumeJobs({ backend }: JobSession, name: string, options: { queue: boolean }): Promise<void> {
+  const target: PauseTarget = { kind: options.queue ? 'queue' : 'worker', name };
+  const changed = await backend.resume(target);
+  console.log(changed ? `Resumed ${target.kind} ${name}.` : `${target.kind} ${name} was not paused.`);
 }
 
 /** `processing` jobs not updated for `fromAge` minutes go back to `queued`. */

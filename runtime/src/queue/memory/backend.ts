@@ -10,10 +10,13 @@ import type {
   JobQuery,
   JobRecord,
   NewJob,
+  PauseTarget,
   QueueBackend,
   RemoveQuery,
   RetryQuery,
+  WorkerLimits,
 } from '../backend.js';
+import { ClaimBudget, type NameUsage } from '../limits.js';
 import { claimOrder } from '../order.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { tagsMatch } from '../tags.js';
@@ -35,6 +38,17 @@ interface Place {
   priority: number;
 }
 
+/** A job as this store keeps it: the record, and the concurrency key its limit counts it under. */
+type StoredJob = JobRecord & { concurrency_key: string | null };
+
+/** The due jobs of one name, tag set and queue, in claim order: a claim reads only the lanes it may take from. */
+interface Lane {
+  name: string;
+  tags: string[];
+  queue: string | null;
+  ready: Heap<Place>;
+}
+
 /**
  * The in-process backend behind `BackgroundAsync`: jobs live in this process's memory only,
  * so they are lost on exit and cannot be shared with other processes. Queued jobs wait in a
@@ -44,14 +58,21 @@ export class InProcessBackend implements QueueBackend {
   readonly kind = 'InProcess';
   readonly display = 'in-process';
   readonly capabilities: BackendCapabilities = { durable: false, shared: false, transactions: false };
-  private readonly jobs = new Map<string, JobRecord>();
+  private readonly jobs = new Map<string, StoredJob>();
   /** Queued jobs by id, with their queue version. */
   private readonly queued = new Map<string, number>();
   private versions = 0;
   /** Live jobs (queued or processing) by `name \0 key`. */
   private readonly keys = new Map<string, string>();
   private readonly delayed = new Heap<Place>((a, b) => a.run_at < b.run_at || (a.run_at === b.run_at && a.id < b.id));
-  private readonly ready = new Heap<Place>((a, b) => claimOrder(a, b) < 0);
+  private readonly lanes = new Map<string, Lane>();
+  /** Processing jobs by `name \0 concurrency key`, for concurrency limits. */
+  private readonly running = new Map<string, number>();
+  /** Start times within the rate window, by name, oldest first, for rate limits. */
+  private readonly starts = new Map<string, number[]>();
+  private readonly pauses = new Set<string>();
+  /** When a rate window that ran out of starts opens again. */
+  private reopensAt: number | undefined;
   private readonly finished: string[] = [];
   private readonly wakeup = new Wakeup();
   /** Claimed ticks (`schedule` NUL `tickAt`) and when each may be pruned, in claim order. */
@@ -63,7 +84,9 @@ export class InProcessBackend implements QueueBackend {
       this.queued.clear();
       this.keys.clear();
       this.delayed.clear();
-      this.ready.clear();
+      this.lanes.clear();
+      this.running.clear();
+      this.starts.clear();
       this.finished.length = 0;
     }
   }
@@ -93,8 +116,9 @@ export class InProcessBackend implements QueueBackend {
         }
         if (holder) holder.key = null;
       }
-      const record: JobRecord = {
-        ...job,
+      const { restore: _restore, ...fields } = job;
+      const record: StoredJob = {
+        ...fields,
         task_data: structuredClone(job.task_data),
         tags: [...job.tags],
         status,
@@ -104,7 +128,6 @@ export class InProcessBackend implements QueueBackend {
         created_at: job.created_at ?? now,
         updated_at: restored?.updated_at ?? now,
       };
-      delete (record as Partial<NewJob>).restore;
       this.jobs.set(job.id, record);
       if (status === 'queued') {
         if (job.key !== null) this.keys.set(keyOf(job.name, job.key), job.id);
@@ -121,40 +144,131 @@ export class InProcessBackend implements QueueBackend {
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     for (let top = this.delayed.peek(); top && top.run_at <= request.now; top = this.delayed.peek()) {
       this.delayed.pop();
-      if (this.queued.get(top.id) === top.version) this.ready.push(top);
-    }
-    const claimed: ClaimedJob[] = [];
-    const passed: Place[] = [];
-    while (claimed.length < request.limit) {
-      const top = this.ready.pop();
-      if (!top) break;
       if (this.queued.get(top.id) !== top.version) continue;
-      const job = this.jobs.get(top.id)!;
-      if (!request.names.includes(job.name) || !tagsMatch(request, job.tags)) {
-        passed.push(top);
-        continue;
-      }
-      this.queued.delete(job.id);
-      Object.assign(job, {
-        status: 'processing',
-        attempts: job.attempts + 1,
-        lease_until: request.now + request.leaseMs,
-        updated_at: request.now,
-      });
-      claimed.push({
-        id: job.id,
-        name: job.name,
-        task_data: structuredClone(job.task_data),
-        interval: job.interval,
-        tags: [...job.tags],
-        queue: job.queue,
-        priority: job.priority,
-        attempts: job.attempts,
-        max_attempts: job.max_attempts,
-      });
+      this.laneOf(this.jobs.get(top.id)!).ready.push(top);
     }
-    for (const place of passed) this.ready.push(place);
+    const limits = request.limits ?? {};
+    const budget = new ClaimBudget(limits, this.usage(limits, request.now));
+    const lanes = [...this.lanes.values()].filter(
+      (lane) =>
+        request.names.includes(lane.name) &&
+        tagsMatch(request, lane.tags) &&
+        !this.pauses.has(pauseId({ kind: 'worker', name: lane.name })) &&
+        !(lane.queue !== null && this.pauses.has(pauseId({ kind: 'queue', name: lane.queue }))),
+    );
+    const held: Array<[Lane, Place]> = [];
+    /** The lane's first job this claim may take; jobs over a limit are held aside until the claim ends. */
+    const headOf = (lane: Lane): Place | undefined => {
+      for (let top = lane.ready.peek(); top; top = lane.ready.peek()) {
+        if (this.queued.get(top.id) !== top.version) lane.ready.pop();
+        else if (budget.allows(lane.name, this.jobs.get(top.id)!.concurrency_key)) return top;
+        else if (budget.room(lane.name) <= 0) return undefined;
+        else held.push([lane, lane.ready.pop()!]);
+      }
+      return undefined;
+    };
+    const claimed: ClaimedJob[] = [];
+    while (claimed.length < request.limit) {
+      let best: { lane: Lane; place: Place } | undefined;
+      for (const lane of lanes) {
+        const place = headOf(lane);
+        if (place && (!best || claimOrder(place, best.place) < 0)) best = { lane, place };
+      }
+      if (!best) break;
+      best.lane.ready.pop();
+      const job = this.jobs.get(best.place.id)!;
+      budget.take(job.name, job.concurrency_key);
+      claimed.push(this.start(job, request));
+    }
+    for (const [lane, place] of held) lane.ready.push(place);
+    this.reopensAt = budget.reopensAt(request.now);
     return claimed;
+  }
+
+  /** A queued job becomes processing under a lease, counted against its limits. */
+  private start(job: StoredJob, request: ClaimRequest): ClaimedJob {
+    this.queued.delete(job.id);
+    Object.assign(job, {
+      status: 'processing',
+      attempts: job.attempts + 1,
+      lease_until: request.now + request.leaseMs,
+      updated_at: request.now,
+    });
+    this.count(job, 1);
+    if (request.limits?.[job.name]?.rate)
+      this.starts.get(job.name)?.push(request.now) ?? this.starts.set(job.name, [request.now]);
+    return {
+      id: job.id,
+      name: job.name,
+      task_data: structuredClone(job.task_data),
+      interval: job.interval,
+      tags: [...job.tags],
+      queue: job.queue,
+      priority: job.priority,
+      attempts: job.attempts,
+      max_attempts: job.max_attempts,
+    };
+  }
+
+  /** What is running and what started in the rate window, for the names with limits. */
+  private usage(limits: Record<string, WorkerLimits>, now: number): Map<string, NameUsage> {
+    const usage = new Map<string, NameUsage>();
+    for (const [name, limit] of Object.entries(limits)) {
+      const starts = this.starts.get(name) ?? [];
+      if (limit.rate) {
+        const first = starts.findIndex((at) => at > now - limit.rate!.perMs);
+        starts.splice(0, first === -1 ? starts.length : first);
+      }
+      const runningByKey = new Map<string | null, number>();
+      for (const [id, count] of this.running) {
+        const [jobName, key] = id.split('\0');
+        if (jobName === name) runningByKey.set(key === '' ? null : key.slice(1), count);
+      }
+      usage.set(name, { runningByKey, starts });
+    }
+    return usage;
+  }
+
+  /** Counts a job in or out of its name's running jobs. */
+  private count(job: StoredJob, delta: 1 | -1): void {
+    const id = `${job.name}\0${job.concurrency_key === null ? '' : `k${job.concurrency_key}`}`;
+    const count = (this.running.get(id) ?? 0) + delta;
+    if (count > 0) this.running.set(id, count);
+    else this.running.delete(id);
+  }
+
+  /** The lane a queued job waits in. */
+  private laneOf(job: StoredJob): Lane {
+    const id = JSON.stringify([job.name, job.tags, job.queue]);
+    let lane = this.lanes.get(id);
+    if (!lane) {
+      lane = {
+        name: job.name,
+        tags: job.tags,
+        queue: job.queue,
+        ready: new Heap<Place>((a, b) => claimOrder(a, b) < 0),
+      };
+      this.lanes.set(id, lane);
+    }
+    return lane;
+  }
+
+  async pause(target: PauseTarget): Promise<boolean> {
+    const before = this.pauses.size;
+    this.pauses.add(pauseId(target));
+    return this.pauses.size > before;
+  }
+
+  async resume(target: PauseTarget): Promise<boolean> {
+    const resumed = this.pauses.delete(pauseId(target));
+    if (resumed) this.wakeup.notify();
+    return resumed;
+  }
+
+  async paused(): Promise<PauseTarget[]> {
+    return [...this.pauses]
+      .map((id) => JSON.parse(id) as PauseTarget)
+      .sort((a, b) => (a.kind === b.kind ? (a.name < b.name ? -1 : 1) : a.kind < b.kind ? -1 : 1));
   }
 
   async finish(outcomes: JobOutcome[]): Promise<void> {
@@ -196,7 +310,8 @@ export class InProcessBackend implements QueueBackend {
   }
 
   waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void> {
-    return this.wakeup.wait(timeoutMs, signal);
+    const reopens = this.reopensAt === undefined ? timeoutMs : Math.max(0, this.reopensAt - Date.now());
+    return this.wakeup.wait(Math.min(timeoutMs, reopens), signal);
   }
 
   async claimTick(schedule: string, tickAt: number, holdMs: number): Promise<boolean> {
@@ -220,7 +335,7 @@ export class InProcessBackend implements QueueBackend {
 
   async get(id: string): Promise<JobRecord | null> {
     const job = this.jobs.get(id);
-    return job ? structuredClone(job) : null;
+    return job ? toRecord(job) : null;
   }
 
   async retry(query: RetryQuery): Promise<number> {
@@ -251,7 +366,7 @@ export class InProcessBackend implements QueueBackend {
     );
     rows.sort((a, b) => (a.id < b.id ? -1 : 1));
     const picked = query.limit === undefined ? rows : rows.reverse().slice(0, query.limit);
-    return picked.map((job) => structuredClone(job));
+    return picked.map(toRecord);
   }
 
   async stats(): Promise<JobCount[]> {
@@ -287,6 +402,7 @@ export class InProcessBackend implements QueueBackend {
         (!query.ids || query.ids.includes(job.id))
       ) {
         this.releaseKey(job);
+        if (job.status === 'processing') this.count(job, -1);
         this.jobs.delete(job.id);
         this.queued.delete(job.id);
         count += 1;
@@ -309,14 +425,15 @@ export class InProcessBackend implements QueueBackend {
   }
 
   /** A job (back) in the queue at `runAt`, keeping its key. */
-  private backInQueue(job: JobRecord, runAt: number): void {
+  private backInQueue(job: StoredJob, runAt: number): void {
+    if (job.status === 'processing') this.count(job, -1);
     job.status = 'queued';
     if (job.key !== null) this.keys.set(keyOf(job.name, job.key), job.id);
     this.place(job, runAt);
   }
 
   /** Gives a queued job its place for `runAt`; places it had are left behind. */
-  private place(job: JobRecord, runAt: number): void {
+  private place(job: StoredJob, runAt: number): void {
     job.run_at = runAt;
     const place: Place = { id: job.id, version: ++this.versions, run_at: runAt, priority: job.priority };
     this.queued.set(job.id, place.version);
@@ -324,7 +441,8 @@ export class InProcessBackend implements QueueBackend {
     this.wakeup.notify();
   }
 
-  private settle(job: JobRecord, status: 'completed' | 'failed' | 'cancelled'): void {
+  private settle(job: StoredJob, status: 'completed' | 'failed' | 'cancelled'): void {
+    if (job.status === 'processing') this.count(job, -1);
     job.status = status;
     this.queued.delete(job.id);
     this.releaseKey(job);
@@ -336,10 +454,20 @@ export class InProcessBackend implements QueueBackend {
   }
 
   /** A job that leaves the live states frees its key. */
-  private releaseKey(job: JobRecord): void {
+  private releaseKey(job: StoredJob): void {
     if (job.key !== null && this.keys.get(keyOf(job.name, job.key)) === job.id)
       this.keys.delete(keyOf(job.name, job.key));
   }
+}
+
+/** A copy of a stored job as a `JobRecord`. */
+function toRecord(job: StoredJob): JobRecord {
+  const { concurrency_key: _key, ...record } = structuredClone(job);
+  return record;
+}
+
+function pauseId(target: PauseTarget): string {
+  return JSON.stringify({ kind: target.kind, name: target.name });
 }
 
 function keyOf(name: string, key: string): string {

@@ -16,10 +16,12 @@ import type {
   JobRecord,
   NewJob,
   OnConflict,
+  PauseTarget,
   QueueBackend,
   RemoveQuery,
   RetryQuery,
   StoreOptions,
+  WorkerLimits,
 } from '../backend.js';
 import { type ClaimOrdered, claimOrder } from '../order.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
@@ -74,6 +76,10 @@ export class PostgresBackend implements QueueBackend {
   private listener: NotificationListener | undefined;
   private readonly wakeOthers: WakeupSender;
   private closed = false;
+  /** Names with concurrency limits seen in claims: a job of one that finishes wakes idle workers. */
+  private readonly limitedNames = new Set<string>();
+  /** When a rate window that ran out of starts at the last claim opens again. */
+  private reopensAt: number | undefined;
 
   constructor(
     private readonly config: StoreConfig,
@@ -265,6 +271,7 @@ export class PostgresBackend implements QueueBackend {
           job.priority,
           job.max_attempts,
           Math.round(job.created_at ?? now),
+          job.concurrency_key,
           now,
         ],
         client,
@@ -355,6 +362,9 @@ export class PostgresBackend implements QueueBackend {
     if (request.names.length === 0 || request.limit < 1) return [];
     const now = Math.floor(request.now);
     const rule: sql.ClaimVariant = request.anyTag ? 'any' : request.tags.length === 0 ? 'untagged' : 'matching';
+    const limits = request.limits ? limitsJson(request.limits) : null;
+    for (const [name, limit] of Object.entries(request.limits ?? {}))
+      if (limit.concurrency) this.limitedNames.add(name);
     const { rows } = await this.run(this.statements.claim, [
       now,
       Math.round(now + request.leaseMs),
@@ -362,7 +372,14 @@ export class PostgresBackend implements QueueBackend {
       Math.floor(request.limit),
       request.tags,
       rule,
+      limits,
     ]);
+    // A short claim of rate-limited names: sleep no longer than until a rate window opens.
+    this.reopensAt = undefined;
+    if (limits && rows.length < request.limit && Object.values(request.limits!).some((limit) => limit.rate)) {
+      const [row] = (await this.run(this.statements.rateReopens, [limits, now])).rows;
+      this.reopensAt = row?.reopens_at ?? undefined;
+    }
     if (rows.length > 1) rows.sort((a, b) => claimOrder(a as ClaimOrdered, b as ClaimOrdered));
     return rows.map((row) => ({
       id: row.id,
@@ -390,7 +407,14 @@ export class PostgresBackend implements QueueBackend {
       outcomes.map((outcome) => (typeof outcome.error === 'string' ? storableText(outcome.error) : null)),
       now,
     ]);
-    if (outcomes.some((outcome) => outcome.status === 'queued' && outcome.runAt !== null && outcome.runAt <= now)) {
+    // A job back in the queue, or a slot freed under a concurrency limit that may hold others back.
+    if (
+      outcomes.some(
+        (outcome) =>
+          (outcome.status === 'queued' && outcome.runAt !== null && outcome.runAt <= now) ||
+          this.limitedNames.has(outcome.name),
+      )
+    ) {
       this.wake();
     }
   }
@@ -413,6 +437,7 @@ export class PostgresBackend implements QueueBackend {
   }
 
   async waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (this.reopensAt !== undefined) timeoutMs = Math.max(0, Math.min(timeoutMs, this.reopensAt - Date.now()));
     if (!this.listener && !this.closed) {
       this.listener = new NotificationListener({
         client: this.clientConfig,
@@ -466,6 +491,20 @@ export class PostgresBackend implements QueueBackend {
     return rows as JobRecord[];
   }
 
+  async pause(target: PauseTarget): Promise<boolean> {
+    return ((await this.run(this.statements.pause, [target.kind, target.name, Date.now()])).rowCount ?? 0) > 0;
+  }
+
+  async resume(target: PauseTarget): Promise<boolean> {
+    const resumed = ((await this.run(this.statements.resume, [target.kind, target.name])).rowCount ?? 0) > 0;
+    if (resumed) this.wake();
+    return resumed;
+  }
+
+  async paused(): Promise<PauseTarget[]> {
+    return (await this.run(this.statements.paused, [])).rows as PauseTarget[];
+  }
+
   async get(id: string): Promise<JobRecord | null> {
     const { rows } = await this.run(this.statements.get, [id]);
     return (rows[0] as JobRecord | undefined) ?? null;
@@ -516,6 +555,10 @@ function prepareStatements(t: sql.SqlNames) {
     upsert: statement('upsert_jobs', sql.upsertJobs(t)),
     notifyInTransaction: statement('notify_in_transaction', sql.notifyInTransaction),
     get: statement('get_job', sql.getJob(t)),
+    rateReopens: statement('rate_reopens', sql.rateReopens(t)),
+    pause: statement('pause_target', sql.pauseTarget(t)),
+    resume: statement('resume_target', sql.resumeTarget(t)),
+    paused: statement('paused_targets', sql.pausedTargets(t)),
     retry: statement('retry_jobs', sql.retryJobs(t)),
     claim: statement('claim_jobs', sql.claimJobs(t)),
     finish: statement('finish_jobs', sql.finishJobs(t)),
@@ -536,7 +579,7 @@ function prepareStatements(t: sql.SqlNames) {
   };
 }
 
-/** The columns `enqueueJobs` and `upsertJobs` share, as arrays ($1 to $10). */
+/** The columns `enqueueJobs` and `upsertJobs` share, as arrays ($1 to $11). */
 function jobColumns(jobs: NewJob[], now: number): unknown[] {
   return [
     jobs.map((job) => job.id),
@@ -549,7 +592,24 @@ function jobColumns(jobs: NewJob[], now: number): unknown[] {
     jobs.map((job) => job.priority),
     jobs.map((job) => job.max_attempts),
     jobs.map((job) => Math.round(job.created_at ?? now)),
+    jobs.map((job) => job.concurrency_key),
   ];
+}
+
+/** Limits as the claim function reads them: name -> { concurrency, rate_max, rate_ms }. */
+function limitsJson(limits: Record<string, WorkerLimits>): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(limits).map(([name, limit]) => [
+        name,
+        {
+          concurrency: limit.concurrency ?? null,
+          rate_max: limit.rate?.max ?? null,
+          rate_ms: limit.rate?.perMs ?? null,
+        },
+      ]),
+    ),
+  );
 }
 
 /** Whether a new job enters the queue live (queued), where its key counts. */

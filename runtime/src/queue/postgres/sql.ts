@@ -15,6 +15,10 @@ export interface SqlNames {
   migrations: string;
   /** `"schema".loco_schedule_ticks` */
   ticks: string;
+  /** `"schema".loco_pauses` */
+  pauses: string;
+  /** `"schema".loco_job_starts` */
+  starts: string;
   /** The NOTIFY channel: `loco:` + the schema name. */
   channel: string;
 }
@@ -32,6 +36,8 @@ export function sqlNames(schema: string): SqlNames {
     jobs: `${quoted}.loco_jobs`,
     migrations: `${quoted}.loco_queue_migrations`,
     ticks: `${quoted}.loco_schedule_ticks`,
+    pauses: `${quoted}.loco_pauses`,
+    starts: `${quoted}.loco_job_starts`,
     channel: `loco:${schema}`,
   };
 }
@@ -91,7 +97,7 @@ export const MIGRATIONS: Migration[] = [
       -- one live job per name and key; enqueue's ON CONFLICT arbitrates through it
       CREATE UNIQUE INDEX loco_jobs_unique_key ON ${t.jobs} (name, unique_key)
         WHERE unique_key IS NOT NULL AND status IN ('queued', 'processing');
-      DROP FUNCTION ${t.schema}.loco_claim_jobs(bigint, bigint, text[], integer, text[], text);
+      DROP FUNCTION IF EXISTS ${t.schema}.loco_claim_jobs(bigint, bigint, text[], integer, text[], text);
       ${claimFunction(t)}`,
   },
   {
@@ -106,6 +112,29 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (schedule, tick_at)
       );
       CREATE INDEX loco_schedule_ticks_expiry ON ${t.ticks} (expires_at);`,
+  },
+  {
+    version: 4,
+    name: 'flow control: concurrency keys, job starts, pauses, a claim by name',
+    sql: (t) => `
+      ALTER TABLE ${t.jobs} ADD COLUMN concurrency_key text COLLATE "C";
+      DROP INDEX ${t.schema}.loco_jobs_claim;
+      -- serves the claim, one name at a time: WHERE status = 'queued' AND name = $name AND run_at <= $now
+      -- ORDER BY priority DESC, run_at, id
+      CREATE INDEX loco_jobs_claim ON ${t.jobs} (name, priority DESC, run_at, id) WHERE status = 'queued';
+      -- counts running jobs for concurrency limits
+      CREATE INDEX loco_jobs_running ON ${t.jobs} (name, concurrency_key) WHERE status = 'processing';
+      -- job starts within the rate windows of rate-limited names
+      CREATE TABLE ${t.starts} (name text COLLATE "C" NOT NULL, started_at bigint NOT NULL);
+      CREATE INDEX loco_job_starts_name ON ${t.starts} (name, started_at);
+      CREATE TABLE ${t.pauses} (
+        kind      text NOT NULL CHECK (kind IN ('worker', 'queue')),
+        name      text COLLATE "C" NOT NULL,
+        paused_at bigint NOT NULL,
+        PRIMARY KEY (kind, name)
+      );
+      DROP FUNCTION IF EXISTS ${t.schema}.loco_claim_jobs(bigint, bigint, text[], integer, text[], text);
+      ${claimFunction(t)}`,
   },
 ];
 
@@ -132,21 +161,24 @@ export const recordMigration = (t: SqlNames) => `INSERT INTO ${t.migrations} (ve
 
 /** One job without a key. */
 export const enqueueJob = (t: SqlNames) => `
-  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`;
+  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
+                         concurrency_key, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
 
 /**
  * Many jobs without keys in one statement; all or none. Arrays, one element per job: $1 id,
  * $2 name, $3 task_data, $4 run_at, $5 interval, $6 tags (each a JSON array, as `text[][]` needs
- * equal lengths), $7 queue, $8 priority, $9 max_attempts, $10 created_at; $11 now.
+ * equal lengths), $7 queue, $8 priority, $9 max_attempts, $10 created_at, $11 concurrency key;
+ * $12 now.
  */
 export const enqueueJobs = (t: SqlNames) => `
-  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at, updated_at)
+  INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
+                         concurrency_key, updated_at)
   SELECT j.id, j.name, j.task_data, j.run_at, j."interval", ARRAY(SELECT json_array_elements_text(j.tags)),
-         j.queue, j.priority, j.max_attempts, j.created_at, $11
+         j.queue, j.priority, j.max_attempts, j.created_at, j.concurrency_key, $12
     FROM unnest($1::text[], $2::text[], $3::json[], $4::bigint[], $5::bigint[], $6::json[], $7::text[],
-                $8::integer[], $9::integer[], $10::bigint[])
-      AS j(id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at)`;
+                $8::integer[], $9::integer[], $10::bigint[], $11::text[])
+      AS j(id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at, concurrency_key)`;
 
 /** Live-key holders that are `processing` give their key up to the new jobs: $1 names, $2 keys. */
 export const releaseKeys = (t: SqlNames) => `
@@ -158,25 +190,25 @@ export const releaseKeys = (t: SqlNames) => `
  * Jobs with keys, or restored from a dump: inserted unless a queued job of the same name holds
  * the key, which is then kept as it is ($15 false) or takes the new args and run time ($15 true).
  * A row that meets a processing holder (which took a job between \`releaseKeys\` and this) comes
- * back with nothing, and the caller tries it again. Arrays as in \`enqueueJobs\`, plus $11 key,
- * $12 status, $13 attempts, $14 last_error, $16 updated_at; $17 now.
+ * back with nothing, and the caller tries it again. Arrays as in \`enqueueJobs\` ($1 to $11), plus
+ * $12 key, $13 status, $14 attempts, $15 last_error, $17 updated_at; $16 replace (boolean); $18 now.
  * Returns \`id\`, \`name\` and \`unique_key\` of each row inserted or matched.
  */
 export const upsertJobs = (t: SqlNames) => `
   INSERT INTO ${t.jobs} AS j (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
-                              unique_key, status, attempts, last_error, updated_at)
+                              concurrency_key, unique_key, status, attempts, last_error, updated_at)
   SELECT n.id, n.name, n.task_data, n.run_at, n."interval", ARRAY(SELECT json_array_elements_text(n.tags)),
-         n.queue, n.priority, n.max_attempts, n.created_at, n.unique_key, n.status, n.attempts, n.last_error,
-         COALESCE(n.updated_at, $17)
+         n.queue, n.priority, n.max_attempts, n.created_at, n.concurrency_key, n.unique_key, n.status, n.attempts,
+         n.last_error, COALESCE(n.updated_at, $18)
     FROM unnest($1::text[], $2::text[], $3::json[], $4::bigint[], $5::bigint[], $6::json[], $7::text[],
-                $8::integer[], $9::integer[], $10::bigint[], $11::text[], $12::text[], $13::integer[], $14::text[],
-                $16::bigint[])
+                $8::integer[], $9::integer[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::integer[],
+                $15::text[], $17::bigint[])
       AS n(id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
-           unique_key, status, attempts, last_error, updated_at)
+           concurrency_key, unique_key, status, attempts, last_error, updated_at)
   ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND status IN ('queued', 'processing')
-  DO UPDATE SET task_data = CASE WHEN $15 THEN EXCLUDED.task_data ELSE j.task_data END,
-                run_at = CASE WHEN $15 THEN EXCLUDED.run_at ELSE j.run_at END,
-                updated_at = CASE WHEN $15 THEN $17 ELSE j.updated_at END
+  DO UPDATE SET task_data = CASE WHEN $16 THEN EXCLUDED.task_data ELSE j.task_data END,
+                run_at = CASE WHEN $16 THEN EXCLUDED.run_at ELSE j.run_at END,
+                updated_at = CASE WHEN $16 THEN $18 ELSE j.updated_at END
      WHERE j.status = 'queued'
   RETURNING j.id, j.name, j.unique_key`;
 
@@ -203,69 +235,168 @@ const CLAIM_TAGS = {
 export type ClaimVariant = keyof typeof CLAIM_TAGS;
 
 /**
- * The claim's inner SELECT: due, queued jobs of the given names in claim order (priority, then
- * run_at, then id), skipping rows another claim holds. `loco_jobs_claim` matches its WHERE and
- * ORDER BY.
- * $1 now, $3 names, $4 limit, $5 tags (used by `matching` only).
+ * Due, queued jobs of the names a process may take ($3, paused workers left out), name by name
+ * through `loco_jobs_claim`, in claim order (priority, then run_at, then id), skipping rows
+ * another claim holds and jobs of paused queues: at most `lookahead` per name. $1 now, $4 limit,
+ * $5 tags (used by `matching` only).
  */
-export const pickDueJobs = (t: SqlNames, variant: ClaimVariant) => `
-  SELECT id FROM ${t.jobs}
-   WHERE status = 'queued' AND run_at <= $1 AND name = ANY($3::text[])
-     ${CLAIM_TAGS[variant]}
-   ORDER BY priority DESC, run_at, id
-   LIMIT $4
-   FOR UPDATE SKIP LOCKED`;
+const dueByName = (t: SqlNames, variant: ClaimVariant, lookahead: string) => `
+  (SELECT w.name FROM unnest($3::text[]) AS w(name)
+    WHERE NOT EXISTS (SELECT 1 FROM ${t.pauses} AS p WHERE p.kind = 'worker' AND p.name = w.name)) AS n
+  CROSS JOIN LATERAL (${dueJobsOfName(t, variant, 'n.name', lookahead)}) AS c`;
+
+/**
+ * The due jobs of one name (`name`, an expression), as the claim reads them: through
+ * `loco_jobs_claim` in its order, at most `lookahead`, rows held by another claim and jobs of
+ * paused queues skipped. $1 now, $5 tags (used by `matching` only).
+ */
+export const dueJobsOfName = (t: SqlNames, variant: ClaimVariant, name: string, lookahead: string) => `
+    SELECT q.id, q.name, q.concurrency_key, q.priority, q.run_at FROM ${t.jobs} AS q
+     WHERE q.status = 'queued' AND q.name = ${name} AND q.run_at <= $1
+       ${CLAIM_TAGS[variant].replaceAll('tags', 'q.tags')}
+       AND (q.queue IS NULL OR NOT EXISTS (SELECT 1 FROM ${t.pauses} AS p WHERE p.kind = 'queue' AND p.name = q.queue))
+     ORDER BY q.priority DESC, q.run_at, q.id
+     LIMIT ${lookahead}
+     FOR UPDATE OF q SKIP LOCKED`;
+
+const CLAIMED_COLUMNS = `j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.priority, j.attempts, j.max_attempts, j.run_at`;
+
+/** The claim without limits: the best `$4` due jobs across the allowed names. */
+const plainClaim = (t: SqlNames, variant: ClaimVariant) => `
+        RETURN QUERY
+        UPDATE ${t.jobs} AS j
+           SET status = 'processing', attempts = j.attempts + 1, lease_until = $2, updated_at = $1
+         WHERE j.id = ANY(ARRAY(
+           SELECT c.id FROM ${dueByName(t, variant, '$4')}
+            ORDER BY c.priority DESC, c.run_at, c.id
+            LIMIT $4))
+        RETURNING ${CLAIMED_COLUMNS};`;
+
+/**
+ * The claim with limits ($7, JSON: name -> { concurrency, rate_max, rate_ms }): a name's jobs are
+ * taken while starts are left in its rate window (`loco_job_starts`) and, per concurrency key,
+ * while fewer than `concurrency` of its jobs with that key are processing; the starts of
+ * rate-limited names are logged. A name with a concurrency limit reads 20 times further ahead,
+ * since jobs of keys at their limit are passed over.
+ */
+const limitedClaim = (t: SqlNames, variant: ClaimVariant) => `
+        RETURN QUERY
+        WITH room AS (
+          SELECT l.key AS name, (l.value->>'concurrency')::integer AS concurrency,
+                 (l.value->>'rate_max')::integer
+                   - (SELECT count(*) FROM ${t.starts} AS s WHERE s.name = l.key)::integer AS rate_room
+            FROM json_each($7) AS l
+        ), candidates AS (
+          SELECT c.*, r.concurrency, r.rate_room,
+                 row_number() OVER (PARTITION BY c.name ORDER BY c.priority DESC, c.run_at, c.id) AS name_rank,
+                 row_number() OVER (PARTITION BY c.name, c.concurrency_key ORDER BY c.priority DESC, c.run_at, c.id)
+                   AS key_rank
+            FROM ${dueByName(t, variant, `CASE WHEN $7->n.name->>'concurrency' IS NULL THEN $4 ELSE $4 * 20 END`)}
+            LEFT JOIN room AS r ON r.name = c.name
+        ), picked AS (
+          SELECT p.id FROM candidates AS p
+           WHERE (p.rate_room IS NULL OR p.name_rank <= p.rate_room)
+             AND (p.concurrency IS NULL OR p.key_rank + (
+                   SELECT count(*) FROM ${t.jobs} AS w
+                    WHERE w.status = 'processing' AND w.name = p.name
+                      AND w.concurrency_key IS NOT DISTINCT FROM p.concurrency_key) <= p.concurrency)
+           ORDER BY p.priority DESC, p.run_at, p.id
+           LIMIT $4
+        ), claimed AS (
+          UPDATE ${t.jobs} AS j
+             SET status = 'processing', attempts = j.attempts + 1, lease_until = $2, updated_at = $1
+           WHERE j.id IN (SELECT picked.id FROM picked)
+          RETURNING ${CLAIMED_COLUMNS}
+        ), logged AS (
+          INSERT INTO ${t.starts} (name, started_at)
+          SELECT claimed.name, $1 FROM claimed JOIN room ON room.name = claimed.name WHERE room.rate_room IS NOT NULL
+        )
+        SELECT * FROM claimed;`;
 
 /**
  * Planner settings of the claim. A Sort is ruled out so that the claim always walks
- * `loco_jobs_claim` in order and stops after `limit` rows. Otherwise statistics taken while few
- * jobs were queued (the usual state of a queue table between bursts) make the planner fetch and
- * sort every due job on each claim, and a drain of N jobs costs N^2.
+ * `loco_jobs_claim` in order and stops after `limit` rows per name. Otherwise statistics taken
+ * while few jobs were queued (the usual state of a queue table between bursts) make the planner
+ * fetch and sort every due job on each claim, and a drain of N jobs costs N^2. The one sort left
+ * (of the few rows taken across names) then carries the planner's penalty cost, which would
+ * make Postgres JIT-compile every claim (over 100 ms): JIT is off for the claim.
  */
-export const CLAIM_PLANNER_SETTINGS = { enable_sort: 'off', enable_incremental_sort: 'off' } as const;
+export const CLAIM_PLANNER_SETTINGS = { enable_sort: 'off', enable_incremental_sort: 'off', jit: 'off' } as const;
 
 /**
- * `loco_claim_jobs(now, lease_until, names, max_jobs, tags, tag_rule)`: moves up to `max_jobs`
- * due jobs to `processing` with a lease and returns them. A function so that the planner
- * settings above apply to the claim alone, and so that it can commit without waiting for the
- * disk (see ASYNC_COMMIT); one statement per tag rule keeps each plan simple.
+ * `loco_claim_jobs(now, lease_until, names, max_jobs, tags, tag_rule, limits)`: moves up to
+ * `max_jobs` due jobs to `processing` with a lease and returns them. A claim of a name with
+ * limits first takes an advisory lock on it, so that the
+ * counts it reads hold until it commits. A function so that the planner settings above apply to
+ * the claim alone, and so that it can commit without waiting for the disk (see ASYNC_COMMIT); one
+ * statement per tag rule, with and without limits, keeps each plan simple.
  */
 export function claimFunction(t: SqlNames): string {
   const settings = Object.entries(CLAIM_PLANNER_SETTINGS)
     .map(([name, value]) => `SET ${name} = ${value}`)
     .join(' ');
-  const claim = (variant: ClaimVariant) => `
-        RETURN QUERY
-        UPDATE ${t.jobs} AS j
-           SET status = 'processing', attempts = j.attempts + 1, lease_until = $2, updated_at = $1
-         WHERE j.id = ANY(ARRAY(${pickDueJobs(t, variant)}))
-        RETURNING j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.priority, j.attempts, j.max_attempts,
-                  j.run_at;`;
+  const branch = (claim: (t: SqlNames, variant: ClaimVariant) => string) => `
+        IF $6 = 'untagged' THEN ${claim(t, 'untagged')}
+        ELSIF $6 = 'matching' THEN ${claim(t, 'matching')}
+        ELSE ${claim(t, 'any')}
+        END IF;`;
   return `
       CREATE OR REPLACE FUNCTION ${t.schema}.loco_claim_jobs(
-        bigint, bigint, text[], integer, text[], text
+        bigint, bigint, text[], integer, text[], text, json
       ) RETURNS TABLE (
         id text, name text, task_data json, "interval" bigint, tags text[], queue text, priority integer,
         attempts integer, max_attempts integer, run_at bigint
       ) LANGUAGE plpgsql ${settings} AS $$
       #variable_conflict use_column
+      DECLARE
+        limited record;
       BEGIN
         PERFORM ${ASYNC_COMMIT_CALL};
-        IF $6 = 'untagged' THEN ${claim('untagged')}
-        ELSIF $6 = 'matching' THEN ${claim('matching')}
-        ELSE ${claim('any')}
+        IF $7 IS NULL THEN ${branch(plainClaim)}
+          RETURN;
         END IF;
+        FOR limited IN SELECT l.key, l.value FROM json_each($7) AS l WHERE l.key = ANY($3) ORDER BY l.key LOOP
+          PERFORM pg_advisory_xact_lock(hashtext('loco-claim:${t.schema}'), hashtext(limited.key));
+          IF limited.value->>'rate_ms' IS NOT NULL THEN
+            DELETE FROM ${t.starts} AS s
+             WHERE s.name = limited.key AND s.started_at <= $1 - (limited.value->>'rate_ms')::bigint;
+          END IF;
+        END LOOP;
+        ${branch(limitedClaim)}
       END
       $$;`;
 }
 
 /**
  * Claims due jobs in one round trip. $1 now, $2 lease_until, $3 names, $4 limit, $5 tags,
- * $6 tag rule (a `ClaimVariant`).
+ * $6 tag rule (a `ClaimVariant`), $7 limits (JSON, or null when no name has any).
  */
 export const claimJobs = (t: SqlNames) => `
   SELECT id, name, task_data, "interval", tags, queue, priority, attempts, max_attempts, run_at
-    FROM ${t.schema}.loco_claim_jobs($1, $2, $3, $4, $5, $6)`;
+    FROM ${t.schema}.loco_claim_jobs($1, $2, $3, $4, $5, $6, $7)`;
+
+/**
+ * When the earliest rate window without starts left opens again: for each rate-limited name
+ * ($1, JSON as in the claim), the start that must leave its window for one more to fit. $2 now.
+ */
+export const rateReopens = (t: SqlNames) => `
+  SELECT min(s.started_at + (l.value->>'rate_ms')::bigint) AS reopens_at
+    FROM json_each($1::json) AS l
+    JOIN LATERAL (
+      SELECT started_at FROM ${t.starts}
+       WHERE name = l.key AND started_at > $2 - (l.value->>'rate_ms')::bigint
+       ORDER BY started_at DESC OFFSET GREATEST((l.value->>'rate_max')::integer - 1, 0) LIMIT 1
+    ) AS s ON true
+   WHERE l.value->>'rate_max' IS NOT NULL`;
+
+export const pausedTargets = (t: SqlNames) => `SELECT kind, name FROM ${t.pauses} ORDER BY kind, name`;
+
+/** $1 kind, $2 name, $3 now. */
+export const pauseTarget = (t: SqlNames) => `
+  INSERT INTO ${t.pauses} (kind, name, paused_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`;
+
+/** $1 kind, $2 name. */
+export const resumeTarget = (t: SqlNames) => `DELETE FROM ${t.pauses} WHERE kind = $1 AND name = $2`;
 
 /**
  * Applies a batch of outcomes (`queue/outcome.ts`) in one statement (committed without waiting

@@ -16,10 +16,12 @@ import {
   type JobRecord,
   type JobStatus,
   type NewJob,
+  type PauseTarget,
   type QueueBackend,
   type RemoveQuery,
   type RetryQuery,
   type StoreOptions,
+  type WorkerLimits,
 } from '../backend.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { foldKeys, unfoldResults } from '../unique.js';
@@ -72,6 +74,8 @@ export class RedisBackend implements QueueBackend {
   private connected = false;
   private closed = false;
   private readonly lanes = new Map<string, Lane>();
+  /** Names with concurrency limits seen in claims: a job of one that ends wakes an idle worker. */
+  private readonly limitedNames = new Set<string>();
 
   constructor(config: StoreConfig, _options: StoreOptions) {
     this.location = parseRedisUri(config.uri);
@@ -157,6 +161,7 @@ export class RedisBackend implements QueueBackend {
         restored?.attempts ?? 0,
         restored?.last_error ?? '',
         restored?.updated_at ?? '',
+        job.concurrency_key ?? '',
       );
       if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
     }
@@ -182,7 +187,7 @@ export class RedisBackend implements QueueBackend {
     const reply = (await runScript(
       this.redis,
       'claim',
-      [this.keys.lanes, this.keys.leases, this.keys.claimed(this.client)],
+      [this.keys.lanes, this.keys.leases, this.keys.claimed(this.client), this.keys.paused, this.keys.running],
       [
         this.keys.prefix,
         request.now,
@@ -194,11 +199,16 @@ export class RedisBackend implements QueueBackend {
         this.queuesJson,
         `${this.client}:${++this.claimSeq}`,
         Math.max(1, Math.ceil(request.leaseMs)),
+        request.limits ? limitsJson(request.limits) : '',
       ],
     )) as string[];
-    this.nextDue = reply[0] === '-1' ? undefined : Number(reply[0]);
+    for (const [name, limit] of Object.entries(request.limits ?? {}))
+      if (limit.concurrency) this.limitedNames.add(name);
+    // Sleep until the next job is due, or a rate window without room opens, whichever comes first.
+    const due = [reply[0], reply[1]].filter((at) => at !== '-1').map(Number);
+    this.nextDue = due.length > 0 ? Math.min(...due) : undefined;
     const jobs: ClaimedJob[] = [];
-    for (let i = 1; i < reply.length; i += 6) {
+    for (let i = 2; i < reply.length; i += 6) {
       const lane = this.lane(reply[i]);
       jobs.push({
         id: reply[i + 1],
@@ -217,7 +227,9 @@ export class RedisBackend implements QueueBackend {
 
   async finish(outcomes: JobOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
-    const args: Array<string | number> = [this.keys.prefix, Date.now(), WAKE_TOKENS_MAX];
+    // A job of a name with a concurrency limit that ends frees a slot another worker may wait for.
+    const freed = outcomes.filter((outcome) => this.limitedNames.has(outcome.name)).length;
+    const args: Array<string | number> = [this.keys.prefix, Date.now(), WAKE_TOKENS_MAX, freed];
     let soonest = Infinity;
     for (const outcome of outcomes) {
       const error =
@@ -359,6 +371,28 @@ export class RedisBackend implements QueueBackend {
     return records;
   }
 
+  async pause(target: PauseTarget): Promise<boolean> {
+    return (await this.redis.sadd(this.keys.paused, pauseMember(target))) === 1;
+  }
+
+  async resume(target: PauseTarget): Promise<boolean> {
+    const resumed = (await this.redis.srem(this.keys.paused, pauseMember(target))) === 1;
+    if (resumed) {
+      await this.redis.lpush(this.keys.wake, '1');
+      this.wakeup.notify();
+    }
+    return resumed;
+  }
+
+  async paused(): Promise<PauseTarget[]> {
+    return (await this.redis.smembers(this.keys.paused))
+      .map((member): PauseTarget => {
+        const at = member.indexOf(':');
+        return { kind: member.slice(0, at) as PauseTarget['kind'], name: member.slice(at + 1) };
+      })
+      .sort((a, b) => compare(a.kind, b.kind) || compare(a.name, b.name));
+  }
+
   async get(id: string): Promise<JobRecord | null> {
     const [hash, lease] = (await execPipeline(
       this.redis.pipeline().hgetall(this.keys.job(id)).zscore(this.keys.leases, id),
@@ -485,6 +519,27 @@ export class RedisBackend implements QueueBackend {
       updated_at: Number(hash.updated_at),
     };
   }
+}
+
+/** A pause as a member of the `paused` set: `worker:<name>` or `queue:<name>`. */
+function pauseMember(target: PauseTarget): string {
+  return `${target.kind}:${target.name}`;
+}
+
+/** Limits as the claim script reads them: name -> { concurrency, rate_max, rate_ms }. */
+function limitsJson(limits: Record<string, WorkerLimits>): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(limits).map(([name, limit]) => [
+        name,
+        {
+          concurrency: limit.concurrency ?? null,
+          rate_max: limit.rate?.max ?? null,
+          rate_ms: limit.rate?.perMs ?? null,
+        },
+      ]),
+    ),
+  );
 }
 
 function compare(a: string, b: string): number {

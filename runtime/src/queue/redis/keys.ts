@@ -13,6 +13,10 @@ import { prefixPattern } from './uri.js';
  * - `lane:<lane id>` (sorted set): the queued jobs of one lane, scored by `run_at`; ties are ordered
  *   by id, which is enqueue order. A lane is a queue, a job name, a tag set and a priority: `laneId()`.
  * - `keys:<name>` (hash): the unique keys of live (queued or processing) jobs of one name -> job id.
+ * - `running` (hash): `<name>\0<concurrency key>` -> how many of those jobs are processing, for
+ *   concurrency limits (the job hash keeps its concurrency key as `ckey`).
+ * - `starts:<name>` (sorted set): the starts of a rate-limited name in its window, scored by time.
+ * - `paused` (set): `worker:<name>` and `queue:<name>` of what is paused.
  * - `lanes` (set): the lane ids that hold queued jobs; the claim reads it to find lanes it may take from.
  * - `leases` (sorted set): processing job ids scored by `lease_until`.
  * - `status:<status>:<name>` (sorted set): finished jobs (`completed`, `failed`, `cancelled`) of one
@@ -33,12 +37,16 @@ export class RedisKeys {
   readonly names: string;
   readonly leases: string;
   readonly wake: string;
+  readonly running: string;
+  readonly paused: string;
 
   constructor(readonly prefix: string) {
     this.lanes = `${prefix}:lanes`;
     this.names = `${prefix}:names`;
     this.leases = `${prefix}:leases`;
     this.wake = `${prefix}:wake`;
+    this.running = `${prefix}:running`;
+    this.paused = `${prefix}:paused`;
   }
 
   job(id: string): string {

@@ -16,11 +16,13 @@ import type {
   JobStatus,
   NewJob,
   OnConflict,
+  PauseTarget,
   QueueBackend,
   RemoveQuery,
   RetryQuery,
   StoreOptions,
 } from '../backend.js';
+import { ClaimBudget, type NameUsage } from '../limits.js';
 import { claimOrder } from '../order.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { foldKeys, unfoldResults } from '../unique.js';
@@ -49,6 +51,7 @@ interface ClaimRow {
   attempts: number;
   max_attempts: number;
   run_at: number;
+  concurrency_key: string | null;
 }
 
 /**
@@ -63,6 +66,8 @@ export class SqliteBackend implements QueueBackend {
   private readonly location: SqliteLocation;
   /** Statements prepared on app connections given for enqueues inside their transactions. */
   private readonly appStatements = new WeakMap<Database.Database, ReturnType<typeof prepare>>();
+  /** When a rate window that ran out of starts at the last claim opens again. */
+  private reopensAt: number | undefined;
   private db!: Database.Database;
   private statements!: ReturnType<typeof prepare>;
   private readonly wakeup: Wakeup;
@@ -146,25 +151,9 @@ export class SqliteBackend implements QueueBackend {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const variant = request.anyTag ? 'any' : request.tags.length === 0 ? 'untagged' : 'matching';
-    const rows = this.statements.claim[variant].all({
-      now: request.now,
-      lease_until: request.now + request.leaseMs,
-      names: JSON.stringify(request.names),
-      tags: JSON.stringify(request.tags),
-      limit: request.limit,
-    }) as ClaimRow[];
-    return rows.sort(claimOrder).map((row) => ({
-      id: row.id,
-      name: row.name,
-      task_data: JSON.parse(row.task_data),
-      interval: row.interval,
-      tags: JSON.parse(row.tags),
-      queue: row.queue,
-      priority: row.priority,
-      attempts: row.attempts,
-      max_attempts: row.max_attempts,
-    }));
+    const { jobs, reopensAt } = this.statements.claim.immediate(request);
+    this.reopensAt = reopensAt;
+    return jobs;
   }
 
   async finish(outcomes: JobOutcome[]): Promise<void> {
@@ -181,6 +170,7 @@ export class SqliteBackend implements QueueBackend {
   }
 
   async waitForWork(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (this.reopensAt !== undefined) timeoutMs = Math.max(0, Math.min(timeoutMs, this.reopensAt - Date.now()));
     // Another process's commit changes data_version; checking it is cheap (no disk read), so
     // an idle worker notices new jobs from other processes within CHANGE_CHECK_MS.
     const local = new AbortController();
@@ -230,6 +220,20 @@ export class SqliteBackend implements QueueBackend {
       updated_before: query.updatedBefore ?? null,
     }) as Row[];
     return rows.map(toRecord);
+  }
+
+  async pause(target: PauseTarget): Promise<boolean> {
+    return this.statements.pause.run({ kind: target.kind, name: target.name, now: Date.now() }).changes > 0;
+  }
+
+  async resume(target: PauseTarget): Promise<boolean> {
+    const resumed = this.statements.resume.run({ kind: target.kind, name: target.name }).changes > 0;
+    if (resumed) this.wakeup.notify();
+    return resumed;
+  }
+
+  async paused(): Promise<PauseTarget[]> {
+    return this.statements.paused.all() as PauseTarget[];
   }
 
   async get(id: string): Promise<JobRecord | null> {
@@ -309,6 +313,7 @@ function prepare(db: Database.Database) {
           queue: job.queue,
           priority: job.priority,
           unique_key: job.key,
+          concurrency_key: job.concurrency_key,
           attempts: restored?.attempts ?? 0,
           max_attempts: job.max_attempts,
           last_error: restored?.last_error ?? null,
@@ -318,11 +323,7 @@ function prepare(db: Database.Database) {
         return { id: job.id, added: true };
       }),
     ),
-    claim: {
-      untagged: db.prepare(sql.claimJobs('untagged')),
-      matching: db.prepare(sql.claimJobs('matching')),
-      any: db.prepare(sql.claimJobs('any')),
-    },
+    claim: claimer(db),
     /** Applies outcomes in one transaction; returns whether any job went back to the queue. */
     finishMany: db.transaction((outcomes: JobOutcome[], now: number): boolean => {
       let requeued = false;
@@ -348,6 +349,9 @@ function prepare(db: Database.Database) {
     remove: db.prepare(sql.removeJobs),
     requeueStale: db.prepare(sql.requeueStale),
     get: db.prepare(sql.getJob),
+    pause: db.prepare(sql.pauseTarget),
+    resume: db.prepare(sql.resumeTarget),
+    paused: db.prepare(sql.pausedTargets),
     retry: db.prepare(sql.retriedJobs + sql.retryJobs),
   };
 }
@@ -362,6 +366,85 @@ function claimTickIn(db: Database.Database) {
   });
   return (schedule: string, tickAt: number, expiresAt: number, now: number): boolean =>
     transaction.immediate(schedule, tickAt, expiresAt, now);
+}
+
+/**
+ * The claim, as one write transaction: for each name the process may take (paused ones left
+ * out), its due jobs in claim order through the claim index; then the best of them within the
+ * names' limits (running jobs by concurrency key, starts in the rate window) become processing.
+ */
+function claimer(db: Database.Database) {
+  const due = {
+    untagged: db.prepare(sql.dueJobs('untagged')),
+    matching: db.prepare(sql.dueJobs('matching')),
+    any: db.prepare(sql.dueJobs('any')),
+  };
+  const start = db.prepare(sql.startJobs);
+  const running = db.prepare(sql.runningByKey);
+  const pruneStarts = db.prepare(sql.pruneStarts);
+  const windowStarts = db.prepare(sql.windowStarts).pluck();
+  const logStart = db.prepare(sql.logStart);
+  const paused = db.prepare(sql.pausedTargets);
+  return db.transaction((request: ClaimRequest): { jobs: ClaimedJob[]; reopensAt: number | undefined } => {
+    const limits = request.limits ?? {};
+    const pausedNames = new Set((paused.all() as PauseTarget[]).filter((p) => p.kind === 'worker').map((p) => p.name));
+    const usage = new Map<string, NameUsage>();
+    for (const [name, limit] of Object.entries(limits)) {
+      if (limit.rate) pruneStarts.run({ name, since: request.now - limit.rate.perMs });
+      usage.set(name, {
+        runningByKey: new Map(
+          limit.concurrency === undefined
+            ? []
+            : (running.all({ name }) as Array<{ key: string | null; count: number }>).map((row) => [
+                row.key,
+                row.count,
+              ]),
+        ),
+        starts: limit.rate ? (windowStarts.all({ name }) as number[]) : [],
+      });
+    }
+    const budget = new ClaimBudget(limits, usage);
+    const variant = request.anyTag ? 'any' : request.tags.length === 0 ? 'untagged' : 'matching';
+    const candidates: ClaimRow[] = [];
+    for (const name of request.names) {
+      if (pausedNames.has(name) || budget.room(name) <= 0) continue;
+      // Jobs of keys at their limit are passed over, so a keyed name reads further ahead.
+      const limit = limits[name]?.concurrency === undefined ? request.limit : request.limit * 20;
+      candidates.push(
+        ...(due[variant].all({ name, now: request.now, tags: JSON.stringify(request.tags), limit }) as ClaimRow[]),
+      );
+    }
+    candidates.sort(claimOrder);
+    const picked: ClaimRow[] = [];
+    for (const row of candidates) {
+      if (picked.length >= request.limit) break;
+      if (!budget.allows(row.name, row.concurrency_key)) continue;
+      budget.take(row.name, row.concurrency_key);
+      picked.push(row);
+    }
+    if (picked.length > 0) {
+      start.run({
+        ids: JSON.stringify(picked.map((row) => row.id)),
+        lease_until: request.now + request.leaseMs,
+        now: request.now,
+      });
+      for (const row of picked) if (limits[row.name]?.rate) logStart.run({ name: row.name, now: request.now });
+    }
+    return {
+      reopensAt: budget.reopensAt(request.now),
+      jobs: picked.map((row) => ({
+        id: row.id,
+        name: row.name,
+        task_data: JSON.parse(row.task_data),
+        interval: row.interval,
+        tags: JSON.parse(row.tags),
+        queue: row.queue,
+        priority: row.priority,
+        attempts: row.attempts + 1,
+        max_attempts: row.max_attempts,
+      })),
+    };
+  });
 }
 
 function toRecord(row: Row): JobRecord {

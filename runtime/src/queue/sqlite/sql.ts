@@ -44,13 +44,31 @@ export const MIGRATIONS: string[] = [
      PRIMARY KEY (schedule, tick_at)
    ) WITHOUT ROWID;
    CREATE INDEX loco_schedule_ticks_expiry ON loco_schedule_ticks (expires_at);`,
+  // Flow control: the claim goes name by name (names lead the claim index), jobs carry their
+  // concurrency key, running jobs are counted by name and key, starts are logged for rate
+  // limits, and pauses are stored.
+  `ALTER TABLE loco_jobs ADD COLUMN concurrency_key TEXT;
+   DROP INDEX loco_jobs_claim;
+   -- serves the claim, one name at a time: WHERE status = 'queued' AND name = ? AND run_at <= ?
+   -- ORDER BY priority DESC, run_at, id
+   CREATE INDEX loco_jobs_claim ON loco_jobs (name, priority DESC, run_at, id) WHERE status = 'queued';
+   -- counts running jobs for concurrency limits
+   CREATE INDEX loco_jobs_running ON loco_jobs (name, concurrency_key) WHERE status = 'processing';
+   CREATE TABLE loco_job_starts (name TEXT NOT NULL, started_at INTEGER NOT NULL);
+   CREATE INDEX loco_job_starts_name ON loco_job_starts (name, started_at);
+   CREATE TABLE loco_pauses (
+     kind      TEXT NOT NULL CHECK (kind IN ('worker', 'queue')),
+     name      TEXT NOT NULL,
+     paused_at INTEGER NOT NULL,
+     PRIMARY KEY (kind, name)
+   ) WITHOUT ROWID;`,
 ];
 
 export const enqueueJob = `
   INSERT INTO loco_jobs (id, name, task_data, status, run_at, interval, tags, queue, priority, unique_key,
-                         attempts, max_attempts, last_error, created_at, updated_at)
+                         concurrency_key, attempts, max_attempts, last_error, created_at, updated_at)
   VALUES (@id, @name, @task_data, @status, @run_at, @interval, @tags, @queue, @priority, @unique_key,
-          @attempts, @max_attempts, @last_error, @created_at, @updated_at)`;
+          @concurrency_key, @attempts, @max_attempts, @last_error, @created_at, @updated_at)`;
 
 /** The live job (queued or processing) holding a key. */
 export const findKeyHolder = `
@@ -72,24 +90,41 @@ const CLAIM_TAGS = {
 };
 
 /**
- * Claims due jobs of the given names atomically (one statement takes the write lock first),
- * higher priority first, then by run_at and enqueue order.
- * `+name` keeps the planner off the (name, status) index, which without statistics it would
- * prefer, sorting every queued job on each claim; the claim index serves WHERE and ORDER BY.
+ * The due jobs of one name a process may take, in claim order (higher priority, then run_at,
+ * then id), skipping jobs of paused queues: the claim index serves WHERE and ORDER BY. The claim
+ * reads each name this way, picks within the limits, and marks what it picked (`startJobs`), in
+ * one write transaction.
  */
-export function claimJobs(tags: keyof typeof CLAIM_TAGS): string {
+export function dueJobs(tags: keyof typeof CLAIM_TAGS): string {
   return `
+  SELECT id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at, concurrency_key
+    FROM loco_jobs
+   WHERE status = 'queued' AND name = @name AND run_at <= @now
+     ${CLAIM_TAGS[tags]}
+     AND (queue IS NULL OR queue NOT IN (SELECT name FROM loco_pauses WHERE kind = 'queue'))
+   ORDER BY priority DESC, run_at, id
+   LIMIT @limit`;
+}
+
+/** The picked jobs become processing under a lease. */
+export const startJobs = `
   UPDATE loco_jobs
      SET status = 'processing', attempts = attempts + 1, lease_until = @lease_until, updated_at = @now
-   WHERE id IN (
-     SELECT id FROM loco_jobs
-      WHERE status = 'queued' AND run_at <= @now
-        AND +name IN (SELECT value FROM json_each(@names))
-        ${CLAIM_TAGS[tags]}
-      ORDER BY priority DESC, run_at, id
-      LIMIT @limit)
-  RETURNING id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at`;
-}
+   WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'`;
+
+/** Running jobs of a name by concurrency key. */
+export const runningByKey = `
+  SELECT concurrency_key AS key, COUNT(*) AS count FROM loco_jobs
+   WHERE status = 'processing' AND name = @name GROUP BY concurrency_key`;
+
+/** Starts of a name in the rate window, after the log has been pruned to it. */
+export const pruneStarts = `DELETE FROM loco_job_starts WHERE name = @name AND started_at <= @since`;
+export const windowStarts = `SELECT started_at FROM loco_job_starts WHERE name = @name ORDER BY started_at`;
+export const logStart = `INSERT INTO loco_job_starts (name, started_at) VALUES (@name, @now)`;
+
+export const pausedTargets = `SELECT kind, name FROM loco_pauses ORDER BY kind, name`;
+export const pauseTarget = `INSERT OR IGNORE INTO loco_pauses (kind, name, paused_at) VALUES (@kind, @name, @now)`;
+export const resumeTarget = `DELETE FROM loco_pauses WHERE kind = @kind AND name = @name`;
 
 /**
  * Applies one outcome (`queue/outcome.ts`), fenced: only while the job is still `processing` with

@@ -3,10 +3,15 @@
 
   Queued jobs wait in lanes (one sorted set per queue, job name, tag set and job priority, scored
   by run_at). The script keeps only the lanes this process may take from (job names it has
-  workers for, tag rules 1-4), walks them in `queues:` order (listed queues first, in order; then
-  the default queue and any other), within a queue from the highest job priority down, and takes
-  the oldest due jobs, merged across the lanes of one queue and priority. Lanes it may not take
-  from are never touched: their jobs keep their places.
+  workers for, tag rules 1-4, names and queues not paused), walks them in `queues:` order (listed
+  queues first, in order; then the default queue and any other), within a queue from the highest
+  job priority down, and takes the oldest due jobs, merged across the lanes of one queue and
+  priority. Lanes it may not take from are never touched: their jobs keep their places.
+
+  Flow control: a name with a rate limit takes jobs while its window (`starts:<name>`, start
+  times) has room; a name with a concurrency limit takes a job while fewer than the limit of its
+  jobs with the same concurrency key are processing (the `running` hash). Jobs of a key at its
+  limit are passed over and keep their places.
 
   Each call carries a token unique to the client and call, kept under KEYS[3] and on the jobs it
   claims. When the client sends the same call again (ioredis resends unanswered commands after a
@@ -17,6 +22,8 @@
       KEYS[1] lanes        set of lane ids that hold queued jobs
       KEYS[2] leases       sorted set: processing job id -> lease_until
       KEYS[3] claimed      the token of this client's last claim (string)
+      KEYS[4] paused       set: 'worker:<name>' and 'queue:<name>' of what is paused
+      KEYS[5] running      hash: '<name>\0<concurrency key>' -> jobs processing
 
       ARGV[1] prefix       key prefix; job and lane keys are built from it
       ARGV[2] now          ms since the epoch; jobs with run_at <= now are due
@@ -28,13 +35,16 @@
       ARGV[8] queues       JSON array: named queues in priority order
       ARGV[9] token        unique per client and call; a resent call has the same one
       ARGV[10] record_ms   how long KEYS[3] is kept (the lease)
+      ARGV[11] limits      JSON object: name -> { concurrency, rate_max, rate_ms } ('' when none)
 
     Output:
-      { next_due, lane_1, id_1, attempts_1, task_data_1, interval_1, max_attempts_1, lane_2, ... }
+      { next_due, reopens_at, lane_1, id_1, attempts_1, task_data_1, interval_1, max_attempts_1, lane_2, ... }
       next_due: the earliest run_at not yet due in the lanes this process may take from, or -1
+      reopens_at: when the earliest rate window without room opens again, or -1
       interval: '' when the job has none
 ]]
 --- @include "call-in-chunks"
+--- @include "running"
 
 local prefix = ARGV[1]
 local now = ARGV[2]
@@ -50,7 +60,7 @@ local token = ARGV[9]
 -- A resent call (the client's last claim number again): answer with the jobs the first call
 -- claimed that are still processing under it. They hold leases, so the leases find them.
 if redis.call('SET', KEYS[3], token, 'PX', ARGV[10], 'GET') == token then
-  local reply = { '-1' }
+  local reply = { '-1', '-1' }
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     local job = redis.call('HMGET', jobKey(id), 'status', 'claim', 'lane', 'attempts', 'task_data', 'interval', 'max_attempts')
     if job[1] == 'processing' and job[2] == token then
@@ -82,6 +92,7 @@ for position, queue in ipairs(queues) do
   rank[queue] = position
 end
 local lastRank = #queues + 1
+local limits = ARGV[11] ~= '' and cjson.decode(ARGV[11]) or {}
 
 -- Tag rules 1-4: no tags takes untagged jobs only; tags take jobs with at least one of them,
 -- compared exactly.
@@ -100,17 +111,46 @@ local function mayTake(jobTags)
   return false
 end
 
+-- Room left in each rate-limited name's window, and the jobs taken of each name and key.
+local rateRoom, takenByKey = {}, {}
+for name, limited in pairs(limits) do
+  if names[name] and limited.rate_max ~= cjson.null and limited.rate_max then
+    local starts = prefix .. ':starts:' .. name
+    redis.call('ZREMRANGEBYSCORE', starts, '-inf', tonumber(now) - limited.rate_ms)
+    rateRoom[name] = limited.rate_max - redis.call('ZCARD', starts)
+  end
+end
+
+-- Whether one more job of a name with a concurrency key may be taken.
+local function allows(name, ckey)
+  if rateRoom[name] and rateRoom[name] <= 0 then
+    return false
+  end
+  local limited = limits[name]
+  if not limited or not limited.concurrency or limited.concurrency == cjson.null then
+    return true
+  end
+  local field = name .. '\0' .. ckey
+  local running = tonumber(redis.call('HGET', KEYS[5], field) or '0')
+  return running + (takenByKey[field] or 0) < limited.concurrency
+end
+
 local lanes = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local lane = cjson.decode(id) -- [queue, name, tags, priority]; lanes made before priorities have 3
   local queue, name = lane[1], lane[2]
-  if names[name] and mayTake(lane[3]) then
+  local paused = redis.call('SISMEMBER', KEYS[4], 'worker:' .. name) == 1
+    or (type(queue) == 'string' and redis.call('SISMEMBER', KEYS[4], 'queue:' .. queue) == 1)
+  if names[name] and mayTake(lane[3]) and not paused and not (rateRoom[name] and rateRoom[name] <= 0) then
     lanes[#lanes + 1] = {
       id = id,
       key = prefix .. ':lane:' .. id,
+      name = name,
       rank = (type(queue) == 'string' and rank[queue]) or lastRank,
       priority = tonumber(lane[4]) or 0,
-      taken = 0,
+      limited = limits[name] ~= nil,
+      pos = 0,
+      taken = {},
     }
   end
 end
@@ -124,15 +164,46 @@ table.sort(lanes, function(a, b)
   return a.id < b.id
 end)
 
-local reply = { '-1' }
+local reply = { '-1', '-1' }
 local leases = {}
 local taken = 0
+
+-- The lane's next job this claim may take, and its run_at; jobs over a limit are passed over.
+local function headOf(lane)
+  while true do
+    local id = lane.due[2 * lane.pos + 1]
+    if not id then
+      return nil
+    end
+    if not lane.limited then
+      return id, tonumber(lane.due[2 * lane.pos + 2])
+    end
+    if rateRoom[lane.name] and rateRoom[lane.name] <= 0 then
+      return nil
+    end
+    local ckey = redis.call('HGET', jobKey(id), 'ckey') or ''
+    if allows(lane.name, ckey) then
+      lane.ckey = ckey
+      return id, tonumber(lane.due[2 * lane.pos + 2])
+    end
+    lane.pos = lane.pos + 1
+  end
+end
 
 local function claim(lane, id)
   local key = jobKey(id)
   local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts')
   local attempts = tostring(tonumber(job[1]) + 1)
   redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token)
+  countRunning(prefix, id, 1)
+  if lane.limited then
+    local field = lane.name .. '\0' .. lane.ckey
+    takenByKey[field] = (takenByKey[field] or 0) + 1
+    if rateRoom[lane.name] then
+      rateRoom[lane.name] = rateRoom[lane.name] - 1
+      redis.call('ZADD', prefix .. ':starts:' .. lane.name, now, id .. ':' .. attempts)
+    end
+  end
   leases[#leases + 1] = leaseUntil
   leases[#leases + 1] = id
   local n = #reply
@@ -142,13 +213,14 @@ local function claim(lane, id)
   reply[n + 4] = job[2]
   reply[n + 5] = job[3] or ''
   reply[n + 6] = job[4]
-  lane.taken = lane.taken + 1
+  lane.taken[#lane.taken + 1] = id
+  lane.pos = lane.pos + 1
   taken = taken + 1
 end
 
 -- One named queue and job priority at a time: the oldest due jobs across its lanes, by run_at
--- then id. The lanes are merged head by head, so each gives up a prefix of its due jobs,
--- removed by rank below.
+-- then id, merged head by head. A lane with limits reads further ahead, since it may pass over
+-- jobs of keys at their limit.
 local first = 1
 while first <= #lanes and taken < limit do
   local last = first
@@ -159,18 +231,15 @@ while first <= #lanes and taken < limit do
   local want = limit - taken
   for i = first, last do
     local lane = lanes[i]
-    lane.due = redis.call('ZRANGEBYSCORE', lane.key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, want)
+    lane.due = redis.call('ZRANGEBYSCORE', lane.key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, lane.limited and want * 20 or want)
   end
   while taken < limit do
     local best, bestRunAt, bestId
     for i = first, last do
       local lane = lanes[i]
-      local id = lane.due[2 * lane.taken + 1]
-      if id then
-        local runAt = tonumber(lane.due[2 * lane.taken + 2])
-        if not best or runAt < bestRunAt or (runAt == bestRunAt and id < bestId) then
-          best, bestRunAt, bestId = lane, runAt, id
-        end
+      local id, runAt = headOf(lane)
+      if id and (not best or runAt < bestRunAt or (runAt == bestRunAt and id < bestId)) then
+        best, bestRunAt, bestId = lane, runAt, id
       end
     end
     if not best then
@@ -182,8 +251,8 @@ while first <= #lanes and taken < limit do
 end
 
 for _, lane in ipairs(lanes) do
-  if lane.taken > 0 then
-    redis.call('ZREMRANGEBYRANK', lane.key, 0, lane.taken - 1)
+  if #lane.taken > 0 then
+    callInChunks('ZREM', lane.key, lane.taken)
     if redis.call('ZCARD', lane.key) == 0 then
       redis.call('SREM', KEYS[1], lane.id)
     end
@@ -191,7 +260,8 @@ for _, lane in ipairs(lanes) do
 end
 callInChunks('ZADD', KEYS[2], leases)
 
--- Fewer jobs than asked for: everything due was taken, so tell the caller when the next one is.
+-- Fewer jobs than asked for: tell the caller when the next one is due, and when a rate window
+-- without room opens again, so an idle worker sleeps until then.
 if taken < limit then
   local nextDue
   for _, lane in ipairs(lanes) do
@@ -202,6 +272,21 @@ if taken < limit then
   end
   if nextDue then
     reply[1] = nextDue
+  end
+  local reopens
+  for name, room in pairs(rateRoom) do
+    if room <= 0 then
+      local start = redis.call('ZREVRANGE', prefix .. ':starts:' .. name, limits[name].rate_max - 1, limits[name].rate_max - 1, 'WITHSCORES')
+      if start[2] then
+        local at = tonumber(start[2]) + limits[name].rate_ms
+        if not reopens or at < reopens then
+          reopens = at
+        end
+      end
+    end
+  end
+  if reopens then
+    reply[2] = tostring(reopens)
   end
 end
 

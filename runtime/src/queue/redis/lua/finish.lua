@@ -12,7 +12,9 @@
       ARGV[1] prefix       key prefix; job, lane and status keys are built from it
       ARGV[2] now          ms since the epoch
       ARGV[3] wake_max     most tokens kept in the wake list
-      ARGV[4..] per outcome, 7 values: id, claimed attempts, new status (completed | queued |
+      ARGV[4] wake_also    more idle workers to wake (jobs of names with a concurrency limit
+                           ended, so a slot is free)
+      ARGV[5..] per outcome, 7 values: id, claimed attempts, new status (completed | queued |
                 failed), run_at ('' keeps the job's), attempts to store, error mode (keep |
                 clear | set), error ('' unless set)
 
@@ -22,11 +24,12 @@
 --- @include "push-wake-tokens"
 --- @include "call-in-chunks"
 --- @include "release-key"
+--- @include "running"
 
 local prefix = ARGV[1]
 local now = ARGV[2]
 local wakeMax = tonumber(ARGV[3])
-local FIRST, WIDTH = 4, 7
+local FIRST, WIDTH = 5, 7
 
 local recorded, due = 0, 0
 local released = {} -- ids whose lease ends
@@ -48,6 +51,7 @@ for i = FIRST, #ARGV, WIDTH do
   local job = redis.call('HMGET', key, 'status', 'attempts', 'name', 'lane', 'run_at')
   if job[1] == 'processing' and job[2] == attempts then
     released[#released + 1] = id
+    countRunning(prefix, id, -1)
     redis.call('HSET', key, 'status', status, 'attempts', nextAttempts, 'updated_at', now)
     if errorMode == 'set' then
       redis.call('HSET', key, 'last_error', ARGV[i + 6])
@@ -80,6 +84,6 @@ end
 for lane in pairs(lanes) do
   redis.call('SADD', KEYS[2], lane)
 end
-pushWakeTokens(KEYS[3], due, wakeMax)
+pushWakeTokens(KEYS[3], due + tonumber(ARGV[4]), wakeMax)
 
 return recorded

@@ -18,6 +18,7 @@
 ]]
 --- @include "push-wake-tokens"
 --- @include "release-key"
+--- @include "running"
 
 local prefix = ARGV[1]
 local now = ARGV[2]
@@ -30,6 +31,7 @@ for _, id in ipairs(expired) do
   local job = redis.call('HMGET', key, 'status', 'attempts', 'max_attempts', 'name', 'lane')
   if job[1] == 'processing' then
     local name, lane = job[4], job[5]
+    countRunning(prefix, id, -1)
     if tonumber(job[2]) < tonumber(job[3]) then
       redis.call('HSET', key, 'status', 'queued', 'run_at', now, 'updated_at', now)
       redis.call('ZADD', prefix .. ':lane:' .. lane, now, id)

@@ -20,6 +20,7 @@
       the number of jobs deleted (a full batch means call again)
 ]]
 --- @include "release-key"
+--- @include "running"
 
 local prefix = ARGV[1]
 local before = tonumber(ARGV[3])
@@ -48,6 +49,7 @@ local function consider(id)
     end
   elseif status == 'processing' then
     redis.call('ZREM', KEYS[2], id)
+    countRunning(prefix, id, -1)
   else
     redis.call('ZREM', prefix .. ':status:' .. status .. ':' .. job[2], id)
   end

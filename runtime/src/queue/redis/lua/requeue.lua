@@ -16,6 +16,7 @@
       the number of jobs moved
 ]]
 --- @include "push-wake-tokens"
+--- @include "running"
 
 local prefix = ARGV[1]
 local now = ARGV[2]
@@ -28,6 +29,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if job[1] == 'processing' and tonumber(job[2]) <= before then
     local lane = job[3]
     redis.call('ZREM', KEYS[1], id)
+    countRunning(prefix, id, -1)
     redis.call('HSET', key, 'status', 'queued', 'run_at', now, 'updated_at', now)
     redis.call('ZADD', prefix .. ':lane:' .. lane, now, id)
     redis.call('SADD', KEYS[2], lane)
