@@ -24,12 +24,18 @@ export class BenchWorker extends BackgroundWorker<Payload> {
   }
 }
 
+/** A worker whose jobs the `blocked` scenario queues ahead of the others, then pauses. */
+export class PausedWorker extends BackgroundWorker<Payload> {
+  async perform(): Promise<void> {}
+}
+
 /** The benchmark's app. */
 export class App implements Hooks {
   appName = 'loco-bench';
 
   async connectWorkers(ctx: AppContext, queue: Queue): Promise<void> {
     queue.register(BenchWorker.build(ctx));
+    queue.register(PausedWorker.build(ctx));
     if (probe.seedInConnectWorkers.length === 0) return;
     for (const batch of chunks(probe.seedInConnectWorkers, probe.batch)) {
       await BenchWorker.performLaterMany(ctx, batch);

@@ -47,9 +47,20 @@ function fmtRss(r: Result | undefined): string {
     : '-';
 }
 
+/** Columns for the scenarios that run only when named, shown when they ran. */
+interface ExtraColumn {
+  scenario: string;
+  title: string;
+}
+const EXTRA_COLUMNS: ExtraColumn[] = [
+  { scenario: 'unique', title: 'unique calls/s' },
+  { scenario: 'blocked', title: 'drain behind 10k paused, jobs/s' },
+];
+
 /** Rows grouped by store: loco's row first, then its peers, each peer cell with loco/peer. */
-function tableRows(results: Results, ours: string[], withUnique: boolean): string[][] {
-  const uniqueCell = (r: Record<string, Result>, text = fmtRate(r.unique)) => (withUnique ? [text] : []);
+function tableRows(results: Results, ours: string[], extras: ExtraColumn[]): string[][] {
+  const extraCells = (r: Record<string, Result>, cell = (scenario: string, text: string) => text) =>
+    extras.map(({ scenario }) => cell(scenario, fmtRate(r[scenario])));
   const rows: string[][] = [];
   const seen = new Set<string>();
   for (const key of SYSTEM_KEYS) {
@@ -65,7 +76,7 @@ function tableRows(results: Results, ours: string[], withUnique: boolean): strin
         fmtRate(r.drain),
         fmtLat(r.latency),
         fmtRss(r.drain),
-        ...uniqueCell(r),
+        ...extraCells(r),
       ]);
       seen.add(name);
     }
@@ -80,7 +91,7 @@ function tableRows(results: Results, ours: string[], withUnique: boolean): strin
         cell('drain', fmtRate(r.drain)),
         cell('latency', fmtLat(r.latency)),
         '-',
-        ...uniqueCell(r, cell('unique', fmtRate(r.unique))),
+        ...extraCells(r, cell),
       ]);
       seen.add(peer);
     }
@@ -94,7 +105,7 @@ function tableRows(results: Results, ours: string[], withUnique: boolean): strin
       fmtRate(r.drain),
       fmtLat(r.latency),
       '-',
-      ...uniqueCell(r),
+      ...extraCells(r),
     ]);
   }
   return rows;
@@ -110,9 +121,11 @@ export function printTable(results: Results, ours: string[]): void {
     'latency p50/p95/p99 ms',
     'drain worker peak RSS MB',
   ];
-  const withUnique = Object.values(results).some((byScenario) => byScenario.unique);
-  if (withUnique) header.push('unique calls/s');
-  const rows = tableRows(results, ours, withUnique);
+  const extras = EXTRA_COLUMNS.filter(({ scenario }) =>
+    Object.values(results).some((byScenario) => byScenario[scenario]),
+  );
+  header.push(...extras.map(({ title }) => title));
+  const rows = tableRows(results, ours, extras);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   console.log(line(header));

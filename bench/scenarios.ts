@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BootedApp, boot, type LocoConfig } from '../runtime/src/internals.js';
-import { App, BenchWorker, probe } from './app.js';
+import { App, BenchWorker, PausedWorker, probe } from './app.js';
 import {
   chunks,
   deferred,
@@ -24,9 +24,9 @@ import type { DrainJob, DrainReport } from './drain-worker.js';
 import type { LocoSystem } from './systems.js';
 
 /** Every scenario; `DEFAULT_SCENARIOS` run unless `--scenarios` names others. */
-export const SCENARIOS = ['enqueue', 'batch', 'drain', 'latency', 'unique'] as const;
+export const SCENARIOS = ['enqueue', 'batch', 'drain', 'latency', 'unique', 'blocked'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
-/** As in the peers harness, `unique` runs only when named. */
+/** As in the peers harness, `unique` (and our `blocked`) run only when named. */
 export const DEFAULT_SCENARIOS: Scenario[] = ['enqueue', 'batch', 'drain', 'latency'];
 
 /** What the command line sets. */
@@ -114,12 +114,41 @@ const DRAIN_WORKER = fileURLToPath(new URL('./drain-worker.ts', import.meta.url)
  * N jobs are seeded (untimed), then a worker process of its own boots the app and runs the loop;
  * it times the drain, checks the store 200 ms after the N-th call and reports its peak RSS.
  */
-const drain: ScenarioFn = async (system, config, ctl, cfg) => {
+const drain: ScenarioFn = (system, config, ctl, cfg) => drainAfter(0, system, config, ctl, cfg);
+
+/** Jobs of a paused worker the `blocked` scenario queues ahead of the N it drains. */
+const BLOCKED_JOBS = 10_000;
+
+/**
+ * The drain, with 10,000 jobs of a paused worker (registered in the worker process too) queued
+ * ahead of the N jobs: the claim must pass them over without slowing, so the figure is compared
+ * with `drain` at the same N.
+ */
+const blocked: ScenarioFn = (system, config, ctl, cfg) => {
+  if (config.workers.mode === 'BackgroundAsync') {
+    return Promise.resolve({ status: 'n/a', note: 'its pool runs jobs as they are enqueued' });
+  }
+  return drainAfter(BLOCKED_JOBS, system, config, ctl, cfg);
+};
+
+async function drainAfter(
+  blockedJobs: number,
+  system: LocoSystem,
+  config: LocoConfig,
+  ctl: Control,
+  cfg: BenchConfig,
+): Promise<Result | null> {
   const started = now();
   const inProcess = config.workers.mode === 'BackgroundAsync';
   if (!inProcess) {
     const booted = await bootApp(config);
     try {
+      if (blockedJobs > 0) {
+        await booted.ctx.queue.pause('PausedWorker');
+        for (const items of chunks(Array.from({ length: blockedJobs }, payload), cfg.batch)) {
+          await PausedWorker.performLaterMany(booted.ctx, items);
+        }
+      }
       for (const items of chunks(Array.from({ length: cfg.n }, payload), cfg.batch)) {
         if (ctl.aborted) return null;
         await BenchWorker.performLaterMany(booted.ctx, items);
@@ -156,8 +185,8 @@ const drain: ScenarioFn = async (system, config, ctl, cfg) => {
   const result = await report.promise;
   if (!result) return null;
   if (result.status !== 'ok') return result;
-  return { ...result, concurrency: cfg.concurrency };
-};
+  return { ...result, concurrency: cfg.concurrency, ...(blockedJobs > 0 ? { paused_jobs_ahead: blockedJobs } : {}) };
+}
 
 const latency: ScenarioFn = async (_system, config, ctl, cfg) => {
   const booted = await bootApp(config);
@@ -241,7 +270,7 @@ const unique: ScenarioFn = async (_system, config, ctl, cfg) => {
   }
 };
 
-const SCENARIO_FNS: Record<Scenario, ScenarioFn> = { enqueue, batch, drain, latency, unique };
+const SCENARIO_FNS: Record<Scenario, ScenarioFn> = { enqueue, batch, drain, latency, unique, blocked };
 
 /** Extra time a drain gets past the timeout for its worker process to report a partial result. */
 const DRAIN_GRACE_MS = 30_000;
@@ -259,7 +288,7 @@ export async function runScenario(system: LocoSystem, scenario: Scenario, cfg: B
   try {
     const config = await withTimeout(system.setup(), 60_000, `${system.name} setup`);
     const t0 = now();
-    const limit = cfg.timeoutMs + (scenario === 'drain' ? DRAIN_GRACE_MS : 0);
+    const limit = cfg.timeoutMs + (scenario === 'drain' || scenario === 'blocked' ? DRAIN_GRACE_MS : 0);
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => {
         abort();
