@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -260,6 +261,57 @@ test('invalid YAML names the file', () => {
   const root = app({ 'development.yaml': 'queue:\n  kind: [Sqlite\n' });
   const err = failure(() => loadConfig({ root, environment: 'development', env: {} }));
   assert.match(err.message, 'development.yaml: is not valid YAML');
+});
+
+test('a config path that is not a regular file, or is too big, is refused at once, naming the file', () => {
+  const cases: Array<[string, (file: string) => void, RegExp]> = [
+    ['a folder', (file) => mkdirSync(file), /test\.yaml: cannot be read: it is a folder, not a regular file\./],
+    [
+      'a link to /dev/zero',
+      (file) => symlinkSync('/dev/zero', file),
+      /test\.yaml: cannot be read: it is a character device \(like \/dev\/zero\), not a regular file\./,
+    ],
+    [
+      'a named pipe with no writer',
+      (file) => execFileSync('mkfifo', [file]),
+      /test\.yaml: cannot be read: it is a named pipe \(FIFO\), not a regular file\./,
+    ],
+    [
+      'a file over 1 MiB',
+      (file) => writeFileSync(file, `# ${'x'.repeat(1024 * 1024)}\n`),
+      /test\.yaml: cannot be read: it is 1048579 bytes \(1\.0 MiB\), over the limit of 1 MiB\. A config file is a YAML file of at most 1 MiB/,
+    ],
+  ];
+  for (const [what, make, expected] of cases) {
+    const root = app({});
+    make(path.join(root, 'config/test.yaml'));
+    const started = Date.now();
+    const err = failure(() => loadConfig({ root, environment: 'test', env: {} }));
+    assert.match(err.message, expected, what);
+    assert.ok(Date.now() - started < 1000, `${what}: refused at once`);
+  }
+  // The local file wins where it exists, so it is the one named when it cannot be read.
+  const root = app({ 'test.yaml': '{}' });
+  mkdirSync(path.join(root, 'config/test.local.yaml'));
+  assert.match(
+    failure(() => loadConfig({ root, environment: 'test', env: {} })).message,
+    /test\.local\.yaml: cannot be read: it is a folder/,
+  );
+});
+
+test('a config file that cannot be read says so and how to fix it', () => {
+  const root = app({ 'test.yaml': '{}' });
+  const file = path.join(root, 'config/test.yaml');
+  chmodSync(file, 0o000);
+  if (process.getuid?.() === 0) {
+    console.log('  (skipped the unreadable-file case: root reads any file)');
+    return;
+  }
+  const err = failure(() => loadConfig({ root, environment: 'test', env: {} }));
+  assert.match(
+    err.message,
+    /test\.yaml: cannot be read: permission denied\. Give the user running loco read access to it\./,
+  );
 });
 
 test.after(() => {

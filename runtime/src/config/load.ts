@@ -1,9 +1,14 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
+import { formatBytes } from '../byte-size.js';
 import { ConfigError } from '../errors.js';
+import { FileReadError, readTextFile } from '../read-file.js';
 import { renderConfigTemplate } from './render.js';
 import { type LocoConfig, validateConfig } from './schema.js';
+
+/** Largest config file read: a config is a few KiB, and anything else (`/dev/zero`) must not fill the memory. */
+export const CONFIG_MAX_BYTES = 1024 * 1024;
 
 /** The environment name: `LOCO_ENV`, then `NODE_ENV`, then `development`. */
 export function resolveEnvironment(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -45,11 +50,25 @@ export function loadConfig(options: LoadConfigOptions = {}): LocoConfig & { envi
           : `Create ${path.relative(process.cwd(), main) || main}, or run the command from the app's root folder.`),
     );
   }
-  const rendered = renderConfigTemplate(readFileSync(file, 'utf8'), file, options.env);
+  const rendered = renderConfigTemplate(readConfigFile(file), file, options.env);
   const document = parseDocument(rendered, { prettyErrors: true });
   if (document.errors.length > 0) {
     const first = document.errors[0];
     throw new ConfigError(file, '', `is not valid YAML: ${first.message}`, { cause: first });
   }
   return { ...validateConfig(document.toJS(), file), environment };
+}
+
+/** The config file's text, or a `ConfigError` naming the file and saying what it is instead. */
+function readConfigFile(file: string): string {
+  try {
+    return readTextFile(file, CONFIG_MAX_BYTES);
+  } catch (err) {
+    if (!(err instanceof FileReadError)) throw err;
+    const fix =
+      err.kind === 'unreadable'
+        ? 'Give the user running loco read access to it.'
+        : `A config file is a YAML file of at most ${formatBytes(CONFIG_MAX_BYTES)}; put one there.`;
+    throw new ConfigError(file, '', `cannot be read: ${err.reason}. ${fix}`, { cause: err });
+  }
 }

@@ -1,7 +1,8 @@
 // The `loco jobs ...` suite: every command run as a real child process inside a copy of the
 // fixture app (test/fixtures/apps/jobs-app), against one durable store, checked through the
 // store itself. Each backend's test file runs it with its own store.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -436,6 +437,44 @@ export function runJobsCli(store: TestStore): void {
     failsClearly(empty, /empty\.yaml: the file is empty/, 'empty file');
     failsClearly(missing, /no-such-dump\.yaml: there is no such file/, 'missing file');
     assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
+  });
+
+  test('import reads only a regular file, up to --max-size (64 MiB by default): never /dev/zero, a pipe or a folder', async () => {
+    const ids = await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    symlinkSync('/dev/zero', path.join(app, 'zero.yaml'));
+    execFileSync('mkfifo', [path.join(app, 'pipe.yaml')]);
+    mkdirSync(path.join(app, 'folder.yaml'));
+    const dump = readFileSync(path.join(DUMPS, 'loco-dump.yaml'), 'utf8');
+    writeFileSync(path.join(app, 'big.yaml'), `${dump}\n# ${'x'.repeat(2000)}\n`);
+    const started = Date.now();
+    const [zero, pipe, folder, big, tooSmall] = await Promise.all([
+      jobs('import', '--file', 'zero.yaml'),
+      jobs('import', '--file', 'pipe.yaml'),
+      jobs('import', '--file', 'folder.yaml'),
+      jobs('import', '--file', 'big.yaml', '--max-size', '2KiB'),
+      jobs('import', '--file', 'big.yaml', '--max-size', 'lots'),
+    ]);
+    assert.ok(Date.now() - started < 20_000, 'refused at once, not after reading or waiting');
+    failsClearly(
+      zero,
+      /Cannot import zero\.yaml: it is a character device \(like \/dev\/zero\), not a regular file\..*Nothing was imported\./,
+      'a link to /dev/zero',
+    );
+    failsClearly(pipe, /Cannot import pipe\.yaml: it is a named pipe \(FIFO\), not a regular file\./, 'a FIFO');
+    failsClearly(folder, /Cannot import folder\.yaml: it is a folder, not a regular file\./, 'a folder');
+    failsClearly(
+      big,
+      /Cannot import big\.yaml: it is \d+ bytes \(\d\.\d KiB\), over the limit of 2 KiB\. .*raise the limit with --max-size/,
+      'over --max-size',
+    );
+    failsClearly(tooSmall, /--max-size.*Expected a number of bytes or a size such as/, 'a bad --max-size');
+    assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
+
+    succeeds(await jobs('import', '--file', 'big.yaml', '--max-size', '1MiB'), 'a raised --max-size');
+    assert.is((await backend.list({})).length, 5, 'imported with the limit raised');
+    for (const file of ['zero.yaml', 'pipe.yaml', 'folder.yaml', 'big.yaml']) {
+      rmSync(path.join(app, file), { recursive: true });
+    }
   });
 
   test('requeue: by default every processing job goes back to queued', async () => {

@@ -1,6 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatBytes } from '../../byte-size.js';
 import { LocoError } from '../../errors.js';
+import { FileReadError, readTextFile } from '../../read-file.js';
 
 /** Loco's dump file name: `loco-dump-jobs-2024-11-28-08-04-25.yaml` (UTC). */
 export function dumpFileName(now: Date, suffix = ''): string {
@@ -52,18 +54,25 @@ export function writeDumpFile(folder: string, text: string, now = new Date()): s
   }
 }
 
-/** Reads a dump file, with a clear message when it is missing or unreadable. */
-export function readDumpFile(file: string): string {
+/** Largest dump `loco jobs import` reads unless `--max-size` says more. */
+export const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a dump file of at most `maxBytes` bytes, with a clear message when it is missing, is
+ * not a regular file (a folder, `/dev/zero`, a named pipe) or is bigger than that.
+ */
+export function readDumpFile(file: string, maxBytes = IMPORT_MAX_BYTES): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readTextFile(file, maxBytes);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new LocoError(
-        `Cannot import ${file}: there is no such file. Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).`,
-      );
-    }
-    throw new LocoError(`Cannot import ${file}: ${reason(err)}.`, { cause: err });
+    if (!(err instanceof FileReadError)) throw err;
+    const fix = {
+      missing: 'Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).',
+      'not-a-file': 'Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).',
+      'too-big': `If it is a dump you trust, raise the limit with --max-size (for example --max-size ${formatBytes(maxBytes * 4)}).`,
+      unreadable: 'Check that you may read it.',
+    }[err.kind];
+    throw new LocoError(`Cannot import ${file}: ${err.reason}. ${fix} Nothing was imported.`, { cause: err });
   }
 }
 

@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
+import { IMPORT_MAX_BYTES } from './dump-file.js';
 import { enqueueJob } from './enqueue.js';
 import { listJobs, showStats } from './inspect.js';
 import { cancelJobs, purgeJobs, requeueJobs, tidyJobs } from './maintenance.js';
-import { parseAge, parseDelay, parseJsonArgs, parseLimit, parseStatuses, parseTags } from './options.js';
+import { parseAge, parseDelay, parseJsonArgs, parseLimit, parseSize, parseStatuses, parseTags } from './options.js';
 import { type JobSession, withJobQueue } from './session.js';
 import { dumpJobs, importJobs } from './transfer.js';
 
@@ -77,7 +78,16 @@ export function jobsCommand(): Command {
 
   sub('import', "Enqueue the jobs of a dump file (this tool's or Loco's) as new queued jobs, all or none")
     .requiredOption('-f, --file <path>', 'the dump file, e.g. ./backup/loco-dump-jobs-2024-11-28-08-04-25.yaml')
-    .action(run<{ file: string }>((session, options) => importJobs(session, options.file)));
+    .addOption(
+      new Option('--max-size <size>', 'refuse a bigger file (bytes, or 64MiB, 1GB)')
+        .argParser(parseSize)
+        .default(IMPORT_MAX_BYTES, '64MiB'),
+    )
+    .action(
+      run<{ file: string; maxSize: number }>((session, options) =>
+        importJobs(session, options.file, { maxBytes: options.maxSize }),
+      ),
+    );
 
   sub(
     'requeue',

@@ -3,6 +3,7 @@
  * `InvalidArgumentError` (commander prints it with the option's name and exits 1).
  */
 import { InvalidArgumentError } from 'commander';
+import { BYTE_SIZE_HINT, parseByteSize } from '../../byte-size.js';
 import { parseDuration } from '../../duration.js';
 import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
 
@@ -61,6 +62,13 @@ export function parseDelay(value: string): number {
   } catch {
     throw new InvalidArgumentError('Expected a duration such as 500ms, 30s, 5m, 2h, 1d, or a number of milliseconds.');
   }
+}
+
+/** `64MiB`, `1GB` or bytes -> bytes, at least 1. */
+export function parseSize(value: string): number {
+  const bytes = parseByteSize(/^\d+$/.test(value.trim()) ? Number(value) : value);
+  if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`Expected ${BYTE_SIZE_HINT}.`);
+  return bytes;
 }
 
 function splitList(value: string): string[] {

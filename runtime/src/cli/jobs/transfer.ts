@@ -20,9 +20,14 @@ export async function dumpJobs(
 /**
  * Enqueues the jobs of a dump (this tool's or Loco's) as new `queued` jobs with new ids. The
  * whole file is checked first, and the jobs are inserted in one atomic `enqueue`: all or none.
+ * A file over `maxBytes` (default `IMPORT_MAX_BYTES`) is refused unread.
  */
-export async function importJobs({ queue }: JobSession, file: string): Promise<void> {
-  const entries = parseDump(readDumpFile(file), file, queue.names());
+export async function importJobs(
+  { queue }: JobSession,
+  file: string,
+  options: { maxBytes?: number } = {},
+): Promise<void> {
+  const entries = parseDump(readDumpFile(file, options.maxBytes), file, queue.names());
   const now = Date.now();
   const ids = await queue.insert(entries.map((entry) => newJobFrom(entry, queue, now)));
   console.log(`Imported ${plural(ids.length, 'job')} from ${file} as new queued jobs.`);
