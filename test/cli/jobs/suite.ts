@@ -264,6 +264,23 @@ export function runJobsCli(store: TestStore): void {
     assert.is((await backend.list({})).length, 2);
   });
 
+  test('dump and purge --dump refuse at once a folder the system will not create (/proc/x/y)', async () => {
+    await seed(backend, [{ name: 'DownloadWorker', status: 'failed' }]);
+    const started = Date.now();
+    const [dumped, purged] = await Promise.all([
+      jobs('dump', '--folder', '/proc/x/y'),
+      jobs('purge', '--max-age', '0', '--dump', '/proc/x/y'),
+    ]);
+    assert.ok(Date.now() - started < 20_000, `refused in ${Date.now() - started} ms, not after spinning`);
+    failsClearly(
+      dumped,
+      /Cannot use \/proc\/x\/y as the dump folder: the system does not allow creating a folder there\./,
+      'dump',
+    );
+    failsClearly(purged, /Cannot use \/proc\/x\/y as the dump folder: .*Nothing was deleted\./, 'purge --dump');
+    assert.is((await backend.list({})).length, 1);
+  });
+
   test("dump: Loco's fields first, then ours; RFC 3339 UTC times; --status and --folder", async () => {
     const ids = await seed(backend, [
       {

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatBytes } from '../../byte-size.js';
 import { LocoError } from '../../errors.js';
@@ -13,11 +13,45 @@ export function dumpFileName(now: Date, suffix = ''): string {
 /** Creates the dump folder where missing; throws naming the folder when it cannot be used. */
 export function prepareDumpFolder(folder: string): void {
   try {
-    mkdirSync(folder, { recursive: true });
+    makeFolder(path.resolve(folder));
   } catch (err) {
     throw new LocoError(`Cannot use ${folder} as the dump folder: ${reason(err)}. Choose a folder you can write to.`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time from the nearest folder that exists. Node's own recursive
+ * `mkdirSync` retries forever where the system answers ENOENT for a folder it will never create
+ * (`/proc/x/y`); here any refusal ends the walk with that error.
+ */
+function makeFolder(folder: string): void {
+  const missing: string[] = [];
+  let current = folder;
+  for (;;) {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (stats) {
+      if (!stats.isDirectory()) throw Object.assign(new Error(`${current} is not a folder`), { code: 'ENOTDIR' });
+      break;
+    }
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    missing.unshift(current);
+    current = parent;
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (err) {
+      // Made meanwhile by another process: fine, as long as it is a folder.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(level).isDirectory()) throw err;
+    }
   }
 }
 
@@ -90,6 +124,9 @@ function reason(err: unknown): string {
       return 'it is a folder, not a file';
     case 'ENOSPC':
       return 'the disk is full';
+    case 'ENOENT':
+    case 'EROFS':
+      return 'the system does not allow creating a folder there';
     default:
       return error.message ?? String(err);
   }
