@@ -3,6 +3,7 @@ import { toJsonArgs } from './args.js';
 import type { WorkerMode } from './config/schema.js';
 import { type Duration, parseDuration } from './duration.js';
 import { LocoError, RegistryError } from './errors.js';
+import { checkedJob } from './job-limits.js';
 import type { NewJob, QueueBackend } from './queue/backend.js';
 import { type RegisteredWorker, WorkerRegistry } from './registry.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
@@ -163,7 +164,7 @@ function newJob(
   options: EnqueueOptions,
   defaults: { tags: string[]; queue: string | null; maxAttempts: number },
 ): NewJob {
-  return {
+  return checkedJob({
     id: ulid(),
     name,
     task_data: args,
@@ -172,7 +173,7 @@ function newJob(
     tags: defaults.tags,
     queue: defaults.queue,
     max_attempts: Math.max(1, defaults.maxAttempts),
-  };
+  });
 }
 
 function runAt(options: EnqueueOptions): number {

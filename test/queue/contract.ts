@@ -2,6 +2,7 @@
 // in-process, SQLite, Postgres and Redis queues behave the same.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { formatDump, parseDump } from '../../runtime/src/cli/jobs/dump-format.js';
 import {
   type AppContext,
   ArgsError,
@@ -12,6 +13,7 @@ import {
   silentLogger,
   type WorkerInstance,
 } from '../../runtime/src/internals.js';
+import { MAX_ATTEMPTS, MAX_RUN_AT, MAX_TAGS } from '../../runtime/src/job-limits.js';
 import { OutcomeWriter } from '../../runtime/src/outcome-writer.js';
 import type { TestStore } from '../stores.js';
 import {
@@ -251,6 +253,116 @@ export function runContract(target: BackendUnderTest): void {
       }
     }
     assert.equal(await backend.list({}), []);
+  });
+
+  test('times, attempts, tags and queues past what every store holds are refused at enqueue; nothing is written', async () => {
+    register(EchoWorker);
+    const refusals: Array<[string, () => Promise<unknown>, RegExp]> = [
+      [
+        'a delay past year 9999',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { delay: 9_000_000_000_000_000 }),
+        /EchoWorker: cannot enqueue: run_at: \d+ ms since the epoch is after 9999-12-31T23:59:59\.999Z, the latest time the stores and the dump format hold/,
+      ],
+      [
+        'a delay of 1e20 ms',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { delay: 1e20 }),
+        /run_at: .* is after 9999-12-31T23:59:59\.999Z/,
+      ],
+      [
+        'the latest Date there is',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { runAt: new Date(8.64e15) }),
+        /run_at: 8640000000000000 ms since the epoch is after 9999-12-31/,
+      ],
+      [
+        'a time before year 0',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { runAt: -8.64e15 }),
+        /run_at: .* is before 0000-01-01T00:00:00\.000Z/,
+      ],
+      [
+        'an interval of 40000 days',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { interval: '40000d' }),
+        /interval: expected more than 0 and at most 3153600000000 ms \(36500 days\)/,
+      ],
+      [
+        'max_attempts 2^53 - 1',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { maxAttempts: Number.MAX_SAFE_INTEGER }),
+        /max_attempts: expected a whole number from 1 to 2147483647 \(the largest a Postgres integer holds\), found number 9007199254740991/,
+      ],
+      [
+        'max_attempts 2.5',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { maxAttempts: 2.5 }),
+        /max_attempts: expected a whole number from 1 to 2147483647/,
+      ],
+      [
+        'a NUL in a tag',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { tags: ['ok', 'a\u0000b'] }),
+        /tags: tag 2: "a\\u0000b" contains a NUL character \(\\u0000\), which Postgres cannot store/,
+      ],
+      [
+        'a lone surrogate in a tag',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { tags: ['\ud800'] }),
+        /tags: tag 1: .* contains a lone UTF-16 surrogate/,
+      ],
+      [
+        'an empty tag',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { tags: [''] }),
+        /tags: tag 1: expected a non-empty string/,
+      ],
+      [
+        'a tag of 256 characters',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { tags: ['t'.repeat(256)] }),
+        /tags: tag 1: expected at most 255 characters, found 256/,
+      ],
+      [
+        `${MAX_TAGS + 1} tags`,
+        () =>
+          ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], {
+            tags: Array.from({ length: MAX_TAGS + 1 }, (_, i) => `t${i}`),
+          }),
+        /tags: expected at most 100 tags, found 101/,
+      ],
+      [
+        'a NUL in a queue name',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { queue: 'q\u0000' }),
+        /queue: "q\\u0000" contains a NUL character/,
+      ],
+    ];
+    for (const [what, enqueue, expected] of refusals) {
+      try {
+        await enqueue();
+        assert.unreachable(`${what}: should be refused`);
+      } catch (err) {
+        assert.instance(err, RangeError, what);
+        assert.match((err as Error).message, expected, what);
+        assert.match((err as Error).message, /Nothing was enqueued\.$/, what);
+      }
+    }
+    assert.equal(await backend.list({}), []);
+  });
+
+  test('jobs at the bounds are stored as given, listed, and dump and parse back', async () => {
+    register(EchoWorker);
+    const tags = Array.from({ length: MAX_TAGS }, (_, i) => `${i}-${'é✓😀'.repeat(80)}`.slice(0, 255));
+    const [latest] = await ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], {
+      runAt: MAX_RUN_AT,
+      interval: '36500d',
+      tags,
+      queue: 'q'.repeat(255),
+      maxAttempts: MAX_ATTEMPTS,
+    });
+    const fractional = (await EchoWorker.performLater(ctx, { n: 2 }, { delay: 0.5 }))!;
+    const stored = await job(latest);
+    assert.is(stored.run_at, MAX_RUN_AT);
+    assert.is(stored.interval, 36_500 * 86_400_000);
+    assert.equal(stored.tags, tags);
+    assert.is(stored.queue, 'q'.repeat(255));
+    assert.is(stored.max_attempts, MAX_ATTEMPTS);
+    assert.ok(Number.isInteger((await job(fractional)).run_at), 'a delay of 0.5 ms gives a whole ms');
+    const text = formatDump(await backend.list({}));
+    const entries = parseDump(text, 'dump.yaml', ['EchoWorker']);
+    assert.is(entries[0].run_at, MAX_RUN_AT);
+    assert.equal(entries[0].tags, tags);
+    assert.is(entries[0].max_attempts, MAX_ATTEMPTS);
   });
 
   test('an outcome from a stale attempt is ignored (fencing by attempt)', async () => {

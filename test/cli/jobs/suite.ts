@@ -124,6 +124,28 @@ export function runJobsCli(store: TestStore): void {
     assert.equal(await backend.list({}), []);
   });
 
+  test('enqueue refuses a run time past year 9999, naming the limit; list and dump keep working', async () => {
+    await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    const [far, farther] = await Promise.all([
+      jobs('enqueue', 'DownloadWorker', '--delay', '9000000000000000'),
+      jobs('enqueue', 'DownloadWorker', '--delay', '100000000000000000000'),
+    ]);
+    for (const [result, what] of [
+      [far, '--delay 9e15'],
+      [farther, '--delay 1e20'],
+    ] as const) {
+      failsClearly(
+        result,
+        /DownloadWorker: cannot enqueue: run_at: .* is after 9999-12-31T23:59:59\.999Z, the latest time the stores and the dump format hold; use a shorter delay.*Nothing was enqueued\./,
+        what,
+      );
+    }
+    assert.is((await backend.list({})).length, 1, 'nothing was enqueued');
+    const [list, dump] = await Promise.all([jobs('list'), jobs('dump', '--folder', 'after-far')]);
+    succeeds(list, 'list');
+    succeeds(dump, 'dump');
+  });
+
   test('cancel: queued jobs of that name become cancelled, others are left alone', async () => {
     const ids = await seed(backend, [
       { name: 'DownloadWorker', args: { url: 'a' } },
@@ -453,6 +475,39 @@ export function runJobsCli(store: TestStore): void {
     }
     failsClearly(empty, /empty\.yaml: the file is empty/, 'empty file');
     failsClearly(missing, /no-such-dump\.yaml: there is no such file/, 'missing file');
+    assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
+  });
+
+  test('import refuses entries no store could hold (a NUL in a tag, max_attempts 2^53-1, a huge interval), naming each', async () => {
+    const ids = await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    writeFileSync(
+      path.join(app, 'unholdable.yaml'),
+      [
+        '- name: DownloadWorker',
+        '  task_data: { url: a }',
+        '  tags: ["ok", "bad\\0tag"]',
+        '- name: DownloadWorker',
+        '  task_data: { url: b }',
+        '  max_attempts: 9007199254740991',
+        '- name: DownloadWorker',
+        '  task_data: { url: c }',
+        '  interval: 9007199254740991',
+        '- name: DownloadWorker',
+        '  task_data: { url: d }',
+        '  queue: "q\\0"',
+        '',
+      ].join('\n'),
+    );
+    const result = await jobs('import', '--file', 'unholdable.yaml');
+    failsClearly(result, /unholdable\.yaml: 4 of 4 entries have problems, so nothing was imported:/, 'import');
+    for (const expected of [
+      /entry 1 \(line 1, name DownloadWorker\): tags: tag 2: "bad\\u0000tag" contains a NUL character/,
+      /entry 2 \(line 4, name DownloadWorker\): max_attempts: expected a whole number from 1 to 2147483647/,
+      /entry 3 \(line 7, name DownloadWorker\): interval: expected more than 0 and at most 3153600000000 ms/,
+      /entry 4 \(line 10, name DownloadWorker\): queue: "q\\u0000" contains a NUL character/,
+    ]) {
+      assert.match(result.stderr, expected);
+    }
     assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
   });
 

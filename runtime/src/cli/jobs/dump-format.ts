@@ -9,6 +9,7 @@
  */
 import { isSeq, LineCounter, parseDocument, stringify } from 'yaml';
 import { LocoError } from '../../errors.js';
+import { intervalProblem, maxAttemptsProblem, queueProblem, tagsProblem } from '../../job-limits.js';
 import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../queue/backend.js';
 import { plural } from './text.js';
 
@@ -200,26 +201,36 @@ function checkEntry(
         break;
       }
       case 'interval':
-        if (raw === null || (Number.isSafeInteger(raw) && (raw as number) > 0)) entry.interval = raw as number | null;
-        else expect(field, 'a whole number of milliseconds > 0, or null', raw);
+        if (raw === null) entry.interval = null;
+        else if (!Number.isSafeInteger(raw)) expect(field, 'a whole number of milliseconds > 0, or null', raw);
+        else {
+          const problem = intervalProblem(raw as number);
+          if (problem) problems.push(`${field}: ${problem}`);
+          else entry.interval = raw as number;
+        }
         break;
-      case 'tags':
-        if (raw === null || (Array.isArray(raw) && raw.every((tag) => typeof tag === 'string' && tag !== '')))
-          entry.tags = raw as string[] | null;
-        else expect(field, 'a list of tags (non-empty strings), or null', raw);
+      case 'tags': {
+        const problem = raw === null ? undefined : tagsProblem(raw);
+        if (problem) problems.push(`${field}: ${problem}`);
+        else entry.tags = raw as string[] | null;
         break;
-      case 'queue':
-        if (raw === null || (typeof raw === 'string' && raw !== '')) entry.queue = raw as string | null;
-        else expect(field, 'a queue name, or null', raw);
+      }
+      case 'queue': {
+        const problem = queueProblem(raw);
+        if (problem) problems.push(`${field}: ${problem}`);
+        else entry.queue = raw as string | null;
         break;
+      }
       case 'attempts':
         if (Number.isSafeInteger(raw) && (raw as number) >= 0) entry.attempts = raw as number;
         else expect(field, 'a whole number >= 0', raw);
         break;
-      case 'max_attempts':
-        if (Number.isSafeInteger(raw) && (raw as number) >= 1) entry.max_attempts = raw as number;
-        else expect(field, 'a whole number >= 1', raw);
+      case 'max_attempts': {
+        const problem = maxAttemptsProblem(raw);
+        if (problem) problems.push(`${field}: ${problem}`);
+        else entry.max_attempts = raw as number;
         break;
+      }
       case 'last_error':
         if (raw === null || typeof raw === 'string') entry.last_error = raw as string | null;
         else expect(field, 'a string, or null', raw);
