@@ -232,6 +232,35 @@ test('BackgroundQueue without a store in queue: is a config error with the fix',
   }
 });
 
+test('queue.max_args_bytes from the config bounds performLater in every mode, nothing run or enqueued', async () => {
+  for (const mode of ['ForegroundBlocking', 'BackgroundAsync'] as const) {
+    const config = validateConfig({ workers: { mode }, queue: { max_args_bytes: '1KiB' } }, 'test.yaml');
+    const booted = await boot(
+      { connectWorkers: async (ctx, queue) => queue.register(download_worker.build(ctx)) },
+      {
+        config,
+      },
+    );
+    try {
+      assert.is(booted.ctx.queue.maxArgsBytes, 1024, mode);
+      await download_worker.performLater(booted.ctx, { userGuid: 'x'.repeat(1000) });
+      try {
+        await download_worker.performLater(booted.ctx, { userGuid: 'x'.repeat(1024) });
+        assert.unreachable(`${mode}: should refuse`);
+      } catch (err) {
+        assert.instance(err, ArgsError);
+        assert.match(
+          (err as Error).message,
+          'DownloadWorker: cannot enqueue: the args are 1039 bytes (1.0 KiB) as JSON, over the limit of 1 KiB (queue.max_args_bytes).',
+        );
+      }
+    } finally {
+      await booted.shutdown();
+    }
+  }
+  assert.is(ran.length, 2, 'in each mode, only the job within the limit ran');
+});
+
 test('an app without connectWorkers is refused', async () => {
   const config = validateConfig({ workers: { mode: 'ForegroundBlocking' } }, 'test.yaml');
   try {

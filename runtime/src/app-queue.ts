@@ -1,5 +1,5 @@
 import { monotonicFactory } from 'ulid';
-import { toJsonArgs } from './args.js';
+import { DEFAULT_MAX_ARGS_BYTES, toJsonArgs } from './args.js';
 import type { WorkerMode } from './config/schema.js';
 import { type Duration, parseDuration } from './duration.js';
 import { LocoError, RegistryError } from './errors.js';
@@ -58,6 +58,8 @@ export class Queue {
     readonly mode: WorkerMode,
     /** The store: the configured one in `BackgroundQueue`, the in-process one in `BackgroundAsync`. */
     readonly backend: QueueBackend | undefined,
+    /** Largest args of one job, in bytes of JSON (`queue.max_args_bytes`). */
+    readonly maxArgsBytes = DEFAULT_MAX_ARGS_BYTES,
   ) {}
 
   /** Registers a worker instance under its class's `className()`. A second worker of the same name is an error. */
@@ -83,7 +85,7 @@ export class Queue {
     options: EnqueueOptions = {},
   ): Promise<Array<string | undefined>> {
     const name = type.className();
-    const data = argsList.map((args) => toJsonArgs(args, name));
+    const data = argsList.map((args) => toJsonArgs(args, name, this.maxArgsBytes));
     if (this.mode === 'ForegroundBlocking') {
       const worker = this.registered(
         type,
@@ -125,7 +127,7 @@ export class Queue {
    */
   jobByName(name: string, args: unknown, options: EnqueueByNameOptions & { createdAt?: number } = {}): NewJob {
     const worker = this.registry.get(name);
-    const job = newJob(name, toJsonArgs(args, name), options, {
+    const job = newJob(name, toJsonArgs(args, name, this.maxArgsBytes), options, {
       tags: options.tags ?? worker?.tags ?? [],
       queue: options.queue !== undefined ? options.queue : (worker?.queue ?? null),
       maxAttempts: options.maxAttempts ?? worker?.retry.attempts ?? 1,

@@ -66,7 +66,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   const appName = hooks.appName ?? packageName(root) ?? 'app';
   const logger = options.logger ?? configLogger(config, appName);
   const backend = await openBackend(config, { root, logger, readOnly: options.readOnly ?? false });
-  const queue = new Queue(config.workers.mode, backend);
+  const queue = new Queue(config.workers.mode, backend, config.queue.max_args_bytes);
   const ctx: AppContext = { environment, config, queue, root, appName, logger };
   const loopSettings = {
     concurrency: config.queue.num_workers,

@@ -41,5 +41,7 @@ export function formatBytes(bytes: number): string {
     if (bytes >= size && bytes % size === 0) return `${bytes / size} ${name}`;
   }
   const near = units.find(([, size]) => bytes >= size);
-  return near ? `${bytes} bytes (${(bytes / near[1]).toFixed(1)} ${near[0]})` : `${bytes} bytes`;
+  return near
+    ? `${bytes} bytes (${(bytes / near[1]).toFixed(1)} ${near[0]})`
+    : `${bytes} byte${bytes === 1 ? '' : 's'}`;
 }

@@ -216,6 +216,31 @@ test('duration keys have a maximum, said in the message', () => {
   }
 });
 
+test('queue.max_args_bytes: 1 MiB by default, bytes or a size, at most 64 MiB, said in the message', () => {
+  const load = (value?: string) => {
+    const line = value === undefined ? '' : `  max_args_bytes: ${value}\n`;
+    return loadConfig({ root: app({ 'test.yaml': `queue:\n${line}` }), environment: 'test', env: {} });
+  };
+  assert.is(load().queue.max_args_bytes, 1024 * 1024);
+  assert.is(load('4096').queue.max_args_bytes, 4096);
+  assert.is(load('2MiB').queue.max_args_bytes, 2 * 1024 * 1024);
+  assert.is(load('5mb').queue.max_args_bytes, 5_000_000);
+  assert.is(load('512 KiB').queue.max_args_bytes, 512 * 1024);
+  for (const [value, found] of [
+    ['lots', "the string 'lots'"],
+    ['1GiB', "the string '1GiB'"],
+    ['0', 'number 0'],
+    ['-5', 'number -5'],
+    ['1.5', 'number 1.5'],
+  ]) {
+    const err = failure(() => load(value));
+    assert.match(
+      err.message,
+      `test.yaml: queue.max_args_bytes: expected a number of bytes or a size such as 512KiB, 1MiB, 5MB or 1GiB, from 1 byte to 64 MiB, found ${found}.`,
+    );
+  }
+});
+
 test('BackgroundAsync takes num_workers from queue: without a kind or uri; BackgroundQueue needs both', () => {
   const root = app({ 'development.yaml': 'workers:\n  mode: BackgroundAsync\nqueue:\n  num_workers: 6\n' });
   const config = loadConfig({ root, environment: 'development', env: {} });

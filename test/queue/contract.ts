@@ -255,6 +255,56 @@ export function runContract(target: BackendUnderTest): void {
     assert.equal(await backend.list({}), []);
   });
 
+  test('args nested more than 100 levels or over 1 MiB of JSON are refused, saying the limit; nothing is written', async () => {
+    register(EchoWorker);
+    const nested = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = i % 2 ? [value] : { a: value };
+      return value;
+    };
+    const refusals: Array<[string, unknown, RegExp]> = [
+      [
+        '101 levels',
+        nested(101),
+        /args are nested more than 100 levels deep \(at args[.a[\]0]+\.\.\.\)\. Flatten them/,
+      ],
+      ['10,000 levels', nested(10_000), /args are nested more than 100 levels deep/],
+      [
+        '1 MiB of text and a little more',
+        { s: 'x'.repeat(1024 * 1024) },
+        /the args are 1048584 bytes \(1\.0 MiB\) as JSON, over the limit of 1 MiB \(queue\.max_args_bytes\)/,
+      ],
+      [
+        '600,000 two-byte characters',
+        { s: 'é'.repeat(600_000) },
+        /the args are 1200008 bytes .* over the limit of 1 MiB/,
+      ],
+    ];
+    for (const [what, args, expected] of refusals) {
+      try {
+        await EchoWorker.performLaterMany(ctx, [{ n: 1 }, args as never]);
+        assert.unreachable(`${what}: should be refused`);
+      } catch (err) {
+        assert.instance(err, ArgsError, what);
+        assert.match((err as Error).message, expected, what);
+        assert.match((err as Error).message, /^EchoWorker: cannot enqueue: .*Nothing was enqueued\.$/, what);
+      }
+    }
+    assert.equal(await backend.list({}), []);
+
+    const deepest = nested(100);
+    const biggest = { s: 'é'.repeat(1024 * 512 - 8) };
+    const ids = (await EchoWorker.performLaterMany(ctx, [deepest as never, biggest as never])) as string[];
+    assert.equal((await job(ids[0])).task_data, deepest, '100 levels are kept');
+    assert.equal((await job(ids[1])).task_data, biggest, 'exactly 1 MiB is kept');
+    const entries = parseDump(formatDump(await backend.list({})), 'dump.yaml', ['EchoWorker']);
+    assert.equal(
+      entries.map((entry) => entry.task_data),
+      [deepest, biggest],
+      'they dump and parse back',
+    );
+  });
+
   test('times, attempts, tags and queues past what every store holds are refused at enqueue; nothing is written', async () => {
     register(EchoWorker);
     const refusals: Array<[string, () => Promise<unknown>, RegExp]> = [

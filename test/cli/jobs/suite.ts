@@ -146,6 +146,43 @@ export function runJobsCli(store: TestStore): void {
     succeeds(dump, 'dump');
   });
 
+  test('enqueue refuses args nested too deeply or over queue.max_args_bytes, saying the limit; the queue stays usable', async () => {
+    await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const [deep, deeper, big] = await Promise.all([
+      jobs('enqueue', 'DownloadWorker', '--args', nested(3_000)),
+      jobs('enqueue', 'DownloadWorker', '--args', nested(10_000)),
+      runLoco(app, ['jobs', 'enqueue', 'DownloadWorker', '--args', `{"url":"${'x'.repeat(2000)}"}`, '-e', 'test'], {
+        ...env,
+        LOCO_TEST_MAX_ARGS_BYTES: '1KiB',
+      }),
+    ]);
+    for (const [result, what] of [
+      [deep, '3,000 levels'],
+      [deeper, '10,000 levels'],
+    ] as const) {
+      failsClearly(
+        result,
+        /DownloadWorker: cannot enqueue: the args are nested more than 100 levels deep .*Nothing was enqueued\./,
+        what,
+      );
+    }
+    failsClearly(
+      big,
+      /DownloadWorker: cannot enqueue: the args are 2010 bytes \(2\.0 KiB\) as JSON, over the limit of 1 KiB \(queue\.max_args_bytes\)/,
+      'over queue.max_args_bytes',
+    );
+    assert.is((await backend.list({})).length, 1, 'nothing was enqueued');
+    const [ok, list, dump] = await Promise.all([
+      jobs('enqueue', 'DownloadWorker', '--args', nested(99)),
+      jobs('list'),
+      jobs('dump', '--folder', 'after-deep'),
+    ]);
+    succeeds(ok, '99 levels under {"a": ...}');
+    succeeds(list, 'list');
+    succeeds(dump, 'dump');
+  });
+
   test('cancel: queued jobs of that name become cancelled, others are left alone', async () => {
     const ids = await seed(backend, [
       { name: 'DownloadWorker', args: { url: 'a' } },
@@ -508,6 +545,39 @@ export function runJobsCli(store: TestStore): void {
     ]) {
       assert.match(result.stderr, expected);
     }
+    assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
+  });
+
+  test('import refuses task_data nested too deeply or over queue.max_args_bytes, naming each entry', async () => {
+    const ids = await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    const deep = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+    writeFileSync(
+      path.join(app, 'deep.yaml'),
+      [
+        '- name: DownloadWorker',
+        `  task_data: ${deep(101)}`,
+        '- name: DownloadWorker',
+        `  task_data: { url: "${'x'.repeat(1024 * 1024)}" }`,
+        '- name: DownloadWorker',
+        `  task_data: ${deep(100)}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(app, 'deeper.yaml'), `- name: DownloadWorker\n  task_data: ${deep(20_000)}\n`);
+    const [result, deeper] = await Promise.all([
+      jobs('import', '--file', 'deep.yaml'),
+      jobs('import', '--file', 'deeper.yaml'),
+    ]);
+    failsClearly(result, /deep\.yaml: 2 of 3 entries have problems, so nothing was imported:/, 'import');
+    assert.match(
+      result.stderr,
+      /entry 1 \(line 1, name DownloadWorker\): task_data is nested more than 100 levels deep/,
+    );
+    assert.match(
+      result.stderr,
+      /entry 2 \(line 3, name DownloadWorker\): task_data: the args are 1048586 bytes \(1\.0 MiB\) as JSON, over the limit of 1 MiB \(queue\.max_args_bytes\)/,
+    );
+    failsClearly(deeper, /Cannot import deeper\.yaml: it is nested too deeply to read/, '20,000 levels');
     assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
   });
 

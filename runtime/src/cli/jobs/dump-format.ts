@@ -8,6 +8,7 @@
  * queue's own (`queue`, `attempts`, `max_attempts`, `last_error`), which an import may lack.
  */
 import { isSeq, LineCounter, parseDocument, stringify } from 'yaml';
+import { argsSizeProblem, DEFAULT_MAX_ARGS_BYTES, MAX_ARGS_DEPTH } from '../../args.js';
 import { LocoError } from '../../errors.js';
 import { intervalProblem, maxAttemptsProblem, queueProblem, tagsProblem } from '../../job-limits.js';
 import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../queue/backend.js';
@@ -82,13 +83,19 @@ export function formatDump(jobs: JobRecord[]): string {
  * (entry number, line, id and name) when anything is wrong, so that nothing is imported from a
  * file that is partly wrong.
  */
-export function parseDump(text: string, file: string, workerNames: readonly string[]): DumpEntry[] {
+export function parseDump(
+  text: string,
+  file: string,
+  workerNames: readonly string[],
+  limits: { maxArgsBytes?: number } = {},
+): DumpEntry[] {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const [yamlError] = [...document.errors, ...document.warnings];
   if (yamlError) {
     const message = yamlError.message.split('\n')[0].replace(/[:.]$/, '');
-    throw new LocoError(`Cannot import ${file}: it is not valid YAML: ${message}. Nothing was imported.`);
+    const what = yamlError.code === 'RESOURCE_EXHAUSTION' ? 'it is nested too deeply to read' : 'it is not valid YAML';
+    throw new LocoError(`Cannot import ${file}: ${what}: ${message}. Nothing was imported.`);
   }
   if (document.contents === null) {
     throw new LocoError(
@@ -99,8 +106,10 @@ export function parseDump(text: string, file: string, workerNames: readonly stri
   try {
     data = document.toJS();
   } catch (err) {
-    // yaml refuses documents whose aliases expand too far (a "billion laughs" file).
-    throw new LocoError(`Cannot import ${file}: ${(err as Error).message}. Nothing was imported.`, { cause: err });
+    // yaml refuses documents whose aliases expand too far (a "billion laughs" file); a document
+    // nested thousands of levels deep overflows the stack.
+    const why = err instanceof RangeError ? `it is nested too deeply to read (${err.message})` : (err as Error).message;
+    throw new LocoError(`Cannot import ${file}: ${why}. Nothing was imported.`, { cause: err });
   }
   const seq = document.contents;
   if (!isSeq(seq)) {
@@ -119,7 +128,7 @@ export function parseDump(text: string, file: string, workerNames: readonly stri
   values.forEach((value, i) => {
     const node = seq.items[i] as { range?: [number, number, number] } | null;
     const line = node?.range ? lineCounter.linePos(node.range[0]).line : 0;
-    const checked = checkEntry(value, i + 1, line, workerNames);
+    const checked = checkEntry(value, i + 1, line, workerNames, limits.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES);
     if (checked.problems.length > 0) {
       problems.push(`  ${entryLabel(value, i + 1, line)}: ${checked.problems.join('; ')}.`);
       unregistered ||= checked.unregistered;
@@ -148,6 +157,7 @@ function checkEntry(
   index: number,
   line: number,
   workerNames: readonly string[],
+  maxArgsBytes: number,
 ): { entry?: DumpEntry; problems: string[]; unregistered: boolean } {
   if (!isRecord(value))
     return {
@@ -182,8 +192,10 @@ function checkEntry(
         } else entry.name = raw;
         break;
       case 'task_data': {
-        const problem = jsonProblem(raw, 'task_data');
+        const problem = jsonProblem(raw, 'task_data', 0);
+        const tooBig = problem ? undefined : argsSizeProblem(JSON.stringify(raw ?? null), maxArgsBytes);
         if (problem) problems.push(`${problem}; task_data must be JSON data`);
+        else if (tooBig) problems.push(`task_data: ${tooBig}`);
         else entry.task_data = raw ?? null;
         break;
       }
@@ -272,21 +284,24 @@ export function rfc3339(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Describes why a parsed YAML value is not JSON data, or `undefined` when it is. */
-function jsonProblem(value: unknown, at: string): string | undefined {
+/** Describes why a parsed YAML value is not JSON data (or is nested too deeply), or `undefined` when it is. */
+function jsonProblem(value: unknown, at: string, depth: number): string | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
   if (typeof value === 'number')
     return Number.isFinite(value) ? undefined : `${at} is ${value}, which JSON cannot hold`;
+  if ((Array.isArray(value) || isRecord(value)) && depth >= MAX_ARGS_DEPTH) {
+    return `task_data is nested more than ${MAX_ARGS_DEPTH} levels deep`;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const problem = jsonProblem(value[i], `${at}[${i}]`);
+      const problem = jsonProblem(value[i], `${at}[${i}]`, depth + 1);
       if (problem) return problem;
     }
     return undefined;
   }
   if (isRecord(value)) {
     for (const [key, item] of Object.entries(value)) {
-      const problem = jsonProblem(item, `${at}.${key}`);
+      const problem = jsonProblem(item, `${at}.${key}`, depth + 1);
       if (problem) return problem;
     }
     return undefined;

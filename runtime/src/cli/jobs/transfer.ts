@@ -27,7 +27,9 @@ export async function importJobs(
   file: string,
   options: { maxBytes?: number } = {},
 ): Promise<void> {
-  const entries = parseDump(readDumpFile(file, options.maxBytes), file, queue.names());
+  const entries = parseDump(readDumpFile(file, options.maxBytes), file, queue.names(), {
+    maxArgsBytes: queue.maxArgsBytes,
+  });
   const now = Date.now();
   const ids = await queue.insert(entries.map((entry) => newJobFrom(entry, queue, now)));
   console.log(`Imported ${plural(ids.length, 'job')} from ${file} as new queued jobs.`);
