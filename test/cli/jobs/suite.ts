@@ -108,6 +108,16 @@ export function runJobsCli(store: TestStore): void {
     assert.ok(later.run_at >= before + 3_600_000 - 5_000, `--delay 1h: run_at ${new Date(later.run_at).toISOString()}`);
   });
 
+  test('enqueue --args stores any JSON value as given: null, false, 0, "" and []', async () => {
+    const values = ['null', 'false', '0', '""', '[]'];
+    const results = await Promise.all(values.map((json) => jobs('enqueue', 'DownloadWorker', '--args', json)));
+    const stored = await jobsById(backend);
+    for (const [i, json] of values.entries()) {
+      succeeds(results[i], `--args ${json}`);
+      assert.equal(stored.get(results[i].stdout.trim())!.task_data, JSON.parse(json), `--args ${json}`);
+    }
+  });
+
   test('enqueue: bad JSON or an unregistered worker fails with the registered names; nothing is enqueued', async () => {
     const [badJson, unknown, wrongCase] = await Promise.all([
       jobs('enqueue', 'EmailWorker', '--args', '{to: ada}'),

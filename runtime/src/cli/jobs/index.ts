@@ -4,6 +4,7 @@ import { IMPORT_MAX_BYTES } from './dump-file.js';
 import { enqueueJob } from './enqueue.js';
 import { listJobs, showStats } from './inspect.js';
 import { cancelJobs, purgeJobs, requeueJobs, tidyJobs } from './maintenance.js';
+import type { JsonArgs } from './options.js';
 import { parseAge, parseDelay, parseJsonArgs, parseLimit, parseSize, parseStatuses, parseTags } from './options.js';
 import { type JobSession, withJobQueue } from './session.js';
 import { dumpJobs, importJobs } from './transfer.js';
@@ -99,7 +100,9 @@ export function jobsCommand(): Command {
 
   sub('enqueue', 'Enqueue a job for a registered worker by hand; prints the job id')
     .argument('<WorkerName>', 'the worker (job) name, e.g. DownloadWorker')
-    .addOption(new Option('--args <json>', 'the job args as JSON').argParser(parseJsonArgs).default({}, '{}'))
+    .addOption(
+      new Option('--args <json>', 'the job args as JSON').argParser(parseJsonArgs).default({ value: {} }, '{}'),
+    )
     .addOption(
       new Option('--tags <tags>', "the job's tags, comma-separated (default: the worker's tags())").argParser(
         parseTags,
@@ -111,8 +114,8 @@ export function jobsCommand(): Command {
       ),
     )
     .action(
-      run<{ args: unknown; tags?: string[]; delay?: number }>((session, options, name) =>
-        enqueueJob(session, name, { args: options.args, tags: options.tags, delay: options.delay }),
+      run<{ args: JsonArgs; tags?: string[]; delay?: number }>((session, options, name) =>
+        enqueueJob(session, name, { args: options.args.value, tags: options.tags, delay: options.delay }),
       ),
     );
 

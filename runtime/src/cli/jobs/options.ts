@@ -44,10 +44,15 @@ export function parseLimit(value: string): number {
   return number;
 }
 
-/** Job args as JSON text -> the value. */
-export function parseJsonArgs(value: string): unknown {
+/** Job args read from `--args`, in a box: commander turns a parser's `null` into `''`, and `null` is valid args. */
+export interface JsonArgs {
+  value: unknown;
+}
+
+/** Job args as JSON text -> the value, boxed. */
+export function parseJsonArgs(value: string): JsonArgs {
   try {
-    return JSON.parse(value);
+    return { value: JSON.parse(value) };
   } catch (err) {
     throw new InvalidArgumentError(
       `Expected JSON, such as '{"userGuid":"foo"}' (quote it for your shell): ${(err as Error).message}.`,
