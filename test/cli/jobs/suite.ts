@@ -732,6 +732,76 @@ export function runJobsCli(store: TestStore): void {
     assert.is((await backend.list({})).length, 1);
   });
 
+  test('a queue.uri that cannot be taken exactly stops the command with one line naming it, never a stack', async () => {
+    const uri = new URL(store.uri());
+    const variant = (change: (url: URL) => void) => {
+      const copy = new URL(uri);
+      change(copy);
+      return copy.toString();
+    };
+    writeFileSync(path.join(app, 'not-sqlite.txt'), `${'This is a text file, not a SQLite database. '.repeat(4)}\n`);
+    mkdirSync(path.join(app, 'a-folder.sqlite'), { recursive: true });
+    const byKind: Record<string, Array<[string, RegExp]>> = {
+      Sqlite: [
+        ['sqlite://%zz', /SQLite URI 'sqlite:\/\/%zz': the path has a % that is not followed by two hex digits/],
+        [
+          'sqlite://not-sqlite.txt?mode=rwc',
+          /Cannot open the SQLite queue sqlite:\/\/.*not-sqlite\.txt: file is not a database\. The file is not a SQLite database/,
+        ],
+        [
+          'sqlite://a-folder.sqlite?mode=rwc',
+          /Cannot open the SQLite queue sqlite:\/\/.*a-folder\.sqlite: .*The path is a folder, not a SQLite file/,
+        ],
+        ['sqlite:///dev/zero?mode=rwc', /The path is a device, pipe or socket, not a SQLite file/],
+        ['sqlite://queue%00.sqlite?mode=rwc', /the path contains a NUL character \(%00\)/],
+        [
+          'sqlite://queue.sqlite?mode=rwc&cache=shared',
+          /the parameter 'cache' means nothing here; the only one is mode/,
+        ],
+      ],
+      Postgres: [
+        [
+          variant((url) => url.searchParams.set('connect_timeout', 'abc')),
+          /The Postgres queue URI '.*' has connect_timeout=abc: expected a whole number\./,
+        ],
+        [
+          variant((url) => url.searchParams.set('sslcert', '/dev/zero')),
+          /has sslcert=\/dev\/zero: expected a certificate or key file, found a folder, device or pipe\./,
+        ],
+      ],
+      Redis: [
+        [
+          variant((url) => {
+            url.pathname = '/99';
+          }),
+          /Cannot use database 99 of the Redis server at redis:\/\/.*: DB index is out of range/,
+        ],
+        [
+          variant((url) => {
+            url.pathname = '/abc';
+          }),
+          /The Redis URI '.*' has the path '\/abc'; the path of a Redis URI is the database number/,
+        ],
+        [
+          variant((url) => url.searchParams.set('connectTimeout', 'abc')),
+          /has connectTimeout=abc; expected a whole number of milliseconds/,
+        ],
+      ],
+    };
+    const cases = byKind[store.kind];
+    const results = await Promise.all(
+      cases.map(([bad]) =>
+        runLoco(app, ['jobs', 'enqueue', 'DownloadWorker', '-e', 'test'], { ...env, LOCO_TEST_QUEUE_URI: bad }),
+      ),
+    );
+    for (const [i, [bad, expected]] of cases.entries()) {
+      failsClearly(results[i], expected, bad);
+      assert.is(results[i].stderr.trim().split('\n').length, 1, `${bad}: one line (${results[i].stderr})`);
+    }
+    assert.equal(await backend.list({}), [], 'nothing reached the test store');
+    rmSync(path.join(app, 'a-folder.sqlite'), { recursive: true });
+  });
+
   test('commands that only read (list, stats, dump) never create a store', async () => {
     const unused = store.unused();
     const absent = { ...env, LOCO_TEST_QUEUE_URI: unused.uri };
