@@ -133,6 +133,68 @@ test('a uri of the wrong scheme for the kind', () => {
   assert.match(err.message, "queue.uri: kind Postgres needs a URI starting with postgres, found 'redis://127.0.0.1'");
 });
 
+test('a kind/scheme mismatch never shows the password, however the URI is written', () => {
+  const secrets = ['p@ss', 'se/cret', 'se?cret', 'se#cret', 'pw'];
+  for (const uri of [
+    'redis://app:p@ss@cache:6379/0',
+    'redis://:se/cret@cache',
+    'redis://:se?cret@cache:6379',
+    'redis://:se#cret@cache',
+    'redis//:pw@cache',
+    'redis:/:pw@cache',
+    'mysql://root:pw@db/app',
+  ]) {
+    const root = app({ 'development.yaml': `queue:\n  kind: Postgres\n  uri: "${uri}"\n` });
+    const err = failure(() => loadConfig({ root, environment: 'development', env: {} }));
+    assert.match(err.message, 'queue.uri: kind Postgres needs a URI starting with postgres', uri);
+    for (const secret of secrets) assert.not.match(err.message, secret, `${uri}: shows ${secret}`);
+  }
+});
+
+test('errors in rendered config name the environment variable, never its value', () => {
+  const file = [
+    'queue:',
+    '  kind: {{ get_env(name="QUEUE_KIND", default="Redis") }}',
+    '  uri: "{{ get_env(name="REDIS_URL", default="redis://127.0.0.1") }}"',
+    'server:',
+    '  host: {{ get_env(name="PUBLIC_URL", default="http://localhost") }}',
+    '',
+  ].join('\n');
+  const root = app({ 'development.yaml': file });
+  const load = (env: Record<string, string>) => failure(() => loadConfig({ root, environment: 'development', env }));
+
+  const quote = load({ REDIS_URL: 'redis://:pa"ssw0rd@cache:6379' });
+  assert.match(
+    quote.message,
+    /development\.yaml: line 3: is not valid YAML once the value of REDIS_URL is filled in \(.+\); the value is not shown here/,
+  );
+  assert.not.match(quote.message, 'ssw0rd');
+  assert.is(quote.cause, undefined, 'the YAML error, which quotes the line, is not kept either');
+
+  const mismatch = load({ QUEUE_KIND: 'Postgres', REDIS_URL: 'redis://:ssw0rd@cache:6379' });
+  assert.match(
+    mismatch.message,
+    'queue.uri: kind Postgres needs a URI starting with postgres, found (the value of REDIS_URL)',
+  );
+  assert.not.match(mismatch.message, 'cache');
+
+  const host = load({ PUBLIC_URL: 'ftp://internal-ssw0rd-host' });
+  assert.match(
+    host.message,
+    "server.host: expected the app's base URL, such as http://localhost or https://example.com, found (the value of PUBLIC_URL).",
+  );
+  assert.not.match(host.message, 'ssw0rd');
+
+  // A default is the file's own text, shown as it is.
+  const fileDefault = app({
+    'development.yaml': 'server:\n  host: {{ get_env(name="PUBLIC_URL", default="ftp://x") }}\n',
+  });
+  assert.match(
+    failure(() => loadConfig({ root: fileDefault, environment: 'development', env: {} })).message,
+    "found 'ftp://x'",
+  );
+});
+
 test('wrong types', () => {
   const cases: Array<[string, string]> = [
     [
