@@ -68,6 +68,11 @@ export interface ServerConfig {
   binding: string;
   /** The app's public base URL, as Loco's `server.host`, for links the app builds. (Default: http://localhost) */
   host: string;
+  /**
+   * Largest request body the server reads, for every route; a bigger one is answered 413. Bytes
+   * or a size such as `512KiB` or Loco's `5mb`, at most 1 GiB. (Default: 1 MiB)
+   */
+  body_limit: number;
 }
 
 /** `logger:` of a config file (Loco's keys). */
@@ -167,7 +172,7 @@ export function validateConfig(doc: unknown, file: string): LocoConfig {
 
 function readServer(raw: unknown, file: string): ServerConfig {
   const section = sectionOf(raw, 'server', file);
-  const reader = new SectionReader(section, 'server', file, ['port', 'binding', 'host']);
+  const reader = new SectionReader(section, 'server', file, ['port', 'binding', 'host', 'body_limit']);
   const host = reader.string('host', 'http://localhost');
   if (!/^https?:\/\/[^\s/]+/.test(host)) {
     throw new ConfigError(
@@ -180,6 +185,7 @@ function readServer(raw: unknown, file: string): ServerConfig {
     port: reader.integer('port', 5150, 0, 65535),
     binding: reader.string('binding', 'localhost'),
     host,
+    body_limit: reader.size('body_limit', 1024 * 1024, 1, 1024 ** 3),
   };
 }
 
