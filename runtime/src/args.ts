@@ -85,7 +85,7 @@ function findProblem(value: unknown, at: string, seen: Set<object>, depth: numbe
   const proto = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) {
     const kind = (proto?.constructor?.name as string | undefined) ?? 'object';
-    return `${shown(at)} is a ${kind}, not a plain object`;
+    return `${shown(at)} is ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}, not a plain object`;
   }
   seen.add(object);
   for (const [key, item] of Object.entries(object)) {
