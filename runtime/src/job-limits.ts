@@ -28,6 +28,14 @@ export const MAX_NAME_LENGTH = 255;
 const NUL = /\u0000/;
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
+/**
+ * `text` as every store keeps it alike, for text the runtime writes itself (a failed attempt's
+ * error): NUL written as `\0`, a lone surrogate as U+FFFD. Refusing it is no option there: the job ran.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\\0').replace(/\p{Surrogate}/gu, '\ufffd');
+}
+
 /** Why `ms` cannot be a job's `run_at`, or `undefined` when it can. */
 export function runAtProblem(ms: number): string | undefined {
   if (!Number.isFinite(ms)) return `expected a time, found ${ms}`;

@@ -6,8 +6,10 @@ import { formatDump, parseDump } from '../../runtime/src/cli/jobs/dump-format.js
 import {
   type AppContext,
   ArgsError,
+  BackgroundWorker,
   type JobRecord,
   type QueueBackend,
+  type RetryPolicy,
   runWorkerLoop,
   type StoreConfig,
   silentLogger,
@@ -413,6 +415,23 @@ export function runContract(target: BackendUnderTest): void {
     assert.is(entries[0].run_at, MAX_RUN_AT);
     assert.equal(entries[0].tags, tags);
     assert.is(entries[0].max_attempts, MAX_ATTEMPTS);
+  });
+
+  test('an error holding a NUL or half a surrogate pair is stored on every store, as \\0 and U+FFFD', async () => {
+    class GarbledErrorWorker extends BackgroundWorker<{ n: number }> {
+      static override retry(): RetryPolicy {
+        return { attempts: 1, backoffMs: 0, maxBackoffMs: 0 };
+      }
+      async perform(): Promise<void> {
+        throw new Error('bad\u0000byte \ud800 end');
+      }
+    }
+    register(GarbledErrorWorker);
+    const id = (await GarbledErrorWorker.performLater(ctx, { n: 1 }))!;
+    await runUntil(ctx, async () => (await job(id)).status === 'failed');
+    const failed = await job(id);
+    assert.is(failed.status, 'failed');
+    assert.match(failed.last_error ?? '', 'Error: bad\\0byte \ufffd end');
   });
 
   test('an outcome from a stale attempt is ignored (fencing by attempt)', async () => {
