@@ -59,7 +59,9 @@ const EXTRA_COLUMNS: ExtraColumn[] = [
 
 /** Rows grouped by store: loco's row first, then its peers, each peer cell with loco/peer. */
 function tableRows(results: Results, ours: string[], extras: ExtraColumn[]): string[][] {
-  const extraCells = (r: Record<string, Result>, cell = (scenario: string, text: string) => text) =>
+  /** The extra columns' cells of a row; `cell` adds loco/peer to a peer's. */
+  const asIs = (_scenario: string, text: string) => text;
+  const extraCells = (r: Record<string, Result>, cell = asIs) =>
     extras.map(({ scenario }) => cell(scenario, fmtRate(r[scenario])));
   const rows: string[][] = [];
   const seen = new Set<string>();

@@ -234,6 +234,35 @@ test('BackgroundQueue without a store in queue: is a config error with the fix',
   }
 });
 
+test('queue.max_args_bytes from the config bounds performLater in every mode, nothing run or enqueued', async () => {
+  for (const mode of ['ForegroundBlocking', 'BackgroundAsync'] as const) {
+    const config = validateConfig({ workers: { mode }, queue: { max_args_bytes: '1KiB' } }, 'test.yaml');
+    const booted = await boot(
+      { connectWorkers: async (ctx, queue) => queue.register(download_worker.build(ctx)) },
+      {
+        config,
+      },
+    );
+    try {
+      assert.is(booted.ctx.queue.maxArgsBytes, 1024, mode);
+      await download_worker.performLater(booted.ctx, { userGuid: 'x'.repeat(1000) });
+      try {
+        await download_worker.performLater(booted.ctx, { userGuid: 'x'.repeat(1024) });
+        assert.unreachable(`${mode}: should refuse`);
+      } catch (err) {
+        assert.instance(err, ArgsError);
+        assert.match(
+          (err as Error).message,
+          'DownloadWorker: cannot enqueue: the args are 1039 bytes (1.0 KiB) as JSON, over the limit of 1 KiB (queue.max_args_bytes).',
+        );
+      }
+    } finally {
+      await booted.shutdown();
+    }
+  }
+  assert.is(ran.length, 2, 'in each mode, only the job within the limit ran');
+});
+
 test('an app without connectWorkers is refused', async () => {
   const config = validateConfig({ workers: { mode: 'ForegroundBlocking' } }, 'test.yaml');
   try {
@@ -294,21 +323,21 @@ test('bad keys and priorities are refused with what was found and what is allowe
   const refusals: Array<[() => Promise<unknown>, RegExp]> = [
     [
       () => download_worker.performLater(ctx, { userGuid: 'a' }, { key: '' }),
-      /a key is a non-empty string of at most 255 characters without NUL, found 0 characters/,
+      /DownloadWorker: cannot enqueue: key: expected a non-empty string, found the string ""\. Nothing was enqueued\./,
     ],
-    [() => download_worker.performLater(ctx, { userGuid: 'a' }, { key: 'k'.repeat(256) }), /found 256 characters/],
+    [() => download_worker.performLater(ctx, { userGuid: 'a' }, { key: 'k'.repeat(256) }), /key: expected at most 255 characters, found 256/],
     [
       () => download_worker.performLater(ctx, { userGuid: 'a' }, { priority: 1.5 }),
-      /a priority is a whole number from -32768 to 32767 \(higher runs first\), found 1\.5/,
+      /priority: expected a whole number from -32768 to 32767 \(higher runs first\), found number 1\.5/,
     ],
-    [() => download_worker.performLater(ctx, { userGuid: 'a' }, { priority: 40_000 }), /found 40000/],
+    [() => download_worker.performLater(ctx, { userGuid: 'a' }, { priority: 40_000 }), /found number 40000/],
   ];
   for (const [enqueue, message] of refusals) {
     try {
       await enqueue();
       assert.unreachable('should throw');
     } catch (err) {
-      assert.instance(err, ArgsError);
+      assert.instance(err, RangeError);
       assert.match((err as Error).message, message);
     }
   }
@@ -321,7 +350,7 @@ test('bad keys and priorities are refused with what was found and what is allowe
   }
   assert.throws(
     () => ctx.queue.register(Frantic.build(ctx)),
-    /Frantic\.priority\(\): a priority is a whole number from -32768 to 32767/,
+    /Frantic\.priority\(\): expected a whole number from -32768 to 32767/,
   );
 });
 

@@ -1,10 +1,11 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { monotonicFactory } from 'ulid';
-import { toJsonArgs } from './args.js';
+import { DEFAULT_MAX_ARGS_BYTES, toJsonArgs } from './args.js';
+import { validateArgs } from './args-schema.js';
 import type { WorkerMode } from './config/schema.js';
 import { type Duration, parseDuration } from './duration.js';
 import { LocoError, RegistryError } from './errors.js';
-import { checkKey, checkPriority, validateArgs } from './job-options.js';
+import { checkedJob } from './job-limits.js';
 import type { JobRecord, NewJob, OnConflict, PauseTarget, QueueBackend } from './queue/backend.js';
 import { type RegisteredWorker, WorkerRegistry } from './registry.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
@@ -98,6 +99,8 @@ export class Queue {
     readonly mode: WorkerMode,
     /** The store: the configured one in `BackgroundQueue`, the in-process one in `BackgroundAsync`. */
     readonly backend: QueueBackend | undefined,
+    /** Largest args of one job, in bytes of JSON (`queue.max_args_bytes`). */
+    readonly maxArgsBytes = DEFAULT_MAX_ARGS_BYTES,
   ) {}
 
   /** Registers a worker instance under its class's `className()`. A second worker of the same name is an error. */
@@ -172,7 +175,7 @@ export class Queue {
         type,
         'ForegroundBlocking runs jobs inline through the registry, as a worker would',
       );
-      const parsed = await Promise.all(argsList.map((args) => checkedArgs(worker.argsSchema, name, args)));
+      const parsed = await Promise.all(argsList.map((args) => this.checkedArgs(worker.argsSchema, name, args)));
       for (const args of parsed) await worker.instance.perform(args.value, new AbortController().signal);
       return parsed.map(() => ({ id: undefined, added: true }));
     }
@@ -194,7 +197,7 @@ export class Queue {
         };
     const jobs = await Promise.all(
       argsList.map(async (args, i) => {
-        const { json } = await checkedArgs(registered ? registered.argsSchema : type.argsSchema, name, args);
+        const { json } = await this.checkedArgs(registered ? registered.argsSchema : type.argsSchema, name, args);
         const key = keys?.[i] ?? (registered ? registered.uniqueKey(json) : type.uniqueKey(json as never));
         const concurrencyKey = registered ? registered.concurrencyKey(json) : type.concurrencyKey(json as never);
         return newJob(name, json, { ...options, key, concurrencyKey }, defaults);
@@ -223,7 +226,7 @@ export class Queue {
     options: EnqueueByNameOptions & { createdAt?: number; restore?: NewJob['restore'] } = {},
   ): Promise<NewJob> {
     const worker = this.registry.get(name);
-    const { json } = await checkedArgs(worker?.argsSchema, name, args);
+    const { json } = await this.checkedArgs(worker?.argsSchema, name, args);
     const job = newJob(
       name,
       json,
@@ -262,6 +265,19 @@ export class Queue {
     return this.backend;
   }
 
+  /**
+   * Args as JSON within `maxArgsBytes` (what is stored) and, through the worker's `argsSchema`
+   * when it has one, as `perform` takes them.
+   */
+  private async checkedArgs(
+    schema: StandardSchemaV1 | undefined,
+    name: string,
+    args: unknown,
+  ): Promise<{ json: unknown; value: unknown }> {
+    const json = toJsonArgs(args, name, this.maxArgsBytes);
+    return { json, value: schema ? await validateArgs(schema, json, name) : json };
+  }
+
   /** The registered worker of `type`, or an error saying why it must be registered and how. */
   private registered(type: WorkerClass, why: string): RegisteredWorker {
     const worker = this.registry.get(type.className());
@@ -279,23 +295,13 @@ function pauseTarget(target: string | { queue: string }): PauseTarget {
   return typeof target === 'string' ? { kind: 'worker', name: target } : { kind: 'queue', name: target.queue };
 }
 
-/** Args as JSON (what is stored) and, through the worker's `argsSchema` when it has one, as `perform` takes them. */
-async function checkedArgs(
-  schema: StandardSchemaV1 | undefined,
-  name: string,
-  args: unknown,
-): Promise<{ json: unknown; value: unknown }> {
-  const json = toJsonArgs(args, name);
-  return { json, value: schema ? await validateArgs(schema, json, name) : json };
-}
-
 function newJob(
   name: string,
   args: unknown,
   options: EnqueueManyOptions & { key?: string; concurrencyKey?: string },
   defaults: JobDefaults,
 ): NewJob {
-  return {
+  return checkedJob({
     id: ulid(),
     name,
     task_data: args,
@@ -303,12 +309,11 @@ function newJob(
     interval: options.interval === undefined ? null : positive(options.interval, 'interval'),
     tags: defaults.tags,
     queue: defaults.queue,
-    priority: checkPriority(options.priority ?? defaults.priority, `${name}: priority`),
-    key: options.key === undefined ? null : checkKey(options.key, `${name}: key`),
-    concurrency_key:
-      options.concurrencyKey === undefined ? null : checkKey(options.concurrencyKey, `${name}: concurrencyKey(args)`),
+    priority: options.priority ?? defaults.priority,
+    key: options.key ?? null,
+    concurrency_key: options.concurrencyKey ?? null,
     max_attempts: Math.max(1, defaults.maxAttempts),
-  };
+  });
 }
 
 function runAt(options: EnqueueManyOptions): number {

@@ -1,47 +1,82 @@
+import { formatBytes } from './byte-size.js';
 import { ArgsError } from './errors.js';
+
+/** Deepest nesting of lists and objects in job args: deeper data could not be dumped and read back. */
+export const MAX_ARGS_DEPTH = 100;
+/** The default of `queue.max_args_bytes`: 1 MiB of JSON per job. */
+export const DEFAULT_MAX_ARGS_BYTES = 1024 * 1024;
 
 /**
  * Returns `args` as plain JSON data, or throws `ArgsError` naming the first value that cannot
  * round-trip through JSON (BigInt, functions, symbols, cycles, Dates, Maps, class instances,
- * NaN/Infinity, `undefined` in a list). Object properties that are `undefined` are dropped, as
- * JSON drops them.
+ * NaN/Infinity, `undefined` in a list), args nested more than `MAX_ARGS_DEPTH` levels, or args
+ * over `maxBytes` bytes as JSON (`queue.max_args_bytes`). Object properties that are `undefined`
+ * are dropped, as JSON drops them.
  */
-export function toJsonArgs(args: unknown, workerName: string): unknown {
+export function toJsonArgs(args: unknown, workerName: string, maxBytes = DEFAULT_MAX_ARGS_BYTES): unknown {
   const seen = new Set<object>();
-  const problem = findProblem(args, 'args', seen);
+  const problem = findProblem(args, 'args', seen, 0);
   if (problem) {
+    const advice = problem.startsWith(TOO_DEEP)
+      ? 'Flatten them, or pass a reference to the data (an id, a URL, a file name) instead.'
+      : 'Job args must survive JSON.stringify/JSON.parse unchanged; ' +
+        'pass plain objects, arrays, strings, finite numbers, booleans and null.';
+    throw new ArgsError(`${workerName}: cannot enqueue: ${problem}. ${advice} Nothing was enqueued.`);
+  }
+  const json = JSON.stringify(args) ?? 'null';
+  const tooBig = argsSizeProblem(json, maxBytes);
+  if (tooBig) {
     throw new ArgsError(
-      `${workerName}: cannot enqueue: ${problem}. Job args must survive JSON.stringify/JSON.parse unchanged; ` +
-        'pass plain objects, arrays, strings, finite numbers, booleans and null. Nothing was enqueued.',
+      `${workerName}: cannot enqueue: ${tooBig}. Pass a reference to the data (an id, a URL, a file name) ` +
+        'instead of the data itself, or raise queue.max_args_bytes. Nothing was enqueued.',
     );
   }
-  return args === undefined ? null : JSON.parse(JSON.stringify(args));
+  return JSON.parse(json);
 }
 
-function findProblem(value: unknown, at: string, seen: Set<object>): string | undefined {
+/** Why args written as `json` are too big, or `undefined` when they fit in `maxBytes`. */
+export function argsSizeProblem(json: string, maxBytes: number): string | undefined {
+  // Every UTF-16 unit is at most 3 bytes in UTF-8: most args are measured without counting.
+  if (json.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= maxBytes) return undefined;
+  return `the args are ${formatBytes(bytes)} as JSON, over the limit of ${formatBytes(maxBytes)} (queue.max_args_bytes)`;
+}
+
+const TOO_DEEP = `the args are nested more than ${MAX_ARGS_DEPTH} levels deep`;
+
+/** `args.a.b[3]`, cut short when keys make it long. */
+function shown(at: string): string {
+  return at.length > 120 ? `${at.slice(0, 117)}...` : at;
+}
+
+function findProblem(value: unknown, at: string, seen: Set<object>, depth: number): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return undefined;
     case 'number':
-      return Number.isFinite(value) ? undefined : `${at} is ${value}, which JSON turns into null`;
+      return Number.isFinite(value) ? undefined : `${shown(at)} is ${value}, which JSON turns into null`;
     case 'bigint':
-      return `${at} is a BigInt (${value}n); pass it as a string`;
+      return `${shown(at)} is a BigInt (${value}n); pass it as a string`;
     case 'function':
-      return `${at} is a function`;
+      return `${shown(at)} is a function`;
     case 'symbol':
-      return `${at} is a symbol`;
+      return `${shown(at)} is a symbol`;
     case 'undefined':
-      return at === 'args' ? undefined : `${at} is undefined, which JSON turns into null`;
+      return at === 'args' ? undefined : `${shown(at)} is undefined, which JSON turns into null`;
   }
   if (value === null) return undefined;
   const object = value as object;
-  if (seen.has(object)) return `${at} refers back to itself (a cycle)`;
-  if (object instanceof Date) return `${at} is a Date, which comes back as a string; pass date.toISOString()`;
+  if (seen.has(object)) return `${shown(at)} refers back to itself (a cycle)`;
+  if (depth >= MAX_ARGS_DEPTH) {
+    return `${TOO_DEEP} (at ${shown(at)})`;
+  }
+  if (object instanceof Date) return `${shown(at)} is a Date, which comes back as a string; pass date.toISOString()`;
   if (Array.isArray(object)) {
     seen.add(object);
     for (let i = 0; i < object.length; i++) {
-      const problem = findProblem(object[i], `${at}[${i}]`, seen);
+      const problem = findProblem(object[i], `${at}[${i}]`, seen, depth + 1);
       if (problem) return problem;
     }
     seen.delete(object);
@@ -50,12 +85,12 @@ function findProblem(value: unknown, at: string, seen: Set<object>): string | un
   const proto = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) {
     const kind = (proto?.constructor?.name as string | undefined) ?? 'object';
-    return `${at} is a ${kind}, not a plain object`;
+    return `${shown(at)} is ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}, not a plain object`;
   }
   seen.add(object);
   for (const [key, item] of Object.entries(object)) {
     if (item === undefined) continue;
-    const problem = findProblem(item, `${at}.${key}`, seen);
+    const problem = findProblem(item, `${at}.${key}`, seen, depth + 1);
     if (problem) return problem;
   }
   seen.delete(object);

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Queue } from './app-queue.js';
 import { loadConfig, resolveEnvironment } from './config/load.js';
@@ -9,6 +8,7 @@ import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.j
 import type { QueueBackend } from './queue/backend.js';
 import { createBackend } from './queue/create.js';
 import { InProcessBackend } from './queue/memory/backend.js';
+import { readTextFile } from './read-file.js';
 import { runWorkerLoop } from './worker-loop.js';
 
 /** Options of `boot`. */
@@ -66,7 +66,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   const appName = hooks.appName ?? packageName(root) ?? 'app';
   const logger = options.logger ?? configLogger(config, appName);
   const backend = await openBackend(config, { root, logger, readOnly: options.readOnly ?? false });
-  const queue = new Queue(config.workers.mode, backend);
+  const queue = new Queue(config.workers.mode, backend, config.queue.max_args_bytes);
   const ctx: AppContext = { environment, config, queue, root, appName, logger };
   const loopSettings = {
     concurrency: config.queue.num_workers,
@@ -136,7 +136,7 @@ function configLogger(config: LocoConfig, name: string): Logger {
 /** The `name` of the app's package.json, if it has one. */
 function packageName(root: string): string | undefined {
   try {
-    const name = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).name;
+    const name = JSON.parse(readTextFile(path.join(root, 'package.json'), 1024 * 1024)).name;
     return typeof name === 'string' && name !== '' ? name : undefined;
   } catch {
     return undefined;

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { RegistryError } from './errors.js';
-import { checkPriority } from './job-options.js';
+import { priorityProblem } from './job-limits.js';
 import type { WorkerLimits } from './queue/backend.js';
 import type { RetryPolicy } from './retry.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
@@ -81,7 +81,8 @@ function describeWorker(type: WorkerClass, instance: WorkerInstance): Registered
     );
   }
   const priority = type.priority();
-  checkPriority(priority, `${type.name}.priority()`, RegistryError);
+  const problem = priorityProblem(priority);
+  if (problem) throw new RegistryError(`${type.name}.priority(): ${problem}.`);
   const schema = type.argsSchema;
   if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
     throw new RegistryError(

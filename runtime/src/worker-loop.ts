@@ -1,5 +1,5 @@
+import { validateArgs } from './args-schema.js';
 import { describeError } from './errors.js';
-import { validateArgs } from './job-options.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';

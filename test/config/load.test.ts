@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -132,6 +133,68 @@ test('a uri of the wrong scheme for the kind', () => {
   assert.match(err.message, "queue.uri: kind Postgres needs a URI starting with postgres, found 'redis://127.0.0.1'");
 });
 
+test('a kind/scheme mismatch never shows the password, however the URI is written', () => {
+  const secrets = ['p@ss', 'se/cret', 'se?cret', 'se#cret', 'pw'];
+  for (const uri of [
+    'redis://app:p@ss@cache:6379/0',
+    'redis://:se/cret@cache',
+    'redis://:se?cret@cache:6379',
+    'redis://:se#cret@cache',
+    'redis//:pw@cache',
+    'redis:/:pw@cache',
+    'mysql://root:pw@db/app',
+  ]) {
+    const root = app({ 'development.yaml': `queue:\n  kind: Postgres\n  uri: "${uri}"\n` });
+    const err = failure(() => loadConfig({ root, environment: 'development', env: {} }));
+    assert.match(err.message, 'queue.uri: kind Postgres needs a URI starting with postgres', uri);
+    for (const secret of secrets) assert.not.match(err.message, secret, `${uri}: shows ${secret}`);
+  }
+});
+
+test('errors in rendered config name the environment variable, never its value', () => {
+  const file = [
+    'queue:',
+    '  kind: {{ get_env(name="QUEUE_KIND", default="Redis") }}',
+    '  uri: "{{ get_env(name="REDIS_URL", default="redis://127.0.0.1") }}"',
+    'server:',
+    '  host: {{ get_env(name="PUBLIC_URL", default="http://localhost") }}',
+    '',
+  ].join('\n');
+  const root = app({ 'development.yaml': file });
+  const load = (env: Record<string, string>) => failure(() => loadConfig({ root, environment: 'development', env }));
+
+  const quote = load({ REDIS_URL: 'redis://:pa"ssw0rd@cache:6379' });
+  assert.match(
+    quote.message,
+    /development\.yaml: line 3: is not valid YAML once the value of REDIS_URL is filled in \(.+\); the value is not shown here/,
+  );
+  assert.not.match(quote.message, 'ssw0rd');
+  assert.is(quote.cause, undefined, 'the YAML error, which quotes the line, is not kept either');
+
+  const mismatch = load({ QUEUE_KIND: 'Postgres', REDIS_URL: 'redis://:ssw0rd@cache:6379' });
+  assert.match(
+    mismatch.message,
+    'queue.uri: kind Postgres needs a URI starting with postgres, found (the value of REDIS_URL)',
+  );
+  assert.not.match(mismatch.message, 'cache');
+
+  const host = load({ PUBLIC_URL: 'ftp://internal-ssw0rd-host' });
+  assert.match(
+    host.message,
+    "server.host: expected the app's base URL, such as http://localhost or https://example.com, found (the value of PUBLIC_URL).",
+  );
+  assert.not.match(host.message, 'ssw0rd');
+
+  // A default is the file's own text, shown as it is.
+  const fileDefault = app({
+    'development.yaml': 'server:\n  host: {{ get_env(name="PUBLIC_URL", default="ftp://x") }}\n',
+  });
+  assert.match(
+    failure(() => loadConfig({ root: fileDefault, environment: 'development', env: {} })).message,
+    "found 'ftp://x'",
+  );
+});
+
 test('wrong types', () => {
   const cases: Array<[string, string]> = [
     [
@@ -215,6 +278,31 @@ test('duration keys have a maximum, said in the message', () => {
   }
 });
 
+test('queue.max_args_bytes: 1 MiB by default, bytes or a size, at most 64 MiB, said in the message', () => {
+  const load = (value?: string) => {
+    const line = value === undefined ? '' : `  max_args_bytes: ${value}\n`;
+    return loadConfig({ root: app({ 'test.yaml': `queue:\n${line}` }), environment: 'test', env: {} });
+  };
+  assert.is(load().queue.max_args_bytes, 1024 * 1024);
+  assert.is(load('4096').queue.max_args_bytes, 4096);
+  assert.is(load('2MiB').queue.max_args_bytes, 2 * 1024 * 1024);
+  assert.is(load('5mb').queue.max_args_bytes, 5_000_000);
+  assert.is(load('512 KiB').queue.max_args_bytes, 512 * 1024);
+  for (const [value, found] of [
+    ['lots', "the string 'lots'"],
+    ['1GiB', "the string '1GiB'"],
+    ['0', 'number 0'],
+    ['-5', 'number -5'],
+    ['1.5', 'number 1.5'],
+  ]) {
+    const err = failure(() => load(value));
+    assert.match(
+      err.message,
+      `test.yaml: queue.max_args_bytes: expected a number of bytes or a size such as 512KiB, 1MiB, 5MB or 1GiB, from 1 byte to 64 MiB, found ${found}.`,
+    );
+  }
+});
+
 test('BackgroundAsync takes num_workers from queue: without a kind or uri; BackgroundQueue needs both', () => {
   const root = app({ 'development.yaml': 'workers:\n  mode: BackgroundAsync\nqueue:\n  num_workers: 6\n' });
   const config = loadConfig({ root, environment: 'development', env: {} });
@@ -260,6 +348,57 @@ test('invalid YAML names the file', () => {
   const root = app({ 'development.yaml': 'queue:\n  kind: [Sqlite\n' });
   const err = failure(() => loadConfig({ root, environment: 'development', env: {} }));
   assert.match(err.message, 'development.yaml: is not valid YAML');
+});
+
+test('a config path that is not a regular file, or is too big, is refused at once, naming the file', () => {
+  const cases: Array<[string, (file: string) => void, RegExp]> = [
+    ['a folder', (file) => mkdirSync(file), /test\.yaml: cannot be read: it is a folder, not a regular file\./],
+    [
+      'a link to /dev/zero',
+      (file) => symlinkSync('/dev/zero', file),
+      /test\.yaml: cannot be read: it is a character device \(like \/dev\/zero\), not a regular file\./,
+    ],
+    [
+      'a named pipe with no writer',
+      (file) => execFileSync('mkfifo', [file]),
+      /test\.yaml: cannot be read: it is a named pipe \(FIFO\), not a regular file\./,
+    ],
+    [
+      'a file over 1 MiB',
+      (file) => writeFileSync(file, `# ${'x'.repeat(1024 * 1024)}\n`),
+      /test\.yaml: cannot be read: it is 1048579 bytes \(1\.0 MiB\), over the limit of 1 MiB\. A config file is a YAML file of at most 1 MiB/,
+    ],
+  ];
+  for (const [what, make, expected] of cases) {
+    const root = app({});
+    make(path.join(root, 'config/test.yaml'));
+    const started = Date.now();
+    const err = failure(() => loadConfig({ root, environment: 'test', env: {} }));
+    assert.match(err.message, expected, what);
+    assert.ok(Date.now() - started < 1000, `${what}: refused at once`);
+  }
+  // The local file wins where it exists, so it is the one named when it cannot be read.
+  const root = app({ 'test.yaml': '{}' });
+  mkdirSync(path.join(root, 'config/test.local.yaml'));
+  assert.match(
+    failure(() => loadConfig({ root, environment: 'test', env: {} })).message,
+    /test\.local\.yaml: cannot be read: it is a folder/,
+  );
+});
+
+test('a config file that cannot be read says so and how to fix it', () => {
+  const root = app({ 'test.yaml': '{}' });
+  const file = path.join(root, 'config/test.yaml');
+  chmodSync(file, 0o000);
+  if (process.getuid?.() === 0) {
+    console.log('  (skipped the unreadable-file case: root reads any file)');
+    return;
+  }
+  const err = failure(() => loadConfig({ root, environment: 'test', env: {} }));
+  assert.match(
+    err.message,
+    /test\.yaml: cannot be read: permission denied\. Give the user running loco read access to it\./,
+  );
 });
 
 test.after(() => {

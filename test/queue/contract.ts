@@ -6,16 +6,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { formatDump, parseDump } from '../../runtime/src/cli/jobs/dump-format.js';
 import {
   type AppContext,
   ArgsError,
+  BackgroundWorker,
   type JobRecord,
   type QueueBackend,
+  type RetryPolicy,
   runWorkerLoop,
   type StoreConfig,
   silentLogger,
   type WorkerInstance,
 } from '../../runtime/src/internals.js';
+import { MAX_ATTEMPTS, MAX_RUN_AT, MAX_TAGS } from '../../runtime/src/job-limits.js';
 import { OutcomeWriter } from '../../runtime/src/outcome-writer.js';
 import {
   FLOW_WORKERS,
@@ -284,6 +288,185 @@ export function runContract(target: BackendUnderTest): void {
       }
     }
     assert.equal(await backend.list({}), []);
+  });
+
+  test('args nested more than 100 levels or over 1 MiB of JSON are refused, saying the limit; nothing is written', async () => {
+    register(EchoWorker);
+    const nested = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = i % 2 ? [value] : { a: value };
+      return value;
+    };
+    const refusals: Array<[string, unknown, RegExp]> = [
+      [
+        '101 levels',
+        nested(101),
+        /args are nested more than 100 levels deep \(at args[.a[\]0]+\.\.\.\)\. Flatten them/,
+      ],
+      ['10,000 levels', nested(10_000), /args are nested more than 100 levels deep/],
+      [
+        '1 MiB of text and a little more',
+        { s: 'x'.repeat(1024 * 1024) },
+        /the args are 1048584 bytes \(1\.0 MiB\) as JSON, over the limit of 1 MiB \(queue\.max_args_bytes\)/,
+      ],
+      [
+        '600,000 two-byte characters',
+        { s: 'é'.repeat(600_000) },
+        /the args are 1200008 bytes .* over the limit of 1 MiB/,
+      ],
+    ];
+    for (const [what, args, expected] of refusals) {
+      try {
+        await EchoWorker.performLaterMany(ctx, [{ n: 1 }, args as never]);
+        assert.unreachable(`${what}: should be refused`);
+      } catch (err) {
+        assert.instance(err, ArgsError, what);
+        assert.match((err as Error).message, expected, what);
+        assert.match((err as Error).message, /^EchoWorker: cannot enqueue: .*Nothing was enqueued\.$/, what);
+      }
+    }
+    assert.equal(await backend.list({}), []);
+
+    const deepest = nested(100);
+    const biggest = { s: 'é'.repeat(1024 * 512 - 8) };
+    const ids = (await EchoWorker.performLaterMany(ctx, [deepest as never, biggest as never])).map(
+      (result) => result.id!,
+    );
+    assert.equal((await job(ids[0])).task_data, deepest, '100 levels are kept');
+    assert.equal((await job(ids[1])).task_data, biggest, 'exactly 1 MiB is kept');
+    const entries = parseDump(formatDump(await backend.list({})), 'dump.yaml', ['EchoWorker']);
+    assert.equal(
+      entries.map((entry) => entry.task_data),
+      [deepest, biggest],
+      'they dump and parse back',
+    );
+  });
+
+  test('times, attempts, tags and queues past what every store holds are refused at enqueue; nothing is written', async () => {
+    register(EchoWorker);
+    const refusals: Array<[string, () => Promise<unknown>, RegExp]> = [
+      [
+        'a delay past year 9999',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { delay: 9_000_000_000_000_000 }),
+        /EchoWorker: cannot enqueue: run_at: \d+ ms since the epoch is after 9999-12-31T23:59:59\.999Z, the latest time the stores and the dump format hold/,
+      ],
+      [
+        'a delay of 1e20 ms',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { delay: 1e20 }),
+        /run_at: .* is after 9999-12-31T23:59:59\.999Z/,
+      ],
+      [
+        'the latest Date there is',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { runAt: new Date(8.64e15) }),
+        /run_at: 8640000000000000 ms since the epoch is after 9999-12-31/,
+      ],
+      [
+        'a time before year 0',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { runAt: -8.64e15 }),
+        /run_at: .* is before 0000-01-01T00:00:00\.000Z/,
+      ],
+      [
+        'an interval of 40000 days',
+        () => EchoWorker.performLater(ctx, { n: 1 }, { interval: '40000d' }),
+        /interval: expected more than 0 and at most 3153600000000 ms \(36500 days\)/,
+      ],
+      [
+        'max_attempts 2^53 - 1',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { maxAttempts: Number.MAX_SAFE_INTEGER }),
+        /max_attempts: expected a whole number from 1 to 2147483647 \(the largest a Postgres integer holds\), found number 9007199254740991/,
+      ],
+      [
+        'max_attempts 2.5',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { maxAttempts: 2.5 }),
+        /max_attempts: expected a whole number from 1 to 2147483647/,
+      ],
+      [
+        'a NUL in a tag',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { tags: ['ok', 'a\u0000b'] }),
+        /tags: tag 2: "a\\u0000b" contains a NUL character \(\\u0000\), which Postgres cannot store/,
+      ],
+      [
+        'a lone surrogate in a tag',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { tags: ['\ud800'] }),
+        /tags: tag 1: .* contains a lone UTF-16 surrogate/,
+      ],
+      [
+        'an empty tag',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { tags: [''] }),
+        /tags: tag 1: expected a non-empty string/,
+      ],
+      [
+        'a tag of 256 characters',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { tags: ['t'.repeat(256)] }),
+        /tags: tag 1: expected at most 255 characters, found 256/,
+      ],
+      [
+        `${MAX_TAGS + 1} tags`,
+        () =>
+          ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], {
+            tags: Array.from({ length: MAX_TAGS + 1 }, (_, i) => `t${i}`),
+          }),
+        /tags: expected at most 100 tags, found 101/,
+      ],
+      [
+        'a NUL in a queue name',
+        () => ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], { queue: 'q\u0000' }),
+        /queue: "q\\u0000" contains a NUL character/,
+      ],
+    ];
+    for (const [what, enqueue, expected] of refusals) {
+      try {
+        await enqueue();
+        assert.unreachable(`${what}: should be refused`);
+      } catch (err) {
+        assert.instance(err, RangeError, what);
+        assert.match((err as Error).message, expected, what);
+        assert.match((err as Error).message, /Nothing was enqueued\.$/, what);
+      }
+    }
+    assert.equal(await backend.list({}), []);
+  });
+
+  test('jobs at the bounds are stored as given, listed, and dump and parse back', async () => {
+    register(EchoWorker);
+    const tags = Array.from({ length: MAX_TAGS }, (_, i) => `${i}-${'é✓😀'.repeat(80)}`.slice(0, 255));
+    const [{ id: latest }] = await ctx.queue.enqueueByName('EchoWorker', [{ n: 1 }], {
+      runAt: MAX_RUN_AT,
+      interval: '36500d',
+      tags,
+      queue: 'q'.repeat(255),
+      maxAttempts: MAX_ATTEMPTS,
+    });
+    const fractional = (await EchoWorker.performLater(ctx, { n: 2 }, { delay: 0.5 }))!;
+    const stored = await job(latest!);
+    assert.is(stored.run_at, MAX_RUN_AT);
+    assert.is(stored.interval, 36_500 * 86_400_000);
+    assert.equal(stored.tags, tags);
+    assert.is(stored.queue, 'q'.repeat(255));
+    assert.is(stored.max_attempts, MAX_ATTEMPTS);
+    assert.ok(Number.isInteger((await job(fractional)).run_at), 'a delay of 0.5 ms gives a whole ms');
+    const text = formatDump(await backend.list({}));
+    const entries = parseDump(text, 'dump.yaml', ['EchoWorker']);
+    assert.is(entries[0].run_at, MAX_RUN_AT);
+    assert.equal(entries[0].tags, tags);
+    assert.is(entries[0].max_attempts, MAX_ATTEMPTS);
+  });
+
+  test('an error holding a NUL or half a surrogate pair is stored on every store, as \\0 and U+FFFD', async () => {
+    class GarbledErrorWorker extends BackgroundWorker<{ n: number }> {
+      static override retry(): RetryPolicy {
+        return { attempts: 1, backoffMs: 0, maxBackoffMs: 0 };
+      }
+      async perform(): Promise<void> {
+        throw new Error('bad\u0000byte \ud800 end');
+      }
+    }
+    register(GarbledErrorWorker);
+    const id = (await GarbledErrorWorker.performLater(ctx, { n: 1 }))!;
+    await runUntil(ctx, async () => (await job(id)).status === 'failed');
+    const failed = await job(id);
+    assert.is(failed.status, 'failed');
+    assert.match(failed.last_error ?? '', 'Error: bad\\0byte \ufffd end');
   });
 
   test('an outcome from a stale attempt is ignored (fencing by attempt)', async () => {

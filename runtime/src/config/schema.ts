@@ -1,3 +1,4 @@
+import { BYTE_SIZE_HINT, formatBytes, parseByteSize } from '../byte-size.js';
 import { ConfigError, describeValue } from '../errors.js';
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from '../logger.js';
 import { redactPassword } from '../queue/redact.js';
@@ -32,6 +33,11 @@ export interface QueueSettings {
   lease_sec: number;
   /** Logs the store's statements when true (Loco's key). (Default: false) */
   enable_logging: boolean;
+  /**
+   * Largest args of one job, in bytes of JSON; `performLater`, `loco jobs enqueue` and `import`
+   * refuse bigger ones. Bytes or a size such as `512KiB`, at most 64 MiB. (Default: 1 MiB)
+   */
+  max_args_bytes: number;
 }
 
 /** `queue:` of a config file, with defaults applied. `kind` and `uri` are required by `BackgroundQueue` only. */
@@ -62,6 +68,11 @@ export interface ServerConfig {
   binding: string;
   /** The app's public base URL, as Loco's `server.host`, for links the app builds. (Default: http://localhost) */
   host: string;
+  /**
+   * Largest request body the server reads, for every route; a bigger one is answered 413. Bytes
+   * or a size such as `512KiB` or Loco's `5mb`, at most 1 GiB. (Default: 1 MiB)
+   */
+  body_limit: number;
 }
 
 /** `logger:` of a config file (Loco's keys). */
@@ -101,7 +112,11 @@ export const QUEUE_DEFAULTS: QueueSettings = {
   queues: [],
   lease_sec: 30,
   enable_logging: false,
+  max_args_bytes: 1024 * 1024,
 };
+
+/** The largest `queue.max_args_bytes`: what one job's args may be at most, as a dump must still be importable. */
+export const MAX_ARGS_BYTES_LIMIT = 64 * 1024 * 1024;
 
 /** Top-level sections this runtime reads. */
 const SECTIONS = ['server', 'workers', 'queue', 'logger'] as const;
@@ -157,7 +172,7 @@ export function validateConfig(doc: unknown, file: string): LocoConfig {
 
 function readServer(raw: unknown, file: string): ServerConfig {
   const section = sectionOf(raw, 'server', file);
-  const reader = new SectionReader(section, 'server', file, ['port', 'binding', 'host']);
+  const reader = new SectionReader(section, 'server', file, ['port', 'binding', 'host', 'body_limit']);
   const host = reader.string('host', 'http://localhost');
   if (!/^https?:\/\/[^\s/]+/.test(host)) {
     throw new ConfigError(
@@ -170,6 +185,7 @@ function readServer(raw: unknown, file: string): ServerConfig {
     port: reader.integer('port', 5150, 0, 65535),
     binding: reader.string('binding', 'localhost'),
     host,
+    body_limit: reader.size('body_limit', 1024 * 1024, 1, 1024 ** 3),
   };
 }
 
@@ -214,6 +230,7 @@ function readQueue(raw: unknown, file: string): QueueConfig {
     queues: reader.stringList('queues', d.queues),
     lease_sec: reader.number('lease_sec', d.lease_sec, 0.1, 86_400),
     enable_logging: reader.boolean('enable_logging', d.enable_logging),
+    max_args_bytes: reader.size('max_args_bytes', d.max_args_bytes, 1, MAX_ARGS_BYTES_LIMIT),
   };
   if (config.kind !== undefined && config.uri === undefined) {
     throw new ConfigError(file, 'queue.uri', 'is missing; add uri: to the queue: section.');
@@ -323,6 +340,16 @@ class SectionReader {
       this.fail(key, `a whole number from ${min} to ${max}`, value);
     }
     return value;
+  }
+
+  /** Bytes, or a size such as `1MiB` or `5mb`. */
+  size(key: string, fallback: number, min: number, max: number): number {
+    const value = this.value(key, fallback);
+    const bytes = parseByteSize(value);
+    if (bytes === undefined || bytes < min || bytes > max) {
+      this.fail(key, `${BYTE_SIZE_HINT}, from ${formatBytes(min)} to ${formatBytes(max)}`, value);
+    }
+    return bytes;
   }
 
   stringList(key: string, fallback: string[]): string[] {

@@ -2,6 +2,7 @@
  * The rules that move a job on once an attempt ends, stated once for every store: a store's
  * `finish` and `reapExpired` only apply what these return.
  */
+import { storableText } from '../job-limits.js';
 import { backoffDelay, type RetryPolicy } from '../retry.js';
 import type { ClaimedJob, JobOutcome } from './backend.js';
 
@@ -49,6 +50,8 @@ export function failed(job: ClaimedJob, error: string, retry: RetryPolicy, now =
     status: retryAt === null ? 'failed' : 'queued',
     runAt: retryAt,
     nextAttempts: job.attempts,
-    error,
+    // An error message may hold a NUL (Postgres cannot store it) or half a surrogate pair (drivers
+    // replace it): written the same way for every store.
+    error: storableText(error),
   };
 }

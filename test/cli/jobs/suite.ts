@@ -1,7 +1,8 @@
 // The `loco jobs ...` suite: every command run as a real child process inside a copy of the
 // fixture app (test/fixtures/apps/jobs-app), against one durable store, checked through the
 // store itself. Each backend's test file runs it with its own store.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -160,12 +161,15 @@ export function runJobsCli(store: TestStore): void {
     ]);
     failsClearly(list, /--args must be a JSON object such as .*found \["foo"\]/, 'a list');
     failsClearly(nothing, /--args must be a JSON object.*found null/, 'null');
+    for (const json of ['false', '0', '""']) {
+      failsClearly(await jobs('enqueue', 'DownloadWorker', '--args', json), /--args must be a JSON object/, json);
+    }
     failsClearly(
       invoice,
       /InvoiceWorker: the args do not match its argsSchema: amount: must be a whole number > 0/,
       'schema',
     );
-    failsClearly(key, /a key is a non-empty string of at most 255 characters/, 'empty key');
+    failsClearly(key, /cannot enqueue: key: expected a non-empty string/, 'empty key');
     failsClearly(priority, /--priority.*Expected a whole number from -32768 to 32767/, 'fractional priority');
     assert.equal(await backend.list({}), []);
   });
@@ -255,6 +259,65 @@ export function runJobsCli(store: TestStore): void {
       'schema',
     );
     assert.is((await backend.list({})).length, 3, 'nothing imported');
+  });
+
+  test('enqueue refuses a run time past year 9999, naming the limit; list and dump keep working', async () => {
+    await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    const [far, farther] = await Promise.all([
+      jobs('enqueue', 'DownloadWorker', '--delay', '9000000000000000'),
+      jobs('enqueue', 'DownloadWorker', '--delay', '100000000000000000000'),
+    ]);
+    for (const [result, what] of [
+      [far, '--delay 9e15'],
+      [farther, '--delay 1e20'],
+    ] as const) {
+      failsClearly(
+        result,
+        /DownloadWorker: cannot enqueue: run_at: .* is after 9999-12-31T23:59:59\.999Z, the latest time the stores and the dump format hold; use a shorter delay.*Nothing was enqueued\./,
+        what,
+      );
+    }
+    assert.is((await backend.list({})).length, 1, 'nothing was enqueued');
+    const [list, dump] = await Promise.all([jobs('list'), jobs('dump', '--folder', 'after-far')]);
+    succeeds(list, 'list');
+    succeeds(dump, 'dump');
+  });
+
+  test('enqueue refuses args nested too deeply or over queue.max_args_bytes, saying the limit; the queue stays usable', async () => {
+    await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const [deep, deeper, big] = await Promise.all([
+      jobs('enqueue', 'DownloadWorker', '--args', nested(3_000)),
+      jobs('enqueue', 'DownloadWorker', '--args', nested(10_000)),
+      runLoco(app, ['jobs', 'enqueue', 'DownloadWorker', '--args', `{"url":"${'x'.repeat(2000)}"}`, '-e', 'test'], {
+        ...env,
+        LOCO_TEST_MAX_ARGS_BYTES: '1KiB',
+      }),
+    ]);
+    for (const [result, what] of [
+      [deep, '3,000 levels'],
+      [deeper, '10,000 levels'],
+    ] as const) {
+      failsClearly(
+        result,
+        /DownloadWorker: cannot enqueue: the args are nested more than 100 levels deep .*Nothing was enqueued\./,
+        what,
+      );
+    }
+    failsClearly(
+      big,
+      /DownloadWorker: cannot enqueue: the args are 2010 bytes \(2\.0 KiB\) as JSON, over the limit of 1 KiB \(queue\.max_args_bytes\)/,
+      'over queue.max_args_bytes',
+    );
+    assert.is((await backend.list({})).length, 1, 'nothing was enqueued');
+    const [ok, list, dump] = await Promise.all([
+      jobs('enqueue', 'DownloadWorker', '--args', nested(99)),
+      jobs('list'),
+      jobs('dump', '--folder', 'after-deep'),
+    ]);
+    succeeds(ok, '99 levels under {"a": ...}');
+    succeeds(list, 'list');
+    succeeds(dump, 'dump');
   });
 
   test('cancel: queued jobs of that name become cancelled, others are left alone', async () => {
@@ -395,6 +458,23 @@ export function runJobsCli(store: TestStore): void {
     );
     failsClearly(onto, /Cannot use a-file as the dump folder.*Nothing was deleted\./, 'folder path is a file');
     assert.is((await backend.list({})).length, 2);
+  });
+
+  test('dump and purge --dump refuse at once a folder the system will not create (/proc/x/y)', async () => {
+    await seed(backend, [{ name: 'DownloadWorker', status: 'failed' }]);
+    const started = Date.now();
+    const [dumped, purged] = await Promise.all([
+      jobs('dump', '--folder', '/proc/x/y'),
+      jobs('purge', '--max-age', '0', '--dump', '/proc/x/y'),
+    ]);
+    assert.ok(Date.now() - started < 20_000, `refused in ${Date.now() - started} ms, not after spinning`);
+    failsClearly(
+      dumped,
+      /Cannot use \/proc\/x\/y as the dump folder: the system does not allow creating a folder there\./,
+      'dump',
+    );
+    failsClearly(purged, /Cannot use \/proc\/x\/y as the dump folder: .*Nothing was deleted\./, 'purge --dump');
+    assert.is((await backend.list({})).length, 1);
   });
 
   test("dump: Loco's fields first, then ours; RFC 3339 UTC times; --status and --folder", async () => {
@@ -572,6 +652,110 @@ export function runJobsCli(store: TestStore): void {
     assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
   });
 
+  test('import refuses entries no store could hold (a NUL in a tag, max_attempts 2^53-1, a huge interval), naming each', async () => {
+    const ids = await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    writeFileSync(
+      path.join(app, 'unholdable.yaml'),
+      [
+        '- name: DownloadWorker',
+        '  task_data: { url: a }',
+        '  tags: ["ok", "bad\\0tag"]',
+        '- name: DownloadWorker',
+        '  task_data: { url: b }',
+        '  max_attempts: 9007199254740991',
+        '- name: DownloadWorker',
+        '  task_data: { url: c }',
+        '  interval: 9007199254740991',
+        '- name: DownloadWorker',
+        '  task_data: { url: d }',
+        '  queue: "q\\0"',
+        '',
+      ].join('\n'),
+    );
+    const result = await jobs('import', '--file', 'unholdable.yaml');
+    failsClearly(result, /unholdable\.yaml: 4 of 4 entries have problems, so nothing was imported:/, 'import');
+    for (const expected of [
+      /entry 1 \(line 1, name DownloadWorker\): tags: tag 2: "bad\\u0000tag" contains a NUL character/,
+      /entry 2 \(line 4, name DownloadWorker\): max_attempts: expected a whole number from 1 to 2147483647/,
+      /entry 3 \(line 7, name DownloadWorker\): interval: expected more than 0 and at most 3153600000000 ms/,
+      /entry 4 \(line 10, name DownloadWorker\): queue: "q\\u0000" contains a NUL character/,
+    ]) {
+      assert.match(result.stderr, expected);
+    }
+    assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
+  });
+
+  test('import refuses task_data nested too deeply or over queue.max_args_bytes, naming each entry', async () => {
+    const ids = await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    const deep = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+    writeFileSync(
+      path.join(app, 'deep.yaml'),
+      [
+        '- name: DownloadWorker',
+        `  task_data: ${deep(101)}`,
+        '- name: DownloadWorker',
+        `  task_data: { url: "${'x'.repeat(1024 * 1024)}" }`,
+        '- name: DownloadWorker',
+        `  task_data: ${deep(100)}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(app, 'deeper.yaml'), `- name: DownloadWorker\n  task_data: ${deep(20_000)}\n`);
+    const [result, deeper] = await Promise.all([
+      jobs('import', '--file', 'deep.yaml'),
+      jobs('import', '--file', 'deeper.yaml'),
+    ]);
+    failsClearly(result, /deep\.yaml: 2 of 3 entries have problems, so nothing was imported:/, 'import');
+    assert.match(
+      result.stderr,
+      /entry 1 \(line 1, name DownloadWorker\): task_data is nested more than 100 levels deep/,
+    );
+    assert.match(
+      result.stderr,
+      /entry 2 \(line 3, name DownloadWorker\): task_data: the args are 1048586 bytes \(1\.0 MiB\) as JSON, over the limit of 1 MiB \(queue\.max_args_bytes\)/,
+    );
+    failsClearly(deeper, /Cannot import deeper\.yaml: it is nested too deeply to read/, '20,000 levels');
+    assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
+  });
+
+  test('import reads only a regular file, up to --max-size (64 MiB by default): never /dev/zero, a pipe or a folder', async () => {
+    const ids = await seed(backend, [{ name: 'DownloadWorker', args: { url: 'kept' } }]);
+    symlinkSync('/dev/zero', path.join(app, 'zero.yaml'));
+    execFileSync('mkfifo', [path.join(app, 'pipe.yaml')]);
+    mkdirSync(path.join(app, 'folder.yaml'));
+    const dump = readFileSync(path.join(DUMPS, 'loco-dump.yaml'), 'utf8');
+    writeFileSync(path.join(app, 'big.yaml'), `${dump}\n# ${'x'.repeat(2000)}\n`);
+    const started = Date.now();
+    const [zero, pipe, folder, big, tooSmall] = await Promise.all([
+      jobs('import', '--file', 'zero.yaml'),
+      jobs('import', '--file', 'pipe.yaml'),
+      jobs('import', '--file', 'folder.yaml'),
+      jobs('import', '--file', 'big.yaml', '--max-size', '2KiB'),
+      jobs('import', '--file', 'big.yaml', '--max-size', 'lots'),
+    ]);
+    assert.ok(Date.now() - started < 20_000, 'refused at once, not after reading or waiting');
+    failsClearly(
+      zero,
+      /Cannot import zero\.yaml: it is a character device \(like \/dev\/zero\), not a regular file\..*Nothing was imported\./,
+      'a link to /dev/zero',
+    );
+    failsClearly(pipe, /Cannot import pipe\.yaml: it is a named pipe \(FIFO\), not a regular file\./, 'a FIFO');
+    failsClearly(folder, /Cannot import folder\.yaml: it is a folder, not a regular file\./, 'a folder');
+    failsClearly(
+      big,
+      /Cannot import big\.yaml: it is \d+ bytes \(\d\.\d KiB\), over the limit of 2 KiB\. .*raise the limit with --max-size/,
+      'over --max-size',
+    );
+    failsClearly(tooSmall, /--max-size.*Expected a number of bytes or a size such as/, 'a bad --max-size');
+    assert.equal([...(await jobsById(backend)).keys()], ids, 'the queue is unchanged');
+
+    succeeds(await jobs('import', '--file', 'big.yaml', '--max-size', '1MiB'), 'a raised --max-size');
+    assert.is((await backend.list({})).length, 5, 'imported with the limit raised');
+    for (const file of ['zero.yaml', 'pipe.yaml', 'folder.yaml', 'big.yaml']) {
+      rmSync(path.join(app, file), { recursive: true });
+    }
+  });
+
   test('requeue: by default every processing job goes back to queued', async () => {
     const ids = await seed(backend, [
       { name: 'DownloadWorker', status: 'processing' },
@@ -673,6 +857,76 @@ export function runJobsCli(store: TestStore): void {
     );
     failsClearly(inProcess, /config\/async\.yaml: workers\.mode is BackgroundAsync/, 'BackgroundAsync');
     assert.is((await backend.list({})).length, 1);
+  });
+
+  test('a queue.uri that cannot be taken exactly stops the command with one line naming it, never a stack', async () => {
+    const uri = new URL(store.uri());
+    const variant = (change: (url: URL) => void) => {
+      const copy = new URL(uri);
+      change(copy);
+      return copy.toString();
+    };
+    writeFileSync(path.join(app, 'not-sqlite.txt'), `${'This is a text file, not a SQLite database. '.repeat(4)}\n`);
+    mkdirSync(path.join(app, 'a-folder.sqlite'), { recursive: true });
+    const byKind: Record<string, Array<[string, RegExp]>> = {
+      Sqlite: [
+        ['sqlite://%zz', /SQLite URI 'sqlite:\/\/%zz': the path has a % that is not followed by two hex digits/],
+        [
+          'sqlite://not-sqlite.txt?mode=rwc',
+          /Cannot open the SQLite queue sqlite:\/\/.*not-sqlite\.txt: file is not a database\. The file is not a SQLite database/,
+        ],
+        [
+          'sqlite://a-folder.sqlite?mode=rwc',
+          /Cannot open the SQLite queue sqlite:\/\/.*a-folder\.sqlite: .*The path is a folder, not a SQLite file/,
+        ],
+        ['sqlite:///dev/zero?mode=rwc', /The path is a device, pipe or socket, not a SQLite file/],
+        ['sqlite://queue%00.sqlite?mode=rwc', /the path contains a NUL character \(%00\)/],
+        [
+          'sqlite://queue.sqlite?mode=rwc&cache=shared',
+          /the parameter 'cache' means nothing here; the only one is mode/,
+        ],
+      ],
+      Postgres: [
+        [
+          variant((url) => url.searchParams.set('connect_timeout', 'abc')),
+          /The Postgres queue URI '.*' has connect_timeout=abc: expected a whole number\./,
+        ],
+        [
+          variant((url) => url.searchParams.set('sslcert', '/dev/zero')),
+          /has sslcert=\/dev\/zero: expected a certificate or key file, found a folder, device or pipe\./,
+        ],
+      ],
+      Redis: [
+        [
+          variant((url) => {
+            url.pathname = '/99';
+          }),
+          /Cannot use database 99 of the Redis server at redis:\/\/.*: DB index is out of range/,
+        ],
+        [
+          variant((url) => {
+            url.pathname = '/abc';
+          }),
+          /The Redis URI '.*' has the path '\/abc'; the path of a Redis URI is the database number/,
+        ],
+        [
+          variant((url) => url.searchParams.set('connectTimeout', 'abc')),
+          /has connectTimeout=abc; expected a whole number of milliseconds/,
+        ],
+      ],
+    };
+    const cases = byKind[store.kind];
+    const results = await Promise.all(
+      cases.map(([bad]) =>
+        runLoco(app, ['jobs', 'enqueue', 'DownloadWorker', '-e', 'test'], { ...env, LOCO_TEST_QUEUE_URI: bad }),
+      ),
+    );
+    for (const [i, [bad, expected]] of cases.entries()) {
+      failsClearly(results[i], expected, bad);
+      assert.is(results[i].stderr.trim().split('\n').length, 1, `${bad}: one line (${results[i].stderr})`);
+    }
+    assert.equal(await backend.list({}), [], 'nothing reached the test store');
+    rmSync(path.join(app, 'a-folder.sqlite'), { recursive: true });
   });
 
   test('commands that only read (list, stats, dump) never create a store', async () => {

@@ -1,6 +1,8 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, type Stats, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatBytes } from '../../byte-size.js';
 import { LocoError } from '../../errors.js';
+import { FileReadError, readTextFile } from '../../read-file.js';
 
 /** Loco's dump file name: `loco-dump-jobs-2024-11-28-08-04-25.yaml` (UTC). */
 export function dumpFileName(now: Date, suffix = ''): string {
@@ -11,11 +13,45 @@ export function dumpFileName(now: Date, suffix = ''): string {
 /** Creates the dump folder where missing; throws naming the folder when it cannot be used. */
 export function prepareDumpFolder(folder: string): void {
   try {
-    mkdirSync(folder, { recursive: true });
+    makeFolder(path.resolve(folder));
   } catch (err) {
     throw new LocoError(`Cannot use ${folder} as the dump folder: ${reason(err)}. Choose a folder you can write to.`, {
       cause: err,
     });
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time from the nearest folder that exists. Node's own recursive
+ * `mkdirSync` retries forever where the system answers ENOENT for a folder it will never create
+ * (`/proc/x/y`); here any refusal ends the walk with that error.
+ */
+function makeFolder(folder: string): void {
+  const missing: string[] = [];
+  let current = folder;
+  for (;;) {
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (stats) {
+      if (!stats.isDirectory()) throw Object.assign(new Error(`${current} is not a folder`), { code: 'ENOTDIR' });
+      break;
+    }
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    missing.unshift(current);
+    current = parent;
+  }
+  for (const level of missing) {
+    try {
+      mkdirSync(level);
+    } catch (err) {
+      // Made meanwhile by another process: fine, as long as it is a folder.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(level).isDirectory()) throw err;
+    }
   }
 }
 
@@ -52,18 +88,25 @@ export function writeDumpFile(folder: string, text: string, now = new Date()): s
   }
 }
 
-/** Reads a dump file, with a clear message when it is missing or unreadable. */
-export function readDumpFile(file: string): string {
+/** Largest dump `loco jobs import` reads unless `--max-size` says more. */
+export const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a dump file of at most `maxBytes` bytes, with a clear message when it is missing, is
+ * not a regular file (a folder, `/dev/zero`, a named pipe) or is bigger than that.
+ */
+export function readDumpFile(file: string, maxBytes = IMPORT_MAX_BYTES): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readTextFile(file, maxBytes);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new LocoError(
-        `Cannot import ${file}: there is no such file. Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).`,
-      );
-    }
-    throw new LocoError(`Cannot import ${file}: ${reason(err)}.`, { cause: err });
+    if (!(err instanceof FileReadError)) throw err;
+    const fix = {
+      missing: 'Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).',
+      'not-a-file': 'Give the path of a dump written by loco jobs dump (loco-dump-jobs-....yaml).',
+      'too-big': `If it is a dump you trust, raise the limit with --max-size (for example --max-size ${formatBytes(maxBytes * 4)}).`,
+      unreadable: 'Check that you may read it.',
+    }[err.kind];
+    throw new LocoError(`Cannot import ${file}: ${err.reason}. ${fix} Nothing was imported.`, { cause: err });
   }
 }
 
@@ -81,6 +124,9 @@ function reason(err: unknown): string {
       return 'it is a folder, not a file';
     case 'ENOSPC':
       return 'the disk is full';
+    case 'ENOENT':
+    case 'EROFS':
+      return 'the system does not allow creating a folder there';
     default:
       return error.message ?? String(err);
   }

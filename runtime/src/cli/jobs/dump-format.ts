@@ -8,8 +8,16 @@
  * (`queue`, `priority`, `key`, `attempts`, `max_attempts`, `last_error`), which an import may lack.
  */
 import { isSeq, LineCounter, parseDocument, stringify } from 'yaml';
+import { argsSizeProblem, DEFAULT_MAX_ARGS_BYTES, MAX_ARGS_DEPTH } from '../../args.js';
 import { LocoError } from '../../errors.js';
-import { MAX_KEY_LENGTH, MAX_PRIORITY, MIN_PRIORITY } from '../../job-options.js';
+import {
+  intervalProblem,
+  keyProblem,
+  maxAttemptsProblem,
+  priorityProblem,
+  queueProblem,
+  tagsProblem,
+} from '../../job-limits.js';
 import { JOB_STATUSES, type JobRecord, type JobStatus } from '../../queue/backend.js';
 import { plural } from './text.js';
 
@@ -84,13 +92,19 @@ export function formatDump(jobs: JobRecord[]): string {
  * (entry number, line, id and name) when anything is wrong, so that nothing is imported from a
  * file that is partly wrong.
  */
-export function parseDump(text: string, file: string, workerNames: readonly string[]): DumpEntry[] {
+export function parseDump(
+  text: string,
+  file: string,
+  workerNames: readonly string[],
+  limits: { maxArgsBytes?: number } = {},
+): DumpEntry[] {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const [yamlError] = [...document.errors, ...document.warnings];
   if (yamlError) {
     const message = yamlError.message.split('\n')[0].replace(/[:.]$/, '');
-    throw new LocoError(`Cannot import ${file}: it is not valid YAML: ${message}. Nothing was imported.`);
+    const what = yamlError.code === 'RESOURCE_EXHAUSTION' ? 'it is nested too deeply to read' : 'it is not valid YAML';
+    throw new LocoError(`Cannot import ${file}: ${what}: ${message}. Nothing was imported.`);
   }
   if (document.contents === null) {
     throw new LocoError(
@@ -101,8 +115,10 @@ export function parseDump(text: string, file: string, workerNames: readonly stri
   try {
     data = document.toJS();
   } catch (err) {
-    // yaml refuses documents whose aliases expand too far (a "billion laughs" file).
-    throw new LocoError(`Cannot import ${file}: ${(err as Error).message}. Nothing was imported.`, { cause: err });
+    // yaml refuses documents whose aliases expand too far (a "billion laughs" file); a document
+    // nested thousands of levels deep overflows the stack.
+    const why = err instanceof RangeError ? `it is nested too deeply to read (${err.message})` : (err as Error).message;
+    throw new LocoError(`Cannot import ${file}: ${why}. Nothing was imported.`, { cause: err });
   }
   const seq = document.contents;
   if (!isSeq(seq)) {
@@ -121,7 +137,7 @@ export function parseDump(text: string, file: string, workerNames: readonly stri
   values.forEach((value, i) => {
     const node = seq.items[i] as { range?: [number, number, number] } | null;
     const line = node?.range ? lineCounter.linePos(node.range[0]).line : 0;
-    const checked = checkEntry(value, i + 1, line, workerNames);
+    const checked = checkEntry(value, i + 1, line, workerNames, limits.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES);
     if (checked.problems.length > 0) {
       problems.push(`  ${entryLabel(value, i + 1, line)}: ${checked.problems.join('; ')}.`);
       unregistered ||= checked.unregistered;
@@ -150,6 +166,7 @@ function checkEntry(
   index: number,
   line: number,
   workerNames: readonly string[],
+  maxArgsBytes: number,
 ): { entry?: DumpEntry; problems: string[]; unregistered: boolean } {
   if (!isRecord(value))
     return {
@@ -184,8 +201,10 @@ function checkEntry(
         } else entry.name = raw;
         break;
       case 'task_data': {
-        const problem = jsonProblem(raw, 'task_data');
+        const problem = jsonProblem(raw, 'task_data', 0);
+        const tooBig = problem ? undefined : argsSizeProblem(JSON.stringify(raw ?? null), maxArgsBytes);
         if (problem) problems.push(`${problem}; task_data must be JSON data`);
+        else if (tooBig) problems.push(`task_data: ${tooBig}`);
         else entry.task_data = raw ?? null;
         break;
       }
@@ -203,43 +222,52 @@ function checkEntry(
         break;
       }
       case 'interval':
-        if (raw === null || (Number.isSafeInteger(raw) && (raw as number) > 0)) entry.interval = raw as number | null;
-        else expect(field, 'a whole number of milliseconds > 0, or null', raw);
+        if (raw === null) entry.interval = null;
+        else if (!Number.isSafeInteger(raw)) expect(field, 'a whole number of milliseconds > 0, or null', raw);
+        else {
+          const problem = intervalProblem(raw as number);
+          if (problem) problems.push(`${field}: ${problem}`);
+          else entry.interval = raw as number;
+        }
         break;
-      case 'tags':
-        if (raw === null || (Array.isArray(raw) && raw.every((tag) => typeof tag === 'string' && tag !== '')))
-          entry.tags = raw as string[] | null;
-        else expect(field, 'a list of tags (non-empty strings), or null', raw);
+      case 'tags': {
+        const problem = raw === null ? undefined : tagsProblem(raw);
+        if (problem) problems.push(`${field}: ${problem}`);
+        else entry.tags = raw as string[] | null;
         break;
-      case 'queue':
-        if (raw === null || (typeof raw === 'string' && raw !== '')) entry.queue = raw as string | null;
-        else expect(field, 'a queue name, or null', raw);
+      }
+      case 'queue': {
+        const problem = queueProblem(raw);
+        if (problem) problems.push(`${field}: ${problem}`);
+        else entry.queue = raw as string | null;
         break;
+      }
       case 'attempts':
         if (Number.isSafeInteger(raw) && (raw as number) >= 0) entry.attempts = raw as number;
         else expect(field, 'a whole number >= 0', raw);
         break;
-      case 'max_attempts':
-        if (Number.isSafeInteger(raw) && (raw as number) >= 1) entry.max_attempts = raw as number;
-        else expect(field, 'a whole number >= 1', raw);
+      case 'max_attempts': {
+        const problem = maxAttemptsProblem(raw);
+        if (problem) problems.push(`${field}: ${problem}`);
+        else entry.max_attempts = raw as number;
         break;
+      }
       case 'last_error':
         if (raw === null || typeof raw === 'string') entry.last_error = raw as string | null;
         else expect(field, 'a string, or null', raw);
         break;
-      case 'priority':
-        if (Number.isInteger(raw) && (raw as number) >= MIN_PRIORITY && (raw as number) <= MAX_PRIORITY) {
-          entry.priority = raw as number;
-        } else expect(field, `a whole number from ${MIN_PRIORITY} to ${MAX_PRIORITY}`, raw);
+      case 'priority': {
+        const problem = priorityProblem(raw);
+        if (problem) problems.push(`${field}: ${problem}`);
+        else entry.priority = raw as number;
         break;
-      case 'key':
-        if (
-          raw === null ||
-          (typeof raw === 'string' && raw !== '' && raw.length <= MAX_KEY_LENGTH && !raw.includes('\0'))
-        ) {
-          entry.key = raw as string | null;
-        } else expect(field, `a unique key (a string of 1 to ${MAX_KEY_LENGTH} characters), or null`, raw);
+      }
+      case 'key': {
+        const problem = raw === null ? undefined : keyProblem(raw);
+        if (problem) problems.push(`${field}: ${problem}, or null`);
+        else entry.key = raw as string | null;
         break;
+      }
     }
   }
   return problems.length > 0 ? { problems, unregistered } : { entry: entry as DumpEntry, problems, unregistered };
@@ -274,21 +302,24 @@ export function rfc3339(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** Describes why a parsed YAML value is not JSON data, or `undefined` when it is. */
-function jsonProblem(value: unknown, at: string): string | undefined {
+/** Describes why a parsed YAML value is not JSON data (or is nested too deeply), or `undefined` when it is. */
+function jsonProblem(value: unknown, at: string, depth: number): string | undefined {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined;
   if (typeof value === 'number')
     return Number.isFinite(value) ? undefined : `${at} is ${value}, which JSON cannot hold`;
+  if ((Array.isArray(value) || isRecord(value)) && depth >= MAX_ARGS_DEPTH) {
+    return `task_data is nested more than ${MAX_ARGS_DEPTH} levels deep`;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const problem = jsonProblem(value[i], `${at}[${i}]`);
+      const problem = jsonProblem(value[i], `${at}[${i}]`, depth + 1);
       if (problem) return problem;
     }
     return undefined;
   }
   if (isRecord(value)) {
     for (const [key, item] of Object.entries(value)) {
-      const problem = jsonProblem(item, `${at}.${key}`);
+      const problem = jsonProblem(item, `${at}.${key}`, depth + 1);
       if (problem) return problem;
     }
     return undefined;

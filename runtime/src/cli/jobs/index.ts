@@ -1,10 +1,21 @@
 import { Command, Option } from 'commander';
-import { MAX_PRIORITY, MIN_PRIORITY } from '../../job-options.js';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../../job-limits.js';
 import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
+import { IMPORT_MAX_BYTES } from './dump-file.js';
 import { enqueueJob } from './enqueue.js';
 import { listJobs, showStats } from './inspect.js';
 import { cancelJobs, pauseJobs, purgeJobs, requeueJobs, resumeJobs, tidyJobs } from './maintenance.js';
-import { parseAge, parseDelay, parseJsonArgs, parseLimit, parsePriority, parseStatuses, parseTags } from './options.js';
+import type { JsonArgs } from './options.js';
+import {
+  parseAge,
+  parseDelay,
+  parseJsonArgs,
+  parseLimit,
+  parsePriority,
+  parseSize,
+  parseStatuses,
+  parseTags,
+} from './options.js';
 import { type JobSession, withJobQueue } from './session.js';
 import { retryJobs, showJob } from './show.js';
 import { dumpJobs, importJobs } from './transfer.js';
@@ -85,9 +96,14 @@ export function jobsCommand(): Command {
       '--keep-status',
       'restore each job as it was (status, attempts, error, times) instead of as a new queued job',
     )
+    .addOption(
+      new Option('--max-size <size>', 'refuse a bigger file (bytes, or 64MiB, 1GB)')
+        .argParser(parseSize)
+        .default(IMPORT_MAX_BYTES, '64MiB'),
+    )
     .action(
-      run<{ file: string; keepStatus?: boolean }>((session, options) =>
-        importJobs(session, options.file, { keepStatus: Boolean(options.keepStatus) }),
+      run<{ file: string; keepStatus?: boolean; maxSize: number }>((session, options) =>
+        importJobs(session, options.file, { keepStatus: Boolean(options.keepStatus), maxBytes: options.maxSize }),
       ),
     );
 
@@ -102,7 +118,9 @@ export function jobsCommand(): Command {
   sub('enqueue', 'Enqueue a job for a registered worker by hand; prints the job id')
     .argument('<WorkerName>', 'the worker (job) name, e.g. DownloadWorker')
     .addOption(
-      new Option('--args <json>', 'the job args as a JSON object').argParser(parseJsonArgs).default({ json: {} }, '{}'),
+      new Option('--args <json>', 'the job args as a JSON object')
+        .argParser(parseJsonArgs)
+        .default({ value: {} }, '{}'),
     )
     .addOption(
       new Option('--tags <tags>', "the job's tags, comma-separated (default: the worker's tags())").argParser(
@@ -122,10 +140,10 @@ export function jobsCommand(): Command {
       ).argParser(parsePriority),
     )
     .action(
-      run<{ args: { json: unknown }; tags?: string[]; delay?: number; key?: string; priority?: number }>(
+      run<{ args: JsonArgs; tags?: string[]; delay?: number; key?: string; priority?: number }>(
         (session, options, name) =>
           enqueueJob(session, name, {
-            args: options.args.json,
+            args: options.args.value,
             tags: options.tags,
             delay: options.delay,
             key: options.key,

@@ -3,8 +3,9 @@
  * `InvalidArgumentError` (commander prints it with the option's name and exits 1).
  */
 import { InvalidArgumentError } from 'commander';
+import { BYTE_SIZE_HINT, parseByteSize } from '../../byte-size.js';
 import { parseDuration } from '../../duration.js';
-import { MAX_PRIORITY, MIN_PRIORITY } from '../../job-options.js';
+import { MAX_PRIORITY, MIN_PRIORITY } from '../../job-limits.js';
 import { JOB_STATUSES, type JobStatus } from '../../queue/backend.js';
 
 /** `failed,cancelled` -> statuses, each checked against the five a job can have. */
@@ -45,12 +46,17 @@ export function parseLimit(value: string): number {
 }
 
 /**
- * Job args as JSON text -> the value, boxed: commander would turn a parsed `null` into another
- * value, and `--args null` must reach the check that refuses it.
+ * Job args read from `--args`, in a box: commander turns a parser's `null` into `''`, and `null`
+ * must reach the check that refuses args that are not a JSON object.
  */
-export function parseJsonArgs(value: string): { json: unknown } {
+export interface JsonArgs {
+  value: unknown;
+}
+
+/** Job args as JSON text -> the value, boxed. */
+export function parseJsonArgs(value: string): JsonArgs {
   try {
-    return { json: JSON.parse(value) };
+    return { value: JSON.parse(value) };
   } catch (err) {
     throw new InvalidArgumentError(
       `Expected JSON, such as '{"userGuid":"foo"}' (quote it for your shell): ${(err as Error).message}.`,
@@ -76,6 +82,13 @@ export function parseDelay(value: string): number {
   } catch {
     throw new InvalidArgumentError('Expected a duration such as 500ms, 30s, 5m, 2h, 1d, or a number of milliseconds.');
   }
+}
+
+/** `64MiB`, `1GB` or bytes -> bytes, at least 1. */
+export function parseSize(value: string): number {
+  const bytes = parseByteSize(/^\d+$/.test(value.trim()) ? Number(value) : value);
+  if (bytes === undefined || bytes < 1) throw new InvalidArgumentError(`Expected ${BYTE_SIZE_HINT}.`);
+  return bytes;
 }
 
 function splitList(value: string): string[] {

@@ -23,16 +23,23 @@ export async function dumpJobs(
  * format, and each entry's args against its worker's `argsSchema`), and the jobs are inserted in
  * one atomic `enqueue`: all or none. By default each comes back as a new queued job; with
  * `keepStatus` as it was (status, attempts, last error and times kept; a processing job comes
- * back queued, since its worker is not here).
+ * back queued, since its worker is not here). A file over `maxBytes` (default
+ * `IMPORT_MAX_BYTES`) is refused unread.
  */
-export async function importJobs({ queue }: JobSession, file: string, options: { keepStatus: boolean }): Promise<void> {
-  const entries = parseDump(readDumpFile(file), file, queue.names());
+export async function importJobs(
+  { queue }: JobSession,
+  file: string,
+  options: { keepStatus?: boolean; maxBytes?: number } = {},
+): Promise<void> {
+  const entries = parseDump(readDumpFile(file, options.maxBytes), file, queue.names(), {
+    maxArgsBytes: queue.maxArgsBytes,
+  });
   const now = Date.now();
   const jobs: NewJob[] = [];
   const problems: string[] = [];
   for (const entry of entries) {
     try {
-      jobs.push(await newJobFrom(entry, queue, now, options.keepStatus));
+      jobs.push(await newJobFrom(entry, queue, now, Boolean(options.keepStatus)));
     } catch (err) {
       if (!(err instanceof LocoError)) throw err;
       problems.push(`  entry ${entry.index} (line ${entry.line}${entry.id ? `, id ${entry.id}` : ''}): ${err.message}`);

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { QueueConnectionError } from '../../errors.js';
 import { redactPassword } from '../redact.js';
 
@@ -48,6 +49,43 @@ export function parsePostgresUri(uri: string): PostgresLocation {
         '(for example ?schema=loco_jobs).',
     );
   }
+  for (const [name, value] of url.searchParams) {
+    const problem = parameterProblem(name, value);
+    if (problem)
+      throw new QueueConnectionError(`The Postgres queue URI '${display}' has ${name}=${value}: ${problem}.`);
+  }
   url.searchParams.delete('schema');
   return { connectionString: url.toString(), schema, display };
+}
+
+/** Parameters pg reads as whole numbers (it would pass `abc` on as NaN, or ignore it). */
+const WHOLE_NUMBERS = [
+  'connect_timeout',
+  'keepalives',
+  'keepalives_idle',
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+  'query_timeout',
+];
+/** Parameters naming files pg reads whole, at connect time. */
+const FILES = ['sslcert', 'sslkey', 'sslrootcert'];
+/** Largest certificate or key file: they are a few KiB, and `/dev/zero` must not be read. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+/** Why pg cannot use `value` for the parameter `name`, or `undefined`. */
+function parameterProblem(name: string, value: string): string | undefined {
+  if (WHOLE_NUMBERS.includes(name) && !/^\d{1,9}$/.test(value)) return 'expected a whole number';
+  if (FILES.includes(name)) {
+    let size: number;
+    try {
+      const stats = statSync(value);
+      if (!stats.isFile()) return 'expected a certificate or key file, found a folder, device or pipe';
+      size = stats.size;
+    } catch (err) {
+      return `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    }
+    if (size > MAX_FILE_BYTES) return `expected a certificate or key file, found ${size} bytes`;
+  }
+  return undefined;
 }

@@ -26,7 +26,7 @@ import {
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
-import { scriptError } from './errors.js';
+import { databaseError, scriptError } from './errors.js';
 import { deleteQueueKeys, type Lane, laneId, parseLane, RedisKeys } from './keys.js';
 import { defineScripts, runScript } from './scripts.js';
 import { parseRedisUri, type RedisLocation } from './uri.js';
@@ -82,7 +82,7 @@ export class RedisBackend implements QueueBackend {
     this.display = this.location.display;
     this.keys = new RedisKeys(this.location.prefix);
     this.queuesJson = JSON.stringify(config.queues);
-    this.connectTimeoutMs = config.connect_timeout;
+    this.connectTimeoutMs = this.location.options.connectTimeout ?? config.connect_timeout;
   }
 
   /** The name this backend's connections show in `CLIENT LIST`: `loco:<prefix>`, and `loco:<prefix>:wait` for the blocking one. */
@@ -91,7 +91,8 @@ export class RedisBackend implements QueueBackend {
   }
 
   async init(options: InitOptions): Promise<void> {
-    const redis = new Redis(this.location.connectUri, {
+    const redis = new Redis({
+      ...this.location.options,
       lazyConnect: true,
       connectTimeout: this.connectTimeoutMs,
       connectionName: this.connectionName,
@@ -120,6 +121,14 @@ export class RedisBackend implements QueueBackend {
           'Check that the server is running and queue.uri is right.',
         { cause: reason },
       );
+    }
+    try {
+      // ioredis selects the database on connecting but only reports a refusal as an 'error' event,
+      // then goes on in database 0: select it again here, where a refusal stops init.
+      if (this.location.db !== 0) await redis.select(this.location.db);
+    } catch (err) {
+      redis.disconnect();
+      throw databaseError(err, this.location.db, this.location.display);
     }
     this.connected = true;
     if (options.flush) await deleteQueueKeys(redis, this.keys.prefix);

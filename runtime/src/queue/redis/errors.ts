@@ -1,4 +1,4 @@
-import { LocoError } from '../../errors.js';
+import { LocoError, QueueConnectionError } from '../../errors.js';
 
 /**
  * The errors the Lua scripts raise on purpose, by code (`redis.error_reply('<CODE> <detail>')`),
@@ -15,4 +15,14 @@ export function scriptError(err: unknown, display: string): unknown {
   const match = /^(LOCO_[A-Z_]+) (.*)$/.exec((err as Error)?.message ?? '');
   const describe = match && SCRIPT_ERRORS[match[1]];
   return describe ? new LocoError(describe(match[2], display), { cause: err }) : err;
+}
+
+/** The server refused to select the URI's database (`/99` on a server with 16). */
+export function databaseError(err: unknown, db: number, display: string): QueueConnectionError {
+  const reason = ((err as Error)?.message ?? String(err)).replace(/^ERR /, '');
+  return new QueueConnectionError(
+    `Cannot use database ${db} of the Redis server at ${display}: ${reason}. The server has as many databases as ` +
+      'its databases setting says (16 by default, numbered from 0); put one of them at the end of queue.uri (/0, /1, ...).',
+    { cause: err },
+  );
 }

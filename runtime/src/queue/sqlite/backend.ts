@@ -93,7 +93,7 @@ export class SqliteBackend implements QueueBackend {
       this.db.pragma('journal_mode = WAL');
     } catch (err) {
       this.db?.close();
-      throw openError(err, this.display, { create, mode });
+      throw openError(err, this.display, { create, mode, file });
     }
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');

@@ -19,6 +19,16 @@ export function parseSqliteUri(uri: string, root: string): SqliteLocation {
     );
   }
   const params = new URLSearchParams(match[2] ?? '');
+  for (const name of new Set(params.keys())) {
+    if (name !== 'mode') {
+      throw new QueueConnectionError(
+        `SQLite URI '${redactPassword(uri)}': the parameter '${name}' means nothing here; the only one is mode (rwc, rw or ro).`,
+      );
+    }
+    if (params.getAll(name).length > 1) {
+      throw new QueueConnectionError(`SQLite URI '${redactPassword(uri)}': mode is given twice; give it once.`);
+    }
+  }
   const mode = params.get('mode') ?? 'rwc';
   if (mode !== 'rwc' && mode !== 'rw' && mode !== 'ro') {
     throw new QueueConnectionError(`SQLite URI '${redactPassword(uri)}': mode must be rwc, rw or ro, found '${mode}'.`);
@@ -30,6 +40,10 @@ export function parseSqliteUri(uri: string, root: string): SqliteLocation {
     throw new QueueConnectionError(
       `SQLite URI '${redactPassword(uri)}': the path has a % that is not followed by two hex digits; write %25 for a literal %.`,
     );
+  }
+  if (name.includes('\0')) {
+    // SQLite would stop reading the name at the NUL and open another file than the one written.
+    throw new QueueConnectionError(`SQLite URI '${redactPassword(uri)}': the path contains a NUL character (%00).`);
   }
   const file = name === ':memory:' ? ':memory:' : path.resolve(root, name);
   return { file, mode };
