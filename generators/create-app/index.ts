@@ -6,19 +6,19 @@ import { packageRoot, readPackageJson, templatesDir } from '../shared/paths.js';
 import { run } from '../shared/run.js';
 import { listTemplates, renderTemplates } from '../shared/templates.js';
 import {
+  type Background,
   DEFAULTS,
   packageNameProblem,
   parseCli,
   QUEUE_CHOICES,
+  type QueueChoice,
   toPackageName,
   toSnakeName,
-  UsageError,
   USAGE,
+  UsageError,
   WORKER_MODE,
-  type Background,
-  type QueueChoice,
 } from './options.js';
-import { packVendor, vendorPackages, type VendorPackage } from './vendor.js';
+import { packVendor, type VendorPackage, vendorPackages } from './vendor.js';
 
 /** What `init` uses from the outside world; tests replace parts of it. */
 export interface InitEnvironment {
@@ -205,7 +205,7 @@ export function templateData(
     versions: {
       // The app's hono must be the runtime's, so that both see one Hono type.
       hono: version('hono', runtimePackage.dependencies),
-      typescript: version('typescript', rootPackage.devDependencies),
+      typescript: version('typescript', rootPackage.dependencies),
       tsx: version('tsx', rootPackage.devDependencies),
       uvu: version('uvu', rootPackage.devDependencies),
       typesNode: version('@types/node', rootPackage.devDependencies),

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
+import { appImportLine } from '../shared/app-export.js';
 import { templatesDir } from '../shared/paths.js';
 import { renderTemplates, type TemplateFile } from '../shared/templates.js';
-import { appImportLine } from './app-export.js';
-import { addWorkerToApp, CodemodError, HOOK, type CodemodResult } from './codemod.js';
-import { WorkerNameError, workerNames, type WorkerNames } from './names.js';
+import { addWorkerToApp, CodemodError, type CodemodResult, HOOK } from './codemod.js';
+import { WorkerNameError, type WorkerNames, workerNames } from './names.js';
 
 /** The app file the worker is registered in, relative to the app's root. */
 export const APP_FILE = 'src/app.ts';

@@ -1,4 +1,4 @@
-import type { SourceFile } from 'ts-morph';
+import ts from 'typescript';
 
 /** How a file writes its code, so that added lines look like the lines around them. */
 export interface CodeStyle {
@@ -18,18 +18,24 @@ export interface CodeStyle {
  * Reads the style of a file from its imports and indentation. Without imports to go by:
  * single quotes, semicolons and `.js` extensions, as in the apps create-loco-app writes.
  */
-export function detectStyle(sourceFile: SourceFile, source: string): CodeStyle {
-  const imports = sourceFile.getImportDeclarations();
+export function detectStyle(sourceFile: ts.SourceFile): CodeStyle {
+  const source = sourceFile.text;
+  const imports = sourceFile.statements.filter(ts.isImportDeclaration);
   const last = imports.at(-1);
-  const quote = last?.getModuleSpecifier().getText().startsWith('"') ? '"' : "'";
-  const semicolon = last ? last.getText().endsWith(';') : true;
+  const quote = last?.moduleSpecifier.getText(sourceFile).startsWith('"') ? '"' : "'";
+  const semicolon = last ? last.getText(sourceFile).endsWith(';') : true;
   return {
     eol: source.includes('\r\n') ? '\r\n' : '\n',
     quote,
     semicolon,
     indentUnit: detectIndentUnit(source),
-    importExtension: detectImportExtension(imports.map((declaration) => declaration.getModuleSpecifierValue())),
+    importExtension: detectImportExtension(imports.map(moduleSpecifierOf)),
   };
+}
+
+/** The module an import names: `./workers/downloader.js`. */
+export function moduleSpecifierOf(declaration: ts.ImportDeclaration): string {
+  return ts.isStringLiteral(declaration.moduleSpecifier) ? declaration.moduleSpecifier.text : '';
 }
 
 /** Tabs when any line is indented with a tab, else the smallest indentation found (2 when none). */

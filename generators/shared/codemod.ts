@@ -1,0 +1,390 @@
+import ts from 'typescript';
+import { type CodeStyle, detectStyle, moduleSpecifierOf } from './code-style.js';
+import { forEachDescendant, nameOf, parseTypeScript, startLine } from './syntax.js';
+
+/**
+ * What a generator adds to the app file: the import of a class, and one call registering it in
+ * one of the app's hooks (`queue.register(X.build(ctx))` in `connectWorkers`,
+ * `tasks.register(new X())` in `registerTasks`).
+ */
+export interface HookRegistration {
+  /** The hook: `connectWorkers`. */
+  hook: string;
+  /** The hook's parameters as the lines to paste name them: `['ctx', 'queue']`. It must take at least these. */
+  parameters: readonly string[];
+  /** What is registered, for messages: `worker`. */
+  kind: string;
+  /** The class to import and register: `ReportWorkerWorker`. */
+  className: string;
+  /** Its module relative to the app file, without extension: `./workers/report_worker`. */
+  modulePath: string;
+  /**
+   * The registering call, from the names the hook gives its parameters (in the order of
+   * `parameters`), without a semicolon: `queue.register(ReportWorkerWorker.build(ctx))`.
+   */
+  call(parameterNames: readonly string[]): string;
+}
+
+/** One line the codemod added. */
+export interface Insertion {
+  what: 'import' | 'register';
+  /** 1-based line number in the new text. */
+  line: number;
+  /** The line as written, without indentation or line ending. */
+  code: string;
+}
+
+/** The outcome of `addToHook`: the new text, and what was added (nothing when already there). */
+export interface CodemodResult {
+  text: string;
+  insertions: Insertion[];
+}
+
+/**
+ * The app file does not have a shape the codemod can edit. The message names the file and the
+ * construct; `pasteLines` are the exact lines to add by hand.
+ */
+export class CodemodError extends Error {
+  override name = 'CodemodError';
+
+  constructor(
+    message: string,
+    /** The import line, then the register line. */
+    readonly pasteLines: [string, string],
+    /** Whether the file has no hook of that name at all (rather than one of a shape the codemod cannot edit). */
+    readonly hookMissing = false,
+  ) {
+    super(message);
+  }
+}
+
+type HookFunction = ts.MethodDeclaration | ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression;
+
+/** A text edit: replace `[start, end)` with `text`. */
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** What the checks of one run share: the file, its name for messages, what to add, and the lines to paste. */
+interface Target {
+  sourceFile: ts.SourceFile;
+  file: string;
+  registration: HookRegistration;
+  paste: [string, string];
+}
+
+/**
+ * Adds `import { X } from './workers/x.js'` after the last import and the registering call inside
+ * the hook, after the registrations already there, in the file's own style (quotes, semicolons,
+ * indentation, line endings). Adds only what is missing, so a second run changes nothing. Every
+ * other character of the file stays as it was.
+ *
+ * Finds the hook as a class method or property, an object-literal method or property (arrow or
+ * function expression), a function declaration or a variable holding a function.
+ *
+ * @param source the text of the app file
+ * @param file the file's path, for messages
+ * @throws CodemodError when there is no single hook of a shape it can edit
+ */
+export function addToHook(source: string, file: string, registration: HookRegistration): CodemodResult {
+  // Find.
+  const sourceFile = parseTypeScript(source);
+  const style = detectStyle(sourceFile);
+  const importLine = importLineFor(registration, style);
+  const paste: [string, string] = [
+    importLine,
+    `${registration.call(registration.parameters)}${style.semicolon ? ';' : ''}`,
+  ];
+  const target: Target = { sourceFile, file, registration, paste };
+
+  const hook = findHookOrThrow(target);
+
+  // Check its shape.
+  const { body, parameterNames } = checkHookShapeOrThrow(hook, target);
+
+  // Insert what is absent.
+  const edits: Edit[] = [];
+  const inserted: Array<Omit<Insertion, 'line'>> = [];
+  if (!hasImportOrThrow(target, `${registration.modulePath}${style.importExtension}`)) {
+    edits.push(importEdit(sourceFile, importLine, style));
+    inserted.push({ what: 'import', code: importLine });
+  }
+  if (!hasRegistration(sourceFile, registration.className)) {
+    const registrations = body.statements.filter(isRegistration);
+    const last = registrations.at(-1);
+    const awaited = last !== undefined && ts.isAwaitExpression(expressionOf(last) ?? last);
+    const semicolon = last ? last.getText(sourceFile).endsWith(';') : style.semicolon;
+    const registerLine = `${awaited ? 'await ' : ''}${registration.call(parameterNames)}${semicolon ? ';' : ''}`;
+    edits.push(registerEdit(body, last, registerLine, style));
+    inserted.push({ what: 'register', code: registerLine });
+  }
+
+  // Apply (the caller saves).
+  const text = applyEdits(source, edits);
+  const lines = text.split(/\r?\n/);
+  return {
+    text,
+    insertions: inserted.map((insertion) => ({
+      ...insertion,
+      line: lines.findIndex((line) => line.includes(insertion.code)) + 1,
+    })),
+  };
+}
+
+function importLineFor(registration: HookRegistration, style: CodeStyle): string {
+  const specifier = `${style.quote}${registration.modulePath}${style.importExtension}${style.quote}`;
+  return `import { ${registration.className} } from ${specifier}${style.semicolon ? ';' : ''}`;
+}
+
+function fail(target: Target, node: ts.Node | undefined, problem: string, hookMissing = false): never {
+  const { file, registration, paste } = target;
+  const where = node ? `${file}:${startLine(node)}` : file;
+  throw new CodemodError(
+    `${where}: ${problem}\n` +
+      `Add these lines to ${file} by hand:\n` +
+      `  after the last import:\n    ${paste[0]}\n` +
+      `  inside ${registration.hook}(${registration.parameters.join(', ')}), after the other registrations:\n` +
+      `    ${paste[1]}`,
+    paste,
+    hookMissing,
+  );
+}
+
+function findHookOrThrow(target: Target): ts.Node {
+  const { hook, kind } = target.registration;
+  const found: ts.Node[] = [];
+  forEachDescendant(target.sourceFile, (node) => {
+    if (
+      (ts.isMethodDeclaration(node) ||
+        ts.isPropertyDeclaration(node) ||
+        ts.isPropertyAssignment(node) ||
+        ts.isFunctionDeclaration(node) ||
+        ts.isVariableDeclaration(node)) &&
+      nameOf(node) === hook &&
+      // Overload signatures (no body) come with their implementation; count that one only.
+      !((ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node)) && node.body === undefined)
+    ) {
+      found.push(node);
+    }
+  });
+  if (found.length === 0) {
+    fail(
+      target,
+      undefined,
+      `found no ${hook} hook (a method, property or function named ${hook}), so the ${kind} was not registered.`,
+      true,
+    );
+  }
+  if (found.length > 1) {
+    const lines = found.map(startLine).join(', ');
+    fail(
+      target,
+      found[1],
+      `found ${found.length} declarations named ${hook} (lines ${lines}); cannot tell which one is the hook.`,
+    );
+  }
+  return found[0];
+}
+
+const COUNTS = ['no', 'one', 'two', 'three'];
+
+function checkHookShapeOrThrow(node: ts.Node, target: Target): { body: ts.Block; parameterNames: string[] } {
+  const { hook, parameters: wanted } = target.registration;
+  const fn = hookFunctionOrThrow(node, target);
+  const body = fn.body;
+  if (!body) fail(target, node, `${hook} has no body to add the registration to.`);
+  if (!ts.isBlock(body)) {
+    fail(target, node, `${hook} is an arrow function with an expression body; expected a block body { ... }.`);
+  }
+  const expected = `(${wanted.join(', ')})`;
+  const count = COUNTS[wanted.length] ?? String(wanted.length);
+  if (fn.parameters.length < wanted.length) {
+    fail(target, node, `${hook} takes ${fn.parameters.length} parameter(s); expected ${count}, ${expected}.`);
+  }
+  const names = fn.parameters.slice(0, wanted.length).map((parameter) => parameter.name);
+  if (!names.every(ts.isIdentifier)) {
+    const plain = wanted.length === 1 ? 'a plain name' : `${count} plain names`;
+    fail(target, node, `${hook} destructures its parameters; expected ${plain}, ${expected}.`);
+  }
+  return { body, parameterNames: names.map((name) => (name as ts.Identifier).text) };
+}
+
+function hookFunctionOrThrow(node: ts.Node, target: Target): HookFunction {
+  if (ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node)) return node;
+  const initializer = (node as ts.Node & { initializer?: ts.Expression }).initializer;
+  const value = initializer ? unwrap(initializer) : undefined;
+  if (value && (ts.isArrowFunction(value) || ts.isFunctionExpression(value))) return value;
+  const found = value ? `${ts.SyntaxKind[value.kind]} \`${oneLine(value.getText(target.sourceFile))}\`` : 'no value';
+  fail(
+    target,
+    node,
+    `${target.registration.hook} is not a function written in this file (found ${found}); expected a method or a function.`,
+  );
+}
+
+/** `(fn)`, `fn as X`, `fn satisfies X` -> `fn`. */
+function unwrap(node: ts.Expression): ts.Expression {
+  if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node)) {
+    return unwrap(node.expression);
+  }
+  return node;
+}
+
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > 40 ? `${flat.slice(0, 37)}...` : flat;
+}
+
+/** Normalises a module path for comparison: no `.js`/`.ts`-like extension. */
+function moduleKey(specifier: string): string {
+  return specifier.replace(/\.(?:[cm]?[jt]s|tsx|jsx)$/, '');
+}
+
+function hasImportOrThrow(target: Target, specifierWanted: string): boolean {
+  const { sourceFile, registration } = target;
+  for (const declaration of sourceFile.statements.filter(ts.isImportDeclaration)) {
+    const clause = declaration.importClause;
+    const bindings = clause?.namedBindings;
+    const names = [
+      clause?.name?.text,
+      ...(bindings && ts.isNamedImports(bindings) ? bindings.elements.map((element) => element.name.text) : []),
+    ];
+    if (!names.includes(registration.className)) continue;
+    const specifier = moduleSpecifierOf(declaration);
+    if (moduleKey(specifier) === moduleKey(registration.modulePath)) return true;
+    fail(
+      target,
+      declaration,
+      `${registration.className} is already imported from '${specifier}', not from '${specifierWanted}'; ` +
+        'rename one of the two classes.',
+    );
+  }
+  return false;
+}
+
+/** Whether any `<x>.register(...)` call in the file mentions the class. */
+function hasRegistration(sourceFile: ts.SourceFile, className: string): boolean {
+  let found = false;
+  forEachDescendant(sourceFile, (node) => {
+    if (found || !ts.isCallExpression(node) || !isRegisterCallee(node.expression)) return;
+    found = node.arguments.some((argument) => mentions(argument, className));
+  });
+  return found;
+}
+
+function mentions(node: ts.Node, identifier: string): boolean {
+  if (ts.isIdentifier(node) && node.text === identifier) return true;
+  return ts.forEachChild(node, (child) => mentions(child, identifier) || undefined) ?? false;
+}
+
+function isRegisterCallee(callee: ts.Expression): boolean {
+  return ts.isPropertyAccessExpression(callee) && callee.name.text === 'register';
+}
+
+function expressionOf(statement: ts.Statement): ts.Expression | undefined {
+  return ts.isExpressionStatement(statement) ? statement.expression : undefined;
+}
+
+/** `x.register(...)` or `await x.register(...)` as a statement of its own. */
+function isRegistration(statement: ts.Statement): boolean {
+  let expression = expressionOf(statement);
+  if (expression && ts.isAwaitExpression(expression)) expression = expression.expression;
+  return expression !== undefined && ts.isCallExpression(expression) && isRegisterCallee(expression.expression);
+}
+
+function importEdit(sourceFile: ts.SourceFile, line: string, style: CodeStyle): Edit {
+  const last = sourceFile.statements.filter(ts.isImportDeclaration).at(-1);
+  if (last) return afterNode(last, line, style.eol);
+  // No imports yet: put it on its own line before the first statement (and its JSDoc).
+  const first = sourceFile.statements[0];
+  const start = lineStart(sourceFile.text, first.getStart(sourceFile, true));
+  return { start, end: start, text: `${line}${style.eol}${style.eol}` };
+}
+
+function registerEdit(
+  body: ts.Block,
+  lastRegistration: ts.Statement | undefined,
+  line: string,
+  style: CodeStyle,
+): Edit {
+  if (lastRegistration) return afterNode(lastRegistration, line, style.eol);
+  const statements = body.statements;
+  const returned = statements.find(ts.isReturnStatement);
+  if (returned) return beforeNode(returned, line, style.eol);
+  const last = statements.at(-1);
+  if (last) return afterNode(last, line, style.eol);
+  return intoEmptyBlock(body, line, style);
+}
+
+/** On the line after `node` (with its indentation), or after it on the same line when more code follows. */
+function afterNode(node: ts.Node, line: string, eol: string): Edit {
+  const sourceFile = node.getSourceFile();
+  const source = sourceFile.text;
+  const end = node.end;
+  const newline = source.indexOf('\n', end);
+  const rest = source.slice(end, newline === -1 ? source.length : newline).replace(/\r$/, '');
+  const indent = indentAt(source, node.getStart(sourceFile));
+  // Code follows on the same line: without a semicolon of its own, `node` needs one to stay apart.
+  if (!isBlankOrComment(rest)) {
+    return { start: end, end, text: `${node.getText(sourceFile).endsWith(';') ? '' : ';'} ${line}` };
+  }
+  if (newline === -1) return { start: source.length, end: source.length, text: `${eol}${indent}${line}` };
+  return { start: newline + 1, end: newline + 1, text: `${indent}${line}${eol}` };
+}
+
+/** On the line before `node` and the comments above it, or before it on the same line when code precedes it. */
+function beforeNode(node: ts.Node, line: string, eol: string): Edit {
+  const sourceFile = node.getSourceFile();
+  const source = sourceFile.text;
+  const nodeStart = node.getStart(sourceFile);
+  const comments = ts.getLeadingCommentRanges(source, node.pos) ?? [];
+  const start = comments.length > 0 ? comments[0].pos : nodeStart;
+  const lineBegin = lineStart(source, start);
+  if (source.slice(lineBegin, start).trim() !== '') {
+    return { start: nodeStart, end: nodeStart, text: `${line}${line.endsWith(';') ? '' : ';'} ` };
+  }
+  return { start: lineBegin, end: lineBegin, text: `${indentAt(source, start)}${line}${eol}` };
+}
+
+/** Into `{}`: above the closing brace when it has a line of its own, else onto a new line. */
+function intoEmptyBlock(body: ts.Block, line: string, style: CodeStyle): Edit {
+  const sourceFile = body.getSourceFile();
+  const source = sourceFile.text;
+  const open = body.getStart(sourceFile);
+  const close = body.end - 1;
+  const closeLine = lineStart(source, close);
+  const closeIndent = indentAt(source, close);
+  if (closeLine > open && source.slice(closeLine, close).trim() === '') {
+    return { start: closeLine, end: closeLine, text: `${closeIndent}${style.indentUnit}${line}${style.eol}` };
+  }
+  // `{}` or `{ }` (maybe with a comment) on the hook's line: open it up.
+  let start = close;
+  while (start > open + 1 && /[ \t]/.test(source[start - 1])) start--;
+  return {
+    start,
+    end: close,
+    text: `${style.eol}${closeIndent}${style.indentUnit}${line}${style.eol}${closeIndent}`,
+  };
+}
+
+function isBlankOrComment(rest: string): boolean {
+  return /^\s*(?:\/\/.*|\/\*.*?\*\/\s*)?$/.test(rest);
+}
+
+function lineStart(source: string, position: number): number {
+  return source.lastIndexOf('\n', position - 1) + 1;
+}
+
+/** The whitespace at the start of the line holding `position`. */
+function indentAt(source: string, position: number): string {
+  const begin = lineStart(source, position);
+  return /^[ \t]*/.exec(source.slice(begin))?.[0] ?? '';
+}
+
+function applyEdits(source: string, edits: Edit[]): string {
+  return [...edits]
+    .sort((a, b) => b.start - a.start)
+    .reduce((text, edit) => text.slice(0, edit.start) + edit.text + text.slice(edit.end), source);
+}
