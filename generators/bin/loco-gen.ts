@@ -1,7 +1,20 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import pc from 'picocolors';
-import { generateWorker } from '../worker/index.js';
+
+/** Options every generator takes. */
+interface GeneratorOptions {
+  force: boolean;
+  dryRun: boolean;
+}
+
+/**
+ * The generators, each loaded only when it runs: a generator pulls in TypeScript's parser and
+ * Handlebars, which `--help` and a mistyped command have no use for.
+ */
+const GENERATORS: Record<string, (name: string, options: GeneratorOptions) => Promise<number>> = {
+  worker: async (name, options) => (await import('../worker/index.js')).generateWorker(name, options),
+};
 
 const USAGE = `Usage: loco-gen worker <name> [--force] [--dry-run]
 
@@ -15,17 +28,9 @@ Options:
   -h, --help      Show this help`;
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCli>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        force: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseCli(argv);
   } catch (error) {
     console.error(`${pc.red((error as Error).message)}\n\n${USAGE}`);
     return 1;
@@ -36,11 +41,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (generator !== 'worker' || name === undefined || extra.length > 0) {
+  const run = generator === undefined ? undefined : GENERATORS[generator];
+  if (run === undefined || name === undefined || extra.length > 0) {
     const problem =
       generator === undefined
         ? 'Which generator? The one there is: worker.'
-        : generator !== 'worker'
+        : run === undefined
           ? `Unknown generator '${generator}'; the one there is: worker.`
           : name === undefined
             ? 'loco-gen worker needs the name of the worker, such as report_worker.'
@@ -48,7 +54,19 @@ async function main(argv: string[]): Promise<number> {
     console.error(`${pc.red(problem)}\n\n${USAGE}`);
     return 1;
   }
-  return generateWorker(name, { force: values.force, dryRun: values['dry-run'] });
+  return run(name, { force: values.force, dryRun: values['dry-run'] });
+}
+
+function parseCli(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      force: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -1,5 +1,6 @@
-import ts from 'typescript';
+import type { Node, SourceFile, Statement } from 'typescript';
 import { parseTypeScript } from './syntax.js';
+import { ts } from './typescript.js';
 
 /**
  * The line a generated test imports the app with: `import { App } from ...` when the app file
@@ -13,7 +14,7 @@ export function appImportLine(appSource: string, specifier = '../../src/app.js')
 }
 
 /** The names a file exports, `default` included (an `export =` counts as a default export). */
-function exportedNames(sourceFile: ts.SourceFile): Set<string> {
+function exportedNames(sourceFile: SourceFile): Set<string> {
   const names = new Set<string>();
   for (const statement of sourceFile.statements) {
     if (ts.isExportAssignment(statement)) {
@@ -30,7 +31,7 @@ function exportedNames(sourceFile: ts.SourceFile): Set<string> {
           if (ts.isIdentifier(declaration.name)) names.add(declaration.name.text);
         }
       } else {
-        const name = (statement as ts.Statement & { name?: ts.Node }).name;
+        const name = (statement as Statement & { name?: Node }).name;
         if (name && ts.isIdentifier(name)) names.add(name.text);
       }
     }

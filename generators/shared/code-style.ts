@@ -1,4 +1,5 @@
-import ts from 'typescript';
+import type { ImportDeclaration, SourceFile } from 'typescript';
+import { ts } from './typescript.js';
 
 /** How a file writes its code, so that added lines look like the lines around them. */
 export interface CodeStyle {
@@ -18,7 +19,7 @@ export interface CodeStyle {
  * Reads the style of a file from its imports and indentation. Without imports to go by:
  * single quotes, semicolons and `.js` extensions, as in the apps create-loco-app writes.
  */
-export function detectStyle(sourceFile: ts.SourceFile): CodeStyle {
+export function detectStyle(sourceFile: SourceFile): CodeStyle {
   const source = sourceFile.text;
   const imports = sourceFile.statements.filter(ts.isImportDeclaration);
   const last = imports.at(-1);
@@ -34,7 +35,7 @@ export function detectStyle(sourceFile: ts.SourceFile): CodeStyle {
 }
 
 /** The module an import names: `./workers/downloader.js`. */
-export function moduleSpecifierOf(declaration: ts.ImportDeclaration): string {
+export function moduleSpecifierOf(declaration: ImportDeclaration): string {
   return ts.isStringLiteral(declaration.moduleSpecifier) ? declaration.moduleSpecifier.text : '';
 }
 

@@ -1,6 +1,18 @@
-import ts from 'typescript';
+import type {
+  ArrowFunction,
+  Block,
+  Expression,
+  FunctionDeclaration,
+  FunctionExpression,
+  Identifier,
+  MethodDeclaration,
+  Node,
+  SourceFile,
+  Statement,
+} from 'typescript';
 import { type CodeStyle, detectStyle, moduleSpecifierOf } from './code-style.js';
 import { forEachDescendant, nameOf, parseTypeScript, startLine } from './syntax.js';
+import { ts } from './typescript.js';
 
 /**
  * What a generator adds to the app file: the import of a class, and one call registering it in
@@ -58,7 +70,7 @@ export class CodemodError extends Error {
   }
 }
 
-type HookFunction = ts.MethodDeclaration | ts.FunctionDeclaration | ts.ArrowFunction | ts.FunctionExpression;
+type HookFunction = MethodDeclaration | FunctionDeclaration | ArrowFunction | FunctionExpression;
 
 /** A text edit: replace `[start, end)` with `text`. */
 interface Edit {
@@ -69,7 +81,7 @@ interface Edit {
 
 /** What the checks of one run share: the file, its name for messages, what to add, and the lines to paste. */
 interface Target {
-  sourceFile: ts.SourceFile;
+  sourceFile: SourceFile;
   file: string;
   registration: HookRegistration;
   paste: [string, string];
@@ -138,7 +150,7 @@ function importLineFor(registration: HookRegistration, style: CodeStyle): string
   return `import { ${registration.className} } from ${specifier}${style.semicolon ? ';' : ''}`;
 }
 
-function fail(target: Target, node: ts.Node | undefined, problem: string, hookMissing = false): never {
+function fail(target: Target, node: Node | undefined, problem: string, hookMissing = false): never {
   const { file, registration, paste } = target;
   const where = node ? `${file}:${startLine(node)}` : file;
   throw new CodemodError(
@@ -152,9 +164,9 @@ function fail(target: Target, node: ts.Node | undefined, problem: string, hookMi
   );
 }
 
-function findHookOrThrow(target: Target): ts.Node {
+function findHookOrThrow(target: Target): Node {
   const { hook, kind } = target.registration;
-  const found: ts.Node[] = [];
+  const found: Node[] = [];
   forEachDescendant(target.sourceFile, (node) => {
     if (
       (ts.isMethodDeclaration(node) ||
@@ -190,7 +202,7 @@ function findHookOrThrow(target: Target): ts.Node {
 
 const COUNTS = ['no', 'one', 'two', 'three'];
 
-function checkHookShapeOrThrow(node: ts.Node, target: Target): { body: ts.Block; parameterNames: string[] } {
+function checkHookShapeOrThrow(node: Node, target: Target): { body: Block; parameterNames: string[] } {
   const { hook, parameters: wanted } = target.registration;
   const fn = hookFunctionOrThrow(node, target);
   const body = fn.body;
@@ -208,12 +220,12 @@ function checkHookShapeOrThrow(node: ts.Node, target: Target): { body: ts.Block;
     const plain = wanted.length === 1 ? 'a plain name' : `${count} plain names`;
     fail(target, node, `${hook} destructures its parameters; expected ${plain}, ${expected}.`);
   }
-  return { body, parameterNames: names.map((name) => (name as ts.Identifier).text) };
+  return { body, parameterNames: names.map((name) => (name as Identifier).text) };
 }
 
-function hookFunctionOrThrow(node: ts.Node, target: Target): HookFunction {
+function hookFunctionOrThrow(node: Node, target: Target): HookFunction {
   if (ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node)) return node;
-  const initializer = (node as ts.Node & { initializer?: ts.Expression }).initializer;
+  const initializer = (node as Node & { initializer?: Expression }).initializer;
   const value = initializer ? unwrap(initializer) : undefined;
   if (value && (ts.isArrowFunction(value) || ts.isFunctionExpression(value))) return value;
   const found = value ? `${ts.SyntaxKind[value.kind]} \`${oneLine(value.getText(target.sourceFile))}\`` : 'no value';
@@ -225,7 +237,7 @@ function hookFunctionOrThrow(node: ts.Node, target: Target): HookFunction {
 }
 
 /** `(fn)`, `fn as X`, `fn satisfies X` -> `fn`. */
-function unwrap(node: ts.Expression): ts.Expression {
+function unwrap(node: Expression): Expression {
   if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node)) {
     return unwrap(node.expression);
   }
@@ -265,7 +277,7 @@ function hasImportOrThrow(target: Target, specifierWanted: string): boolean {
 }
 
 /** Whether any `<x>.register(...)` call in the file mentions the class. */
-function hasRegistration(sourceFile: ts.SourceFile, className: string): boolean {
+function hasRegistration(sourceFile: SourceFile, className: string): boolean {
   let found = false;
   forEachDescendant(sourceFile, (node) => {
     if (found || !ts.isCallExpression(node) || !isRegisterCallee(node.expression)) return;
@@ -274,27 +286,27 @@ function hasRegistration(sourceFile: ts.SourceFile, className: string): boolean 
   return found;
 }
 
-function mentions(node: ts.Node, identifier: string): boolean {
+function mentions(node: Node, identifier: string): boolean {
   if (ts.isIdentifier(node) && node.text === identifier) return true;
   return ts.forEachChild(node, (child) => mentions(child, identifier) || undefined) ?? false;
 }
 
-function isRegisterCallee(callee: ts.Expression): boolean {
+function isRegisterCallee(callee: Expression): boolean {
   return ts.isPropertyAccessExpression(callee) && callee.name.text === 'register';
 }
 
-function expressionOf(statement: ts.Statement): ts.Expression | undefined {
+function expressionOf(statement: Statement): Expression | undefined {
   return ts.isExpressionStatement(statement) ? statement.expression : undefined;
 }
 
 /** `x.register(...)` or `await x.register(...)` as a statement of its own. */
-function isRegistration(statement: ts.Statement): boolean {
+function isRegistration(statement: Statement): boolean {
   let expression = expressionOf(statement);
   if (expression && ts.isAwaitExpression(expression)) expression = expression.expression;
   return expression !== undefined && ts.isCallExpression(expression) && isRegisterCallee(expression.expression);
 }
 
-function importEdit(sourceFile: ts.SourceFile, line: string, style: CodeStyle): Edit {
+function importEdit(sourceFile: SourceFile, line: string, style: CodeStyle): Edit {
   const last = sourceFile.statements.filter(ts.isImportDeclaration).at(-1);
   if (last) return afterNode(last, line, style.eol);
   // No imports yet: put it on its own line before the first statement (and its JSDoc).
@@ -303,12 +315,7 @@ function importEdit(sourceFile: ts.SourceFile, line: string, style: CodeStyle): 
   return { start, end: start, text: `${line}${style.eol}${style.eol}` };
 }
 
-function registerEdit(
-  body: ts.Block,
-  lastRegistration: ts.Statement | undefined,
-  line: string,
-  style: CodeStyle,
-): Edit {
+function registerEdit(body: Block, lastRegistration: Statement | undefined, line: string, style: CodeStyle): Edit {
   if (lastRegistration) return afterNode(lastRegistration, line, style.eol);
   const statements = body.statements;
   const returned = statements.find(ts.isReturnStatement);
@@ -319,7 +326,7 @@ function registerEdit(
 }
 
 /** On the line after `node` (with its indentation), or after it on the same line when more code follows. */
-function afterNode(node: ts.Node, line: string, eol: string): Edit {
+function afterNode(node: Node, line: string, eol: string): Edit {
   const sourceFile = node.getSourceFile();
   const source = sourceFile.text;
   const end = node.end;
@@ -335,7 +342,7 @@ function afterNode(node: ts.Node, line: string, eol: string): Edit {
 }
 
 /** On the line before `node` and the comments above it, or before it on the same line when code precedes it. */
-function beforeNode(node: ts.Node, line: string, eol: string): Edit {
+function beforeNode(node: Node, line: string, eol: string): Edit {
   const sourceFile = node.getSourceFile();
   const source = sourceFile.text;
   const nodeStart = node.getStart(sourceFile);
@@ -349,7 +356,7 @@ function beforeNode(node: ts.Node, line: string, eol: string): Edit {
 }
 
 /** Into `{}`: above the closing brace when it has a line of its own, else onto a new line. */
-function intoEmptyBlock(body: ts.Block, line: string, style: CodeStyle): Edit {
+function intoEmptyBlock(body: Block, line: string, style: CodeStyle): Edit {
   const sourceFile = body.getSourceFile();
   const source = sourceFile.text;
   const open = body.getStart(sourceFile);

@@ -1,10 +1,11 @@
-import ts from 'typescript';
+import type { CompilerHost, Node, SourceFile, Statement } from 'typescript';
+import { ts } from './typescript.js';
 
 /**
  * Parses one TypeScript file on its own, in memory: no tsconfig, no imports followed, no type
  * checker. Parent links are set, so nodes can be read without passing the file around.
  */
-export function parseTypeScript(source: string, fileName = 'app.ts'): ts.SourceFile {
+export function parseTypeScript(source: string, fileName = 'app.ts'): SourceFile {
   return ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
 }
 
@@ -18,8 +19,8 @@ export interface SyntaxProblem {
  * The first syntax error TypeScript reports for a parsed file (its syntactic diagnostics, the
  * ones `tsc` prints before any type error), or undefined when the file parses cleanly.
  */
-export function firstSyntaxError(sourceFile: ts.SourceFile): SyntaxProblem | undefined {
-  const host: ts.CompilerHost = {
+export function firstSyntaxError(sourceFile: SourceFile): SyntaxProblem | undefined {
+  const host: CompilerHost = {
     getSourceFile: (name) => (name === sourceFile.fileName ? sourceFile : undefined),
     getDefaultLibFileName: () => 'lib.d.ts',
     writeFile: () => undefined,
@@ -46,18 +47,18 @@ export function firstSyntaxError(sourceFile: ts.SourceFile): SyntaxProblem | und
 }
 
 /** The 1-based line of a position. */
-export function lineOf(sourceFile: ts.SourceFile, position: number): number {
+export function lineOf(sourceFile: SourceFile, position: number): number {
   return sourceFile.getLineAndCharacterOfPosition(position).line + 1;
 }
 
 /** The 1-based line a node starts on (its first token, comments excluded). */
-export function startLine(node: ts.Node): number {
+export function startLine(node: Node): number {
   const sourceFile = node.getSourceFile();
   return lineOf(sourceFile, node.getStart(sourceFile));
 }
 
 /** Calls `visit` on every node under `node`, depth first, in source order. */
-export function forEachDescendant(node: ts.Node, visit: (node: ts.Node) => void): void {
+export function forEachDescendant(node: Node, visit: (node: Node) => void): void {
   ts.forEachChild(node, (child) => {
     visit(child);
     forEachDescendant(child, visit);
@@ -65,8 +66,8 @@ export function forEachDescendant(node: ts.Node, visit: (node: ts.Node) => void)
 }
 
 /** The name of a declaration when it is a plain name (identifier, `#private`, or string literal). */
-export function nameOf(node: ts.Node): string | undefined {
-  const name = (node as ts.Node & { name?: ts.Node }).name;
+export function nameOf(node: Node): string | undefined {
+  const name = (node as Node & { name?: Node }).name;
   if (!name) return undefined;
   if (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) return name.text;
   if (ts.isStringLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name)) return name.text;
@@ -77,7 +78,7 @@ export function nameOf(node: ts.Node): string | undefined {
 export interface TopLevelName {
   name: string;
   /** The import or declaration statement. */
-  statement: ts.Statement;
+  statement: Statement;
   /** The module it is imported from; undefined for a declaration of the file's own. */
   importedFrom?: string;
 }
@@ -87,7 +88,7 @@ export interface TopLevelName {
  * alias, namespace) and the names of its own classes, functions, variables, enums, interfaces,
  * types and namespaces.
  */
-export function topLevelNames(sourceFile: ts.SourceFile): TopLevelName[] {
+export function topLevelNames(sourceFile: SourceFile): TopLevelName[] {
   const names: TopLevelName[] = [];
   for (const statement of sourceFile.statements) {
     if (ts.isImportDeclaration(statement)) {

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
 import { appImportLine } from '../shared/app-export.js';
 import { templatesDir } from '../shared/paths.js';
-import { renderTemplates, type TemplateFile } from '../shared/templates.js';
+import { renderTemplate } from '../shared/render.js';
 import { addWorkerToApp, CodemodError, type CodemodResult, HOOK } from './codemod.js';
 import { WorkerNameError, type WorkerNames, workerNames } from './names.js';
 
@@ -57,7 +57,7 @@ export async function generateWorker(name: string, options: WorkerGeneratorOptio
   const appSource = readFileSync(appPath, 'utf8');
 
   // 2. Plan: the files to write or keep, and the change to src/app.ts (or why there is none).
-  const files: TemplateFile[] = [
+  const files: Array<{ template: string; target: string }> = [
     { template: path.join(templates, 'worker.ts.hbs'), target: `src/workers/${names.fileName}.ts` },
     { template: path.join(templates, 'worker.test.ts.hbs'), target: `tests/workers/${names.fileName}.test.ts` },
   ];
@@ -78,7 +78,11 @@ export async function generateWorker(name: string, options: WorkerGeneratorOptio
   // 3. Worker and test files.
   if (toWrite.length > 0 && !options.dryRun) {
     const data = { ...names, appImport: appImportLine(appSource) };
-    await renderTemplates(toWrite, data, { destination: cwd, force: Boolean(options.force) });
+    for (const file of toWrite) {
+      const target = path.join(cwd, file.target);
+      mkdirSync(path.dirname(target), { recursive: true });
+      writeFileSync(target, renderTemplate(file.template, data));
+    }
   }
   for (const file of files) {
     if (!toWrite.includes(file)) log(`${pc.yellow('keep')}  ${file.target} (exists; --force overwrites it)`);
