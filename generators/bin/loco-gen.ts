@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import pc from 'picocolors';
+import { argsErrorMessage, optionSpellings } from '../shared/cli-args.js';
 
 /** Options every generator takes. */
 interface GeneratorOptions {
@@ -15,6 +16,13 @@ interface GeneratorOptions {
 const GENERATORS: Record<string, (name: string, options: GeneratorOptions) => Promise<number>> = {
   worker: async (name, options) => (await import('../worker/index.js')).generateWorker(name, options),
 };
+
+/** The options every generator takes. */
+const OPTIONS = {
+  force: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 const USAGE = `Usage: loco-gen worker <name> [--force] [--dry-run]
 
@@ -32,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseCli(argv);
   } catch (error) {
-    console.error(`${pc.red((error as Error).message)}\n\n${USAGE}`);
+    console.error(`${pc.red(argsErrorMessage(error, optionSpellings(OPTIONS)))}\n\n${USAGE}`);
     return 1;
   }
   const { values, positionals } = parsed;
@@ -58,15 +66,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function parseCli(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      force: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
 }
 
 main(process.argv.slice(2)).then(

@@ -2,10 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import prompts from 'prompts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { init, type InitEnvironment } from '../../generators/create-app/index.js';
+import { type InitEnvironment, init } from '../../generators/create-app/index.js';
 import type { VendorPackage } from '../../generators/create-app/vendor.js';
 import { loadConfig } from '../../runtime/src/config/load.js';
 
@@ -14,7 +15,7 @@ const TEMPLATE = path.join(ROOT, 'templates/app');
 const RUNTIME_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'runtime/package.json'), 'utf8')).version as string;
 const LOCO_TS_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
 const TARBALLS = [`loco-runtime-${RUNTIME_VERSION}.tgz`, `loco-ts-${LOCO_TS_VERSION}.tgz`];
-const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+const plain = (text: string) => stripVTControlCharacters(text);
 
 /** Files under `folder`, relative, with `/` separators, sorted. */
 function filesUnder(folder: string, prefix = ''): string[] {
@@ -332,7 +333,8 @@ for (const [argv, message] of [
   [['--bg', 'async', '--queue', 'redis'], '--queue redis needs --bg queue; --bg async keeps no queue.'],
   [['--name', 'Bad Name'], '--name "Bad Name": start the name with a lower-case letter or a digit.'],
   [['a', 'b'], 'Give one target folder; found 2: a, b.'],
-  [['--colour'], "Unknown option '--colour'"],
+  [['--colour'], "Unknown option '--colour'. The options are listed below.\n\nUsage: create-loco-app"],
+  [['--no-instal'], "Unknown option '--no-instal' (did you mean --no-install?). The options are listed below."],
 ] as const) {
   test(`refuses ${argv.join(' ')} with a reason and the usage`, async () => {
     const t = await create([...argv, ...OFFLINE]);

@@ -1,0 +1,47 @@
+// `loco-gen` as a user runs it: the bin in a child process (TypeScript through tsx).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../generators/bin/loco-gen.ts');
+const TSX = import.meta.resolve('tsx');
+
+/** Runs `loco-gen <args>` in an empty folder: its exit code and output, and whether it wrote anything there. */
+function locoGen(...args: string[]) {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'loco-gen-cli-'));
+  try {
+    const result = spawnSync(process.execPath, ['--import', TSX, BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      encoding: 'utf8',
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr, wrote: readdirSync(cwd).length > 0 };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+test('an unknown option: one balanced sentence naming it, then the usage, exit 1', () => {
+  const result = locoGen('worker', 'x', '--bogus');
+  assert.is(result.code, 1);
+  const [first, blank, usage] = result.stderr.split('\n');
+  assert.is(first, "Unknown option '--bogus'. The options are listed below.");
+  assert.is(blank, '');
+  assert.match(usage, /^Usage: loco-gen /);
+  assert.not.ok(result.wrote);
+});
+
+test('an unknown option close to a real one names the real one', () => {
+  const result = locoGen('worker', 'x', '--dryrun');
+  assert.is(result.code, 1);
+  assert.is(
+    result.stderr.split('\n')[0],
+    "Unknown option '--dryrun' (did you mean --dry-run?). The options are listed below.",
+  );
+});
+
+test.run();
