@@ -35,7 +35,7 @@ export function detectStyle(sourceFile: SourceFile): CodeStyle {
 }
 
 /** The module an import names: `./workers/downloader.js`. */
-export function moduleSpecifierOf(declaration: ImportDeclaration): string {
+function moduleSpecifierOf(declaration: ImportDeclaration): string {
   return ts.isStringLiteral(declaration.moduleSpecifier) ? declaration.moduleSpecifier.text : '';
 }
 

@@ -10,8 +10,8 @@ import type {
   SourceFile,
   Statement,
 } from 'typescript';
-import { type CodeStyle, detectStyle, moduleSpecifierOf } from './code-style.js';
-import { forEachDescendant, nameOf, parseTypeScript, startLine } from './syntax.js';
+import { type CodeStyle, detectStyle } from './code-style.js';
+import { firstSyntaxError, forEachDescendant, nameOf, parseTypeScript, startLine, topLevelNames } from './syntax.js';
 import { ts } from './typescript.js';
 
 /**
@@ -52,19 +52,32 @@ export interface CodemodResult {
   insertions: Insertion[];
 }
 
+/** The app file cannot be edited. The message names the file and the line, and says what to do. */
+export class AppEditError extends Error {
+  override name = 'AppEditError';
+}
+
+/** The app file does not parse; it is left alone, since an edit could land in the wrong place. */
+export class AppSyntaxError extends AppEditError {
+  override name = 'AppSyntaxError';
+}
+
+/** The class name is taken in the app file: imported from another module, or declared there. */
+export class NameClashError extends AppEditError {
+  override name = 'NameClashError';
+}
+
 /**
  * The app file does not have a shape the codemod can edit. The message names the file and the
  * construct; `pasteLines` are the exact lines to add by hand.
  */
-export class CodemodError extends Error {
+export class CodemodError extends AppEditError {
   override name = 'CodemodError';
 
   constructor(
     message: string,
     /** The import line, then the register line. */
     readonly pasteLines: [string, string],
-    /** Whether the file has no hook of that name at all (rather than one of a shape the codemod cannot edit). */
-    readonly hookMissing = false,
   ) {
     super(message);
   }
@@ -98,11 +111,19 @@ interface Target {
  *
  * @param source the text of the app file
  * @param file the file's path, for messages
+ * @throws AppSyntaxError when the file does not parse
+ * @throws NameClashError when the class name is imported from elsewhere or declared in the file
  * @throws CodemodError when there is no single hook of a shape it can edit
  */
 export function addToHook(source: string, file: string, registration: HookRegistration): CodemodResult {
-  // Find.
+  // Parse, and leave a broken file alone.
   const sourceFile = parseTypeScript(source);
+  const syntaxError = firstSyntaxError(sourceFile);
+  if (syntaxError) {
+    throw new AppSyntaxError(
+      `${file}:${syntaxError.line}: ${syntaxError.message} ${file} does not parse, so it was not edited: fix this error first.`,
+    );
+  }
   const style = detectStyle(sourceFile);
   const importLine = importLineFor(registration, style);
   const paste: [string, string] = [
@@ -111,19 +132,24 @@ export function addToHook(source: string, file: string, registration: HookRegist
   ];
   const target: Target = { sourceFile, file, registration, paste };
 
-  const hook = findHookOrThrow(target);
+  // What is there already (and whether the class name is taken). Both there: nothing to do,
+  // whatever the hook looks like, so lines pasted by hand after a refusal are accepted.
+  const imported = hasImportOrThrow(target, `${registration.modulePath}${style.importExtension}`);
+  const registered = hasRegistration(sourceFile, registration.className);
+  if (imported && registered) return { text: source, insertions: [] };
 
-  // Check its shape.
+  // Find the hook and check its shape.
+  const hook = findHookOrThrow(target);
   const { body, parameterNames } = checkHookShapeOrThrow(hook, target);
 
   // Insert what is absent.
   const edits: Edit[] = [];
   const inserted: Array<Omit<Insertion, 'line'>> = [];
-  if (!hasImportOrThrow(target, `${registration.modulePath}${style.importExtension}`)) {
+  if (!imported) {
     edits.push(importEdit(sourceFile, importLine, style));
     inserted.push({ what: 'import', code: importLine });
   }
-  if (!hasRegistration(sourceFile, registration.className)) {
+  if (!registered) {
     const registrations = body.statements.filter(isRegistration);
     const last = registrations.at(-1);
     const awaited = last !== undefined && ts.isAwaitExpression(expressionOf(last) ?? last);
@@ -150,7 +176,7 @@ function importLineFor(registration: HookRegistration, style: CodeStyle): string
   return `import { ${registration.className} } from ${specifier}${style.semicolon ? ';' : ''}`;
 }
 
-function fail(target: Target, node: Node | undefined, problem: string, hookMissing = false): never {
+function fail(target: Target, node: Node | undefined, problem: string): never {
   const { file, registration, paste } = target;
   const where = node ? `${file}:${startLine(node)}` : file;
   throw new CodemodError(
@@ -160,7 +186,6 @@ function fail(target: Target, node: Node | undefined, problem: string, hookMissi
       `  inside ${registration.hook}(${registration.parameters.join(', ')}), after the other registrations:\n` +
       `    ${paste[1]}`,
     paste,
-    hookMissing,
   );
 }
 
@@ -186,7 +211,6 @@ function findHookOrThrow(target: Target): Node {
       target,
       undefined,
       `found no ${hook} hook (a method, property or function named ${hook}), so the ${kind} was not registered.`,
-      true,
     );
   }
   if (found.length > 1) {
@@ -254,26 +278,28 @@ function moduleKey(specifier: string): string {
   return specifier.replace(/\.(?:[cm]?[jt]s|tsx|jsx)$/, '');
 }
 
+/**
+ * Whether the file imports the class from its module already. Any other top-level binding of the
+ * name (an import from another module, or a declaration in the file) is a clash.
+ */
 function hasImportOrThrow(target: Target, specifierWanted: string): boolean {
-  const { sourceFile, registration } = target;
-  for (const declaration of sourceFile.statements.filter(ts.isImportDeclaration)) {
-    const clause = declaration.importClause;
-    const bindings = clause?.namedBindings;
-    const names = [
-      clause?.name?.text,
-      ...(bindings && ts.isNamedImports(bindings) ? bindings.elements.map((element) => element.name.text) : []),
-    ];
-    if (!names.includes(registration.className)) continue;
-    const specifier = moduleSpecifierOf(declaration);
-    if (moduleKey(specifier) === moduleKey(registration.modulePath)) return true;
-    fail(
-      target,
-      declaration,
-      `${registration.className} is already imported from '${specifier}', not from '${specifierWanted}'; ` +
-        'rename one of the two classes.',
-    );
+  const { sourceFile, file, registration } = target;
+  const { className, kind, modulePath } = registration;
+  const clash = `; a new ${kind} class of that name, imported from '${specifierWanted}', would clash with it.`;
+  let imported = false;
+  for (const binding of topLevelNames(sourceFile)) {
+    if (binding.name !== className) continue;
+    const where = `${file}:${startLine(binding.statement)}`;
+    if (binding.importedFrom === undefined) {
+      const text = oneLine(binding.statement.getText(sourceFile));
+      throw new NameClashError(`${where}: ${className} is declared in ${file} already (\`${text}\`)${clash}`);
+    }
+    if (moduleKey(binding.importedFrom) !== moduleKey(modulePath)) {
+      throw new NameClashError(`${where}: ${className} is already imported from '${binding.importedFrom}'${clash}`);
+    }
+    imported = true;
   }
-  return false;
+  return imported;
 }
 
 /** Whether any `<x>.register(...)` call in the file mentions the class. */

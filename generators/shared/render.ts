@@ -7,6 +7,6 @@ import Handlebars from 'handlebars';
  * rather than through node-plop, whose start-up (rxjs, inquirer) would cost more than the rest of the
  * command.
  */
-export function renderTemplate(templateFile: string, data: Record<string, unknown>): string {
+export function renderTemplate(templateFile: string, data: object): string {
   return Handlebars.compile(readFileSync(templateFile, 'utf8'))(data);
 }

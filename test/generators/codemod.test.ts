@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { AppEditError } from '../../generators/shared/codemod.js';
 import { addWorkerToApp, CodemodError } from '../../generators/worker/codemod.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/codemod');
@@ -10,8 +11,9 @@ const REPORT = { className: 'ReportWorkerWorker', modulePath: './workers/report_
 const read = (...parts: string[]) => readFileSync(path.join(FIXTURES, ...parts), 'utf8');
 const count = (text: string, part: string) => text.split(part).length - 1;
 
-// Each fixture folder holds input.ts.txt and either expected.ts.txt (the whole file after the
-// codemod) or error.txt (the whole message of the error it throws).
+// Each fixture folder holds input.ts.txt and one of: expected.ts.txt (the whole file after the
+// codemod), error.txt (the whole message of the CodemodError it throws, with the lines to paste),
+// or refused.txt (the whole message of an error without lines to paste: a syntax error, a clash).
 for (const name of readdirSync(FIXTURES).filter((entry) => existsSync(path.join(FIXTURES, entry, 'input.ts.txt')))) {
   const input = read(name, 'input.ts.txt');
   if (existsSync(path.join(FIXTURES, name, 'expected.ts.txt'))) {
@@ -34,23 +36,36 @@ for (const name of readdirSync(FIXTURES).filter((entry) => existsSync(path.join(
       assert.is(count(twice.text, 'import { ReportWorkerWorker }'), 1);
       assert.is(count(twice.text, 'ReportWorkerWorker.build('), 1);
     });
-  } else {
+  } else if (existsSync(path.join(FIXTURES, name, 'error.txt'))) {
     const expected = read(name, 'error.txt').trimEnd();
 
     test(`${name}: refuses, naming the file and the construct, with the lines to paste`, () => {
-      let caught: unknown;
-      try {
-        addWorkerToApp(input, 'src/app.ts', REPORT);
-      } catch (error) {
-        caught = error;
-      }
+      const caught = thrownBy(() => addWorkerToApp(input, 'src/app.ts', REPORT));
       assert.instance(caught, CodemodError);
       assert.fixture((caught as CodemodError).message, expected);
       const [importLine, registerLine] = (caught as CodemodError).pasteLines;
       assert.ok(expected.includes(`    ${importLine}\n`));
       assert.ok(expected.endsWith(`    ${registerLine}`));
     });
+  } else {
+    const expected = read(name, 'refused.txt').trimEnd();
+
+    test(`${name}: refuses to edit the file, naming the line and the problem`, () => {
+      const caught = thrownBy(() => addWorkerToApp(input, 'src/app.ts', REPORT));
+      assert.instance(caught, AppEditError);
+      assert.not.instance(caught, CodemodError);
+      assert.fixture((caught as Error).message, expected);
+    });
   }
+}
+
+function thrownBy(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
 }
 
 test('keeps CRLF line endings on every line, the added ones included', () => {

@@ -3,10 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'uvu';
-import * as assert from 'uvu/assert';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
 
 // Scaffolds an app with create-loco-app (packing the runtime and loco-ts, npm install from the
 // registry, which compiles better-sqlite3), generates a worker in it with its own loco-gen, and
@@ -163,8 +163,8 @@ for (const store of stores) {
     needSteps(1);
     const development = readFileSync(path.join(app, 'config/development.yaml'), 'utf8');
     const switched = development
-      .replace(/^  kind: \w+$/m, `  kind: ${store.kind}`)
-      .replace(/^  uri: .*$/m, `  uri: "${store.uri}"`);
+      .replace(/^ {2}kind: \w+$/m, `  kind: ${store.kind}`)
+      .replace(/^ {2}uri: .*$/m, `  uri: "${store.uri}"`);
     assert.match(switched, `kind: ${store.kind}`);
     writeFileSync(path.join(app, 'config/development.local.yaml'), switched);
     const worker = launch('npx', ['loco', 'start', '--worker'], app);

@@ -129,22 +129,6 @@ test('outside an app (no src/app.ts) it refuses and writes nothing', async () =>
   }
 });
 
-test('without a connectWorkers hook: exit 1, the lines to paste, and the files written listed', async () => {
-  const t = app(fixture('no-hook', 'input.ts.txt'));
-  try {
-    assert.is(await t.generate('report_worker'), 1);
-    assert.is(t.read('src/app.ts'), fixture('no-hook', 'input.ts.txt'));
-    assert.ok(t.exists('src/workers/report_worker.ts'));
-    const output = t.output();
-    assert.match(output, 'src/app.ts: found no connectWorkers hook');
-    assert.match(output, "    import { ReportWorkerWorker } from './workers/report_worker.js';");
-    assert.match(output, '    queue.register(ReportWorkerWorker.build(ctx));');
-    assert.match(output, 'Files written: src/workers/report_worker.ts, tests/workers/report_worker.test.ts.');
-  } finally {
-    t.remove();
-  }
-});
-
 test('the test imports the app as the app file exports it (default export)', async () => {
   const t = app(fixture('object-literal-arrow', 'input.ts.txt'));
   try {
