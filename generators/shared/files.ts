@@ -24,35 +24,46 @@ export type WriteFile = (file: string, text: string) => void;
 
 /**
  * Why `file` cannot be written (created, or replaced when it exists), or undefined when it can:
- * a file where a folder must go, a folder where the file must go, no permission to write it or
- * to create it in its folder. Paths in the message are shown relative to `base`.
+ * it is a folder or read-only, or its folder cannot take it (see `folderProblem`). One sentence;
+ * "it" is the file, other paths are shown relative to `base`.
  *
  * @param base the folder relative paths are resolved from and shown relative to
  * @param file the file, relative to `base` or absolute
  */
 export function writeProblem(base: string, file: string): string | undefined {
-  const show = (at: string) => shownPath(base, at);
   const absolute = path.resolve(base, file);
   try {
     const existing = statIfAny(absolute);
-    if (existing) {
-      if (existing.isDirectory()) return `${show(absolute)} is a folder.`;
-      if (!allowed(absolute, constants.W_OK)) return 'it is read-only.';
-      return undefined;
-    }
-    // The file is new: the nearest folder above it that exists must let us create entries.
-    for (let folder = path.dirname(absolute); ; folder = path.dirname(folder)) {
-      const found = statIfAny(folder);
-      if (found) {
-        if (!found.isDirectory()) return `${show(folder)} is a file, not a folder.`;
-        if (!allowed(folder, constants.W_OK | constants.X_OK)) return `no permission to write in ${show(folder)}.`;
-        return undefined;
-      }
-      if (lstatSync(folder, { throwIfNoEntry: false })) return `${show(folder)} is a broken symbolic link.`;
-      if (path.dirname(folder) === folder) return `${show(folder)} does not exist.`;
-    }
+    if (!existing) return folderProblem(base, path.dirname(absolute));
+    if (existing.isDirectory()) return 'it is a folder.';
+    if (!allowed(absolute, constants.W_OK)) return 'it is read-only.';
+    return undefined;
   } catch (error) {
     return `cannot check it: ${(error as Error).message}.`;
+  }
+}
+
+/**
+ * Why files cannot be created in `folder` (the folder itself, or the folders to create above it),
+ * or undefined when they can: the folder, or the nearest one above it that exists, is a file, a
+ * broken symbolic link, or not writable. One sentence naming the path at fault, shown relative to
+ * `base`.
+ */
+export function folderProblem(base: string, folder: string): string | undefined {
+  const show = (at: string) => shownPath(base, at);
+  try {
+    for (let at = path.resolve(base, folder); ; at = path.dirname(at)) {
+      const found = statIfAny(at);
+      if (found) {
+        if (!found.isDirectory()) return `${show(at)} is a file, not a folder.`;
+        if (!allowed(at, constants.W_OK | constants.X_OK)) return `no permission to write in ${show(at)}.`;
+        return undefined;
+      }
+      if (statIfAny(at, lstatSync)) return `${show(at)} is a broken symbolic link.`;
+      if (path.dirname(at) === at) return `${show(at)} does not exist.`;
+    }
+  } catch (error) {
+    return `cannot check ${show(folder)}: ${(error as Error).message}.`;
   }
 }
 
@@ -126,9 +137,9 @@ function missingFolders(folder: string): string[] {
 }
 
 /** The file's stats (following links), or undefined when there is none: missing, or a file on the way. */
-function statIfAny(file: string): Stats | undefined {
+function statIfAny(file: string, stat: (file: string) => Stats = statSync): Stats | undefined {
   try {
-    return statSync(file);
+    return stat(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

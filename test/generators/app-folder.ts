@@ -19,7 +19,6 @@ import { stripVTControlCharacters } from 'node:util';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const FIXTURES = path.join(ROOT, 'test/fixtures');
-const LOCO_GEN = path.join(ROOT, 'generators/bin/loco-gen.ts');
 const TSX = import.meta.resolve('tsx');
 
 /** A fixture file's text: `fixture('codemod/class-method', 'input.ts.txt')`. */
@@ -62,20 +61,38 @@ export function appFolder(appSource: string, files: Record<string, string> = {})
      * opened to everyone first, except for what `readOnly` lists, which is made read-only.
      */
     command: (args: string[], readOnly: string[] = []) => {
-      const asRoot = process.getuid?.() === 0;
-      if (asRoot) chmodTree(root);
-      for (const file of readOnly)
+      if (process.getuid?.() === 0) openToEveryone(root);
+      for (const file of readOnly) {
         chmodSync(path.join(root, file), statSync(path.join(root, file)).isDirectory() ? 0o555 : 0o444);
-      const node = [process.execPath, '--import', TSX, LOCO_GEN, ...args];
-      const [command, ...rest] = asRoot
-        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node]
-        : node;
-      const result = spawnSync(command, rest, { cwd: root, env: { ...process.env, NO_COLOR: '1' }, encoding: 'utf8' });
-      for (const file of readOnly) chmodSync(path.join(root, file), 0o777);
-      return { code: result.status, output: `${result.stdout}${result.stderr}${result.error?.message ?? ''}` };
+      }
+      try {
+        return runBin('loco-gen', args, root);
+      } finally {
+        for (const file of readOnly) chmodSync(path.join(root, file), 0o777);
+      }
     },
     remove: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Runs one of the bins (`generators/bin/<bin>.ts`, through tsx) in `cwd`, as a user would. As
+ * root it runs as the user nobody (through setpriv), so that file permissions hold as they do for
+ * a user; the folders it must reach have to be open to everyone then.
+ */
+export function runBin(bin: 'loco-gen' | 'create-loco-app', args: string[], cwd: string) {
+  const node = [process.execPath, '--import', TSX, path.join(ROOT, 'generators/bin', `${bin}.ts`), ...args];
+  const [command, ...rest] =
+    process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', ...node] : node;
+  const result = spawnSync(command, rest, { cwd, env: plainEnv(), encoding: 'utf8' });
+  return { code: result.status, output: `${result.stdout}${result.stderr}${result.error?.message ?? ''}` };
+}
+
+/** The environment for a command whose output is read: no colours (and no FORCE_COLOR to contradict NO_COLOR). */
+export function plainEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FORCE_COLOR;
+  return env;
 }
 
 function listFiles(folder: string, prefix = ''): string[] {
@@ -88,11 +105,12 @@ function listFiles(folder: string, prefix = ''): string[] {
     .sort();
 }
 
-function chmodTree(folder: string): void {
+/** Lets every user read and write everything under `folder` (for commands run as nobody). */
+export function openToEveryone(folder: string): void {
   chmodSync(folder, 0o777);
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const full = path.join(folder, entry.name);
-    if (entry.isDirectory()) chmodTree(full);
+    if (entry.isDirectory()) openToEveryone(full);
     else chmodSync(full, 0o666);
   }
 }

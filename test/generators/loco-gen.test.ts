@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { plainEnv } from './app-folder.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../generators/bin/loco-gen.ts');
 const TSX = import.meta.resolve('tsx');
@@ -16,7 +17,7 @@ function locoGen(...args: string[]) {
   try {
     const result = spawnSync(process.execPath, ['--import', TSX, BIN, ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: plainEnv(),
       encoding: 'utf8',
     });
     return { code: result.status, stdout: result.stdout, stderr: result.stderr, wrote: readdirSync(cwd).length > 0 };
