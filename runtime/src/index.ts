@@ -5,6 +5,7 @@ export { Queue } from './queue.js';
 export type { EnqueueByNameOptions } from './queue.js';
 export type { AppContext, AppDefinition, Hooks } from './context.js';
 export { boot, resolveHooks } from './boot.js';
+export { Task, TaskRegistry, TaskVars } from './task.js';
 export type { BootedApp, BootOptions } from './boot.js';
 export { loadConfig, resolveEnvironment } from './config/load.js';
 export { renderConfigTemplate } from './config/render.js';

@@ -4,12 +4,14 @@ import pc from 'picocolors';
 import { LocoError } from '../errors.js';
 import { jobsCommand } from './jobs.js';
 import { startCommand } from './start.js';
+import { taskCommand } from './task.js';
 
 const program = new Command('loco')
   .description('Run a loco-ts app: its server, its workers, and its job queue')
   .showHelpAfterError()
   .addCommand(jobsCommand())
-  .addCommand(startCommand());
+  .addCommand(startCommand())
+  .addCommand(taskCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if ((err instanceof LocoError || err instanceof RangeError) && !process.env.LOCO_DEBUG) {
