@@ -300,6 +300,7 @@ export function nextSteps(
     `  curl -X POST localhost:5150/downloads -H 'content-type: application/json' -d '{"userGuid": "foo"}'`,
     '  npm test',
     '  npx loco-gen worker report_worker',
+    '  npx loco-gen task send_report    # then: npx loco task send_report',
     '',
   );
   return lines.join('\n');

@@ -450,6 +450,7 @@ test('prints the next steps for the mode', async () => {
     assert.match(async.output(), 'npm run dev');
     assert.not.match(async.output(), 'npm run worker');
     assert.match(queue.output(), 'npx loco-gen worker report_worker');
+    assert.match(queue.output(), 'npx loco-gen task send_report    # then: npx loco task send_report');
   } finally {
     queue.remove();
     async.remove();
