@@ -13,8 +13,18 @@ interface GeneratorOptions {
  * The generators, each loaded only when it runs: a generator pulls in TypeScript's parser and
  * Handlebars, which `--help` and a mistyped command have no use for.
  */
-const GENERATORS: Record<string, (name: string, options: GeneratorOptions) => Promise<number>> = {
-  worker: async (name, options) => (await import('../worker/index.js')).generateWorker(name, options),
+const GENERATORS: Record<
+  string,
+  { example: string; run: (name: string, options: GeneratorOptions) => Promise<number> }
+> = {
+  worker: {
+    example: 'report_worker',
+    run: async (name, options) => (await import('../worker/index.js')).generateWorker(name, options),
+  },
+  task: {
+    example: 'send_report',
+    run: async (name, options) => (await import('../task/index.js')).generateTask(name, options),
+  },
 };
 
 /** The options every generator takes. */
@@ -24,15 +34,21 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const USAGE = `Usage: loco-gen worker <name> [--force] [--dry-run]
+const USAGE = `Usage: loco-gen <generator> <name> [--force] [--dry-run]
 
 Generators, run in the root folder of a loco app:
   worker <name>   Writes src/workers/<name>.ts and tests/workers/<name>.test.ts and registers
                   the worker in src/app.ts (connectWorkers). report_worker -> ReportWorkerWorker.
+  task <name>     Writes src/tasks/<name>.ts and tests/tasks/<name>.test.ts and registers the
+                  task in src/app.ts (registerTasks). send_report -> SendReportTask, run by
+                  npx loco task send_report.
+
+Names: letters, digits and underscores, starting with a letter, at most 64 characters.
+Nothing is written unless everything can be: a run that is refused leaves the app as it was.
 
 Options:
-  --force         Overwrite the worker and test files when they exist
-  --dry-run       Print what would change, write nothing
+  --force         Overwrite the generated files when they exist (src/app.ts is only added to)
+  --dry-run       Run every check and print what would change, write nothing
   -h, --help      Show this help`;
 
 async function main(argv: string[]): Promise<number> {
@@ -49,20 +65,21 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const run = generator === undefined ? undefined : GENERATORS[generator];
-  if (run === undefined || name === undefined || extra.length > 0) {
+  const known = Object.keys(GENERATORS).join(', ');
+  const chosen = generator === undefined ? undefined : GENERATORS[generator];
+  if (chosen === undefined || name === undefined || extra.length > 0) {
     const problem =
       generator === undefined
-        ? 'Which generator? The one there is: worker.'
-        : run === undefined
-          ? `Unknown generator '${generator}'; the one there is: worker.`
+        ? `Which generator? The generators are: ${known}.`
+        : chosen === undefined
+          ? `Unknown generator '${generator}'; the generators are: ${known}.`
           : name === undefined
-            ? 'loco-gen worker needs the name of the worker, such as report_worker.'
-            : `Unexpected arguments: ${extra.join(' ')}. Give one worker name.`;
+            ? `loco-gen ${generator} needs the name of the ${generator}, such as ${chosen.example}.`
+            : `Unexpected arguments: ${extra.join(' ')}. Give one ${generator} name.`;
     console.error(`${pc.red(problem)}\n\n${USAGE}`);
     return 1;
   }
-  return run(name, { force: values.force, dryRun: values['dry-run'] });
+  return chosen.run(name, { force: values.force, dryRun: values['dry-run'] });
 }
 
 function parseCli(argv: string[]) {

@@ -35,6 +35,8 @@ export interface ClassGenerator<N extends ClassNames> {
   templates(folder: string): { source: string; test: string };
   /** How the class is registered in the app. */
   registration(names: N): HookRegistration;
+  /** The hook as an app would declare it, for an app that has none: `registerTasks(tasks: TaskRegistry) {}`. */
+  hookDeclaration: string;
 }
 
 /** Options of a `loco-gen` generator. */
@@ -107,13 +109,12 @@ export async function generate<N extends ClassNames>(
     if (caught instanceof AppSyntaxError) return refuse(pc.red(caught.message), 'Nothing was written.');
     if (caught instanceof NameClashError) clashes.unshift(caught.message);
     else if (caught instanceof CodemodError) {
-      const hook = `${registration.hook}(${registration.parameters.join(', ')})`;
       return refuse(
         pc.red(`Could not register ${names.className} in ${registration.hook}: ${caught.message}`),
         '',
-        `Nothing was written. Add the lines above to ${APP_FILE} (with a ${hook} hook to hold the second ` +
-          `one, if the app has none), then run ${command} again: it writes the ${kind} files and leaves ` +
-          `${APP_FILE} as it is.`,
+        `Nothing was written. Add the lines above to ${APP_FILE} (an app without a ${registration.hook} hook ` +
+          `needs one: ${generator.hookDeclaration}), then run ${command} again: it writes the ${kind} files and ` +
+          `leaves ${APP_FILE} as it is.`,
       );
     } else throw caught;
   }

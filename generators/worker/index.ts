@@ -21,6 +21,8 @@ export const WORKER_GENERATOR: ClassGenerator<WorkerNames> = {
   }),
   registration: (names) =>
     workerRegistration({ className: names.className, modulePath: `./workers/${names.fileName}` }),
+  hookDeclaration:
+    "async connectWorkers(ctx: AppContext, queue: Queue) {} in the App, with both types imported from 'loco-runtime'",
 };
 
 /**

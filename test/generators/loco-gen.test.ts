@@ -45,4 +45,25 @@ test('an unknown option close to a real one names the real one', () => {
   );
 });
 
+test('--help lists the worker and task generators', () => {
+  const result = locoGen('--help');
+  assert.is(result.code, 0);
+  assert.match(result.stdout, 'Usage: loco-gen <generator> <name> [--force] [--dry-run]');
+  assert.match(result.stdout, /^ {2}worker <name> {3}Writes src\/workers\/<name>\.ts/m);
+  assert.match(result.stdout, /^ {2}task <name> {5}Writes src\/tasks\/<name>\.ts/m);
+});
+
+test('an unknown generator names the ones there are', () => {
+  const result = locoGen('model', 'user');
+  assert.is(result.code, 1);
+  assert.is(result.stderr.split('\n')[0], "Unknown generator 'model'; the generators are: worker, task.");
+  assert.not.ok(result.wrote);
+});
+
+test('a generator without a name asks for one, with an example', () => {
+  const result = locoGen('task');
+  assert.is(result.code, 1);
+  assert.is(result.stderr.split('\n')[0], 'loco-gen task needs the name of the task, such as send_report.');
+});
+
 test.run();

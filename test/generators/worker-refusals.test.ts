@@ -181,7 +181,8 @@ test('without a connectWorkers hook: exit 1, the lines to paste, and nothing wri
     assert.match(output, '    queue.register(ReportWorkerWorker.build(ctx));');
     assert.match(
       output,
-      'Nothing was written. Add the lines above to src/app.ts (with a connectWorkers(ctx, queue) hook',
+      'Nothing was written. Add the lines above to src/app.ts (an app without a connectWorkers hook needs one: ' +
+        'async connectWorkers(ctx: AppContext, queue: Queue) {}',
     );
   } finally {
     t.remove();
