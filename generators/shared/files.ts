@@ -77,7 +77,8 @@ export function folderProblem(base: string, folder: string): string | undefined 
  */
 export function writeAll(base: string, files: FileToWrite[], writeFile: WriteFile = writeFileSync): void {
   const undo: Array<() => void> = [];
-  const written: string[] = [];
+  const created: string[] = [];
+  const replaced: string[] = [];
   for (const file of files) {
     const absolute = path.join(base, file.target);
     try {
@@ -89,9 +90,9 @@ export function writeAll(base: string, files: FileToWrite[], writeFile: WriteFil
       // Pushed before the write: a write that fails half-way leaves the file to be put back too.
       undo.push(before === undefined ? () => rmSync(absolute, { force: true }) : () => writeFileSync(absolute, before));
       writeFile(absolute, file.text);
-      written.push(file.target);
+      (before === undefined ? created : replaced).push(file.target);
     } catch (error) {
-      throw new WriteError(file.target, error, written, undoAll(undo));
+      throw new WriteError(file.target, error, { created, replaced }, undoAll(undo));
     }
   }
 }
@@ -104,8 +105,8 @@ export class WriteError extends Error {
     /** The file that could not be written. */
     readonly target: string,
     cause: unknown,
-    /** The files written before it, which were removed or given back their old text. */
-    readonly undone: string[],
+    /** The files written before it: the new ones were removed, the replaced ones given back their old text. */
+    readonly undone: { created: string[]; replaced: string[] },
     /** What could not be undone, one line each (empty when everything was). */
     readonly leftOver: string[],
   ) {

@@ -155,9 +155,12 @@ export async function generate<N extends ClassNames>(
       writeAll(cwd, writes, options.writeFile);
     } catch (caught) {
       if (!(caught instanceof WriteError)) throw caught;
+      const { created, replaced } = caught.undone;
       return refuse(
         pc.red(caught.message),
-        caught.undone.length > 0 ? `Removed what this run wrote: ${caught.undone.join(', ')}.` : 'Nothing was written.',
+        ...(created.length > 0 ? [`Removed what this run wrote: ${created.join(', ')}.`] : []),
+        ...(replaced.length > 0 ? [`Gave back their old text: ${replaced.join(', ')}.`] : []),
+        ...(created.length + replaced.length === 0 ? ['Nothing was written.'] : []),
         ...caught.leftOver.map((line) => pc.yellow(`Could not undo: ${line}`)),
       );
     }

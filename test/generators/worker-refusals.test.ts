@@ -169,6 +169,23 @@ test('a write that fails after the checks: what this run wrote is removed, and i
   }
 });
 
+test('with --force, a failed write gives the files it replaced their old text back', async () => {
+  const t = appFolder(CLASS_METHOD, { 'src/workers/report_worker.ts': '// edited by hand\n' });
+  try {
+    const writeFile = (file: string, text: string) => {
+      if (file.endsWith('app.ts')) throw new Error('EIO: i/o error, write');
+      return t.write(file.slice(t.root.length + 1), text);
+    };
+    assert.is(await generateWorker('report_worker', { cwd: t.root, force: true, ...t.printed(), writeFile }), 1);
+    assert.equal(t.files(), ['src/app.ts', 'src/workers/report_worker.ts']);
+    assert.is(t.read('src/workers/report_worker.ts'), '// edited by hand\n');
+    assert.match(t.output(), 'Removed what this run wrote: tests/workers/report_worker.test.ts.');
+    assert.match(t.output(), 'Gave back their old text: src/workers/report_worker.ts.');
+  } finally {
+    t.remove();
+  }
+});
+
 test('without a connectWorkers hook: exit 1, the lines to paste, and nothing written', async () => {
   const app = fixture('codemod/no-hook', 'input.ts.txt');
   const t = appFolder(app);
