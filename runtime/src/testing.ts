@@ -1,4 +1,4 @@
-import { boot, type BootedApp } from './boot.js';
+import { type BootedApp, boot } from './boot.js';
 import type { AppContext, AppDefinition } from './context.js';
 import type { Queue } from './queue.js';
 import { TaskVars } from './task.js';
