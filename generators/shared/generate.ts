@@ -12,7 +12,6 @@ import {
 } from './codemod.js';
 import { type FileToWrite, WriteError, type WriteFile, writeAll, writeProblem } from './files.js';
 import { type ClassNames, NameError } from './names.js';
-import { renderTemplate } from './render.js';
 import { parseTypeScript, startLine, topLevelNames } from './syntax.js';
 
 /** The app file classes are registered in, relative to the app's root. */
@@ -136,10 +135,12 @@ export async function generate<N extends ClassNames>(
   const exists = new Set(files.filter((file) => existsSync(path.join(cwd, file.target))));
   const toWrite = files.filter((file) => options.force || !exists.has(file));
   const data = { ...names, appImport: appImportLine(appSource) };
-  const writes: FileToWrite[] = toWrite.map((file) => ({
-    target: file.target,
-    text: renderTemplate(file.template, data),
-  }));
+  const writes: FileToWrite[] = [];
+  if (toWrite.length > 0) {
+    // Handlebars is loaded only when there is something to render.
+    const { renderTemplate } = await import('./render.js');
+    for (const file of toWrite) writes.push({ target: file.target, text: renderTemplate(file.template, data) });
+  }
   if (edit.insertions.length > 0) writes.push({ target: APP_FILE, text: edit.text });
 
   // 4. Can each of them be written?
