@@ -10,8 +10,9 @@ interface GeneratorOptions {
 }
 
 /**
- * The generators, each loaded only when it runs: a generator pulls in TypeScript's parser and
- * Handlebars, which `--help` and a mistyped command have no use for.
+ * The generators, each imported only when it runs; `--help` and a mistyped command load nothing
+ * more than this file. A generator loads ts-morph in turn only when it gets to `src/app.ts`, and
+ * its templates only when it has files to write.
  */
 const GENERATORS: Record<
   string,

@@ -230,7 +230,7 @@ export function templateData(
     versions: {
       // The app's hono must be the runtime's, so that both see one Hono type.
       hono: version('hono', runtimePackage.dependencies),
-      typescript: version('typescript', rootPackage.dependencies),
+      typescript: version('typescript', rootPackage.devDependencies),
       tsx: version('tsx', rootPackage.devDependencies),
       uvu: version('uvu', rootPackage.devDependencies),
       typesNode: version('@types/node', rootPackage.devDependencies),

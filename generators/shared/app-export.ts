@@ -1,6 +1,6 @@
-import type { Node, SourceFile, Statement } from 'typescript';
+import type { SourceFile } from 'ts-morph';
 import { parseTypeScript } from './syntax.js';
-import { ts } from './typescript.js';
+import { Node } from './ts-morph.js';
 
 /**
  * The line a generated test imports the app with: `import { App } from ...` when the app file
@@ -13,26 +13,29 @@ export function appImportLine(appSource: string, specifier = '../../src/app.js')
   return `import { App } from '${specifier}';`;
 }
 
-/** The names a file exports, `default` included (an `export =` counts as a default export). */
+/**
+ * The names a file exports, `default` included (an `export =` counts as a default export), from
+ * its `export` keywords and export declarations: no type checker.
+ */
 function exportedNames(sourceFile: SourceFile): Set<string> {
   const names = new Set<string>();
-  for (const statement of sourceFile.statements) {
-    if (ts.isExportAssignment(statement)) {
+  for (const statement of sourceFile.getStatements()) {
+    if (Node.isExportAssignment(statement)) {
       names.add('default');
-    } else if (ts.isExportDeclaration(statement)) {
-      const clause = statement.exportClause;
-      if (clause && ts.isNamedExports(clause)) for (const element of clause.elements) names.add(element.name.text);
-    } else if (ts.canHaveModifiers(statement)) {
-      const modifiers = ts.getModifiers(statement) ?? [];
-      if (!modifiers.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword)) continue;
-      if (modifiers.some((modifier) => modifier.kind === ts.SyntaxKind.DefaultKeyword)) names.add('default');
-      else if (ts.isVariableStatement(statement)) {
-        for (const declaration of statement.declarationList.declarations) {
-          if (ts.isIdentifier(declaration.name)) names.add(declaration.name.text);
+    } else if (Node.isExportDeclaration(statement)) {
+      for (const specifier of statement.getNamedExports()) {
+        const exported = specifier.getAliasNode() ?? specifier.getNameNode();
+        names.add(Node.isStringLiteral(exported) ? exported.getLiteralValue() : exported.getText());
+      }
+    } else if (Node.isExportable(statement) && statement.hasExportKeyword()) {
+      if (statement.hasDefaultKeyword()) names.add('default');
+      else if (Node.isVariableStatement(statement)) {
+        for (const declaration of statement.getDeclarations()) {
+          const name = declaration.getNameNode();
+          if (Node.isIdentifier(name)) names.add(name.getText());
         }
-      } else {
-        const name = (statement as Statement & { name?: Node }).name;
-        if (name && ts.isIdentifier(name)) names.add(name.text);
+      } else if (Node.hasName(statement)) {
+        names.add(statement.getName());
       }
     }
   }

@@ -1,5 +1,4 @@
-import type { ImportDeclaration, SourceFile } from 'typescript';
-import { ts } from './typescript.js';
+import type { SourceFile } from 'ts-morph';
 
 /** How a file writes its code, so that added lines look like the lines around them. */
 export interface CodeStyle {
@@ -20,23 +19,18 @@ export interface CodeStyle {
  * single quotes, semicolons and `.js` extensions, as in the apps create-loco-app writes.
  */
 export function detectStyle(sourceFile: SourceFile): CodeStyle {
-  const source = sourceFile.text;
-  const imports = sourceFile.statements.filter(ts.isImportDeclaration);
+  const source = sourceFile.getFullText();
+  const imports = sourceFile.getImportDeclarations();
   const last = imports.at(-1);
-  const quote = last?.moduleSpecifier.getText(sourceFile).startsWith('"') ? '"' : "'";
-  const semicolon = last ? last.getText(sourceFile).endsWith(';') : true;
+  const quote = last?.getModuleSpecifier().getText().startsWith('"') ? '"' : "'";
+  const semicolon = last ? last.getText().endsWith(';') : true;
   return {
     eol: source.includes('\r\n') ? '\r\n' : '\n',
     quote,
     semicolon,
     indentUnit: detectIndentUnit(source),
-    importExtension: detectImportExtension(imports.map(moduleSpecifierOf)),
+    importExtension: detectImportExtension(imports.map((declaration) => declaration.getModuleSpecifierValue())),
   };
-}
-
-/** The module an import names: `./workers/downloader.js`. */
-function moduleSpecifierOf(declaration: ImportDeclaration): string {
-  return ts.isStringLiteral(declaration.moduleSpecifier) ? declaration.moduleSpecifier.text : '';
 }
 
 /** Tabs when any line is indented with a tab, else the smallest indentation found (2 when none). */

@@ -4,15 +4,16 @@ import type {
   Expression,
   FunctionDeclaration,
   FunctionExpression,
-  Identifier,
   MethodDeclaration,
-  Node,
+  PropertyAssignment,
+  PropertyDeclaration,
   SourceFile,
   Statement,
-} from 'typescript';
+  VariableDeclaration,
+} from 'ts-morph';
 import { type CodeStyle, detectStyle } from './code-style.js';
-import { firstSyntaxError, forEachDescendant, nameOf, parseTypeScript, startLine, topLevelNames } from './syntax.js';
-import { ts } from './typescript.js';
+import { firstSyntaxError, nameOf, parseTypeScript, topLevelNames } from './syntax.js';
+import { Node } from './ts-morph.js';
 
 /**
  * What a generator adds to the app file: the import of a class, and one call registering it in
@@ -83,6 +84,14 @@ export class CodemodError extends AppEditError {
   }
 }
 
+/** A declaration that can be the hook: a method, a function, or a property or variable holding one. */
+type HookDeclaration =
+  | MethodDeclaration
+  | FunctionDeclaration
+  | PropertyDeclaration
+  | PropertyAssignment
+  | VariableDeclaration;
+
 type HookFunction = MethodDeclaration | FunctionDeclaration | ArrowFunction | FunctionExpression;
 
 /** A text edit: replace `[start, end)` with `text`. */
@@ -104,7 +113,8 @@ interface Target {
  * Adds `import { X } from './workers/x.js'` after the last import and the registering call inside
  * the hook, after the registrations already there, in the file's own style (quotes, semicolons,
  * indentation, line endings). Adds only what is missing, so a second run changes nothing. Every
- * other character of the file stays as it was.
+ * other character of the file stays as it was: the file is read with ts-morph, and the lines are
+ * added as text edits at the positions it gives, rather than printed back from the tree.
  *
  * Finds the hook as a class method or property, an object-literal method or property (arrow or
  * function expression), a function declaration or a variable holding a function.
@@ -150,10 +160,9 @@ export function addToHook(source: string, file: string, registration: HookRegist
     inserted.push({ what: 'import', code: importLine });
   }
   if (!registered) {
-    const registrations = body.statements.filter(isRegistration);
-    const last = registrations.at(-1);
-    const awaited = last !== undefined && ts.isAwaitExpression(expressionOf(last) ?? last);
-    const semicolon = last ? last.getText(sourceFile).endsWith(';') : style.semicolon;
+    const last = body.getStatements().filter(isRegistration).at(-1);
+    const awaited = last !== undefined && Node.isAwaitExpression(expressionOf(last));
+    const semicolon = last ? last.getText().endsWith(';') : style.semicolon;
     const registerLine = `${awaited ? 'await ' : ''}${registration.call(parameterNames)}${semicolon ? ';' : ''}`;
     edits.push(registerEdit(body, last, registerLine, style));
     inserted.push({ what: 'register', code: registerLine });
@@ -178,7 +187,7 @@ function importLineFor(registration: HookRegistration, style: CodeStyle): string
 
 function fail(target: Target, node: Node | undefined, problem: string): never {
   const { file, registration, paste } = target;
-  const where = node ? `${file}:${startLine(node)}` : file;
+  const where = node ? `${file}:${node.getStartLineNumber()}` : file;
   throw new CodemodError(
     `${where}: ${problem}\n` +
       `Add these lines to ${file} by hand:\n` +
@@ -189,22 +198,11 @@ function fail(target: Target, node: Node | undefined, problem: string): never {
   );
 }
 
-function findHookOrThrow(target: Target): Node {
+function findHookOrThrow(target: Target): HookDeclaration {
   const { hook, kind } = target.registration;
-  const found: Node[] = [];
-  forEachDescendant(target.sourceFile, (node) => {
-    if (
-      (ts.isMethodDeclaration(node) ||
-        ts.isPropertyDeclaration(node) ||
-        ts.isPropertyAssignment(node) ||
-        ts.isFunctionDeclaration(node) ||
-        ts.isVariableDeclaration(node)) &&
-      nameOf(node) === hook &&
-      // Overload signatures (no body) come with their implementation; count that one only.
-      !((ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node)) && node.body === undefined)
-    ) {
-      found.push(node);
-    }
+  const found: HookDeclaration[] = [];
+  target.sourceFile.forEachDescendant((node) => {
+    if (isHookDeclaration(node) && nameOf(node) === hook) found.push(node);
   });
   if (found.length === 0) {
     fail(
@@ -214,7 +212,7 @@ function findHookOrThrow(target: Target): Node {
     );
   }
   if (found.length > 1) {
-    const lines = found.map(startLine).join(', ');
+    const lines = found.map((node) => node.getStartLineNumber()).join(', ');
     fail(
       target,
       found[1],
@@ -224,35 +222,42 @@ function findHookOrThrow(target: Target): Node {
   return found[0];
 }
 
+function isHookDeclaration(node: Node): node is HookDeclaration {
+  // Overload signatures (no body) come with their implementation; count that one only.
+  if (Node.isMethodDeclaration(node) || Node.isFunctionDeclaration(node)) return node.hasBody();
+  return Node.isPropertyDeclaration(node) || Node.isPropertyAssignment(node) || Node.isVariableDeclaration(node);
+}
+
 const COUNTS = ['no', 'one', 'two', 'three'];
 
-function checkHookShapeOrThrow(node: Node, target: Target): { body: Block; parameterNames: string[] } {
+function checkHookShapeOrThrow(node: HookDeclaration, target: Target): { body: Block; parameterNames: string[] } {
   const { hook, parameters: wanted } = target.registration;
   const fn = hookFunctionOrThrow(node, target);
-  const body = fn.body;
+  const body = fn.getBody();
   if (!body) fail(target, node, `${hook} has no body to add the registration to.`);
-  if (!ts.isBlock(body)) {
+  if (!Node.isBlock(body)) {
     fail(target, node, `${hook} is an arrow function with an expression body; expected a block body { ... }.`);
   }
   const expected = `(${wanted.join(', ')})`;
   const count = COUNTS[wanted.length] ?? String(wanted.length);
-  if (fn.parameters.length < wanted.length) {
-    fail(target, node, `${hook} takes ${fn.parameters.length} parameter(s); expected ${count}, ${expected}.`);
+  const parameters = fn.getParameters();
+  if (parameters.length < wanted.length) {
+    fail(target, node, `${hook} takes ${parameters.length} parameter(s); expected ${count}, ${expected}.`);
   }
-  const names = fn.parameters.slice(0, wanted.length).map((parameter) => parameter.name);
-  if (!names.every(ts.isIdentifier)) {
+  const names = parameters.slice(0, wanted.length).map((parameter) => parameter.getNameNode());
+  if (!names.every(Node.isIdentifier)) {
     const plain = wanted.length === 1 ? 'a plain name' : `${count} plain names`;
     fail(target, node, `${hook} destructures its parameters; expected ${plain}, ${expected}.`);
   }
-  return { body, parameterNames: names.map((name) => (name as Identifier).text) };
+  return { body, parameterNames: names.map((name) => name.getText()) };
 }
 
-function hookFunctionOrThrow(node: Node, target: Target): HookFunction {
-  if (ts.isMethodDeclaration(node) || ts.isFunctionDeclaration(node)) return node;
-  const initializer = (node as Node & { initializer?: Expression }).initializer;
+function hookFunctionOrThrow(node: HookDeclaration, target: Target): HookFunction {
+  if (Node.isMethodDeclaration(node) || Node.isFunctionDeclaration(node)) return node;
+  const initializer = node.getInitializer();
   const value = initializer ? unwrap(initializer) : undefined;
-  if (value && (ts.isArrowFunction(value) || ts.isFunctionExpression(value))) return value;
-  const found = value ? `${ts.SyntaxKind[value.kind]} \`${oneLine(value.getText(target.sourceFile))}\`` : 'no value';
+  if (Node.isArrowFunction(value) || Node.isFunctionExpression(value)) return value;
+  const found = value ? `${value.getKindName()} \`${oneLine(value.getText())}\`` : 'no value';
   fail(
     target,
     node,
@@ -262,8 +267,8 @@ function hookFunctionOrThrow(node: Node, target: Target): HookFunction {
 
 /** `(fn)`, `fn as X`, `fn satisfies X` -> `fn`. */
 function unwrap(node: Expression): Expression {
-  if (ts.isParenthesizedExpression(node) || ts.isAsExpression(node) || ts.isSatisfiesExpression(node)) {
-    return unwrap(node.expression);
+  if (Node.isParenthesizedExpression(node) || Node.isAsExpression(node) || Node.isSatisfiesExpression(node)) {
+    return unwrap(node.getExpression());
   }
   return node;
 }
@@ -289,9 +294,9 @@ function hasImportOrThrow(target: Target, specifierWanted: string): boolean {
   let imported = false;
   for (const binding of topLevelNames(sourceFile)) {
     if (binding.name !== className) continue;
-    const where = `${file}:${startLine(binding.statement)}`;
+    const where = `${file}:${binding.statement.getStartLineNumber()}`;
     if (binding.importedFrom === undefined) {
-      const text = oneLine(binding.statement.getText(sourceFile));
+      const text = oneLine(binding.statement.getText());
       throw new NameClashError(`${where}: ${className} is declared in ${file} already (\`${text}\`)${clash}`);
     }
     if (moduleKey(binding.importedFrom) !== moduleKey(modulePath)) {
@@ -305,46 +310,48 @@ function hasImportOrThrow(target: Target, specifierWanted: string): boolean {
 /** Whether any `<x>.register(...)` call in the file mentions the class. */
 function hasRegistration(sourceFile: SourceFile, className: string): boolean {
   let found = false;
-  forEachDescendant(sourceFile, (node) => {
-    if (found || !ts.isCallExpression(node) || !isRegisterCallee(node.expression)) return;
-    found = node.arguments.some((argument) => mentions(argument, className));
+  sourceFile.forEachDescendant((node, traversal) => {
+    if (!Node.isCallExpression(node) || !isRegisterCallee(node.getExpression())) return;
+    found = node.getArguments().some((argument) => mentions(argument, className));
+    if (found) traversal.stop();
   });
   return found;
 }
 
+/** Whether `node` is, or holds, the identifier. */
 function mentions(node: Node, identifier: string): boolean {
-  if (ts.isIdentifier(node) && node.text === identifier) return true;
-  return ts.forEachChild(node, (child) => mentions(child, identifier) || undefined) ?? false;
+  const named = (candidate: Node) => Node.isIdentifier(candidate) && candidate.getText() === identifier;
+  return named(node) || node.getFirstDescendant(named) !== undefined;
 }
 
-function isRegisterCallee(callee: Expression): boolean {
-  return ts.isPropertyAccessExpression(callee) && callee.name.text === 'register';
+function isRegisterCallee(callee: Node): boolean {
+  return Node.isPropertyAccessExpression(callee) && callee.getName() === 'register';
 }
 
 function expressionOf(statement: Statement): Expression | undefined {
-  return ts.isExpressionStatement(statement) ? statement.expression : undefined;
+  return Node.isExpressionStatement(statement) ? statement.getExpression() : undefined;
 }
 
 /** `x.register(...)` or `await x.register(...)` as a statement of its own. */
 function isRegistration(statement: Statement): boolean {
   let expression = expressionOf(statement);
-  if (expression && ts.isAwaitExpression(expression)) expression = expression.expression;
-  return expression !== undefined && ts.isCallExpression(expression) && isRegisterCallee(expression.expression);
+  if (Node.isAwaitExpression(expression)) expression = expression.getExpression();
+  return Node.isCallExpression(expression) && isRegisterCallee(expression.getExpression());
 }
 
 function importEdit(sourceFile: SourceFile, line: string, style: CodeStyle): Edit {
-  const last = sourceFile.statements.filter(ts.isImportDeclaration).at(-1);
+  const last = sourceFile.getImportDeclarations().at(-1);
   if (last) return afterNode(last, line, style.eol);
   // No imports yet: put it on its own line before the first statement (and its JSDoc).
-  const first = sourceFile.statements[0];
-  const start = lineStart(sourceFile.text, first.getStart(sourceFile, true));
+  const first = sourceFile.getStatements()[0];
+  const start = lineStart(sourceFile.getFullText(), first.getStart(true));
   return { start, end: start, text: `${line}${style.eol}${style.eol}` };
 }
 
 function registerEdit(body: Block, lastRegistration: Statement | undefined, line: string, style: CodeStyle): Edit {
   if (lastRegistration) return afterNode(lastRegistration, line, style.eol);
-  const statements = body.statements;
-  const returned = statements.find(ts.isReturnStatement);
+  const statements = body.getStatements();
+  const returned = statements.find(Node.isReturnStatement);
   if (returned) return beforeNode(returned, line, style.eol);
   const last = statements.at(-1);
   if (last) return afterNode(last, line, style.eol);
@@ -353,15 +360,14 @@ function registerEdit(body: Block, lastRegistration: Statement | undefined, line
 
 /** On the line after `node` (with its indentation), or after it on the same line when more code follows. */
 function afterNode(node: Node, line: string, eol: string): Edit {
-  const sourceFile = node.getSourceFile();
-  const source = sourceFile.text;
-  const end = node.end;
+  const source = node.getSourceFile().getFullText();
+  const end = node.getEnd();
   const newline = source.indexOf('\n', end);
   const rest = source.slice(end, newline === -1 ? source.length : newline).replace(/\r$/, '');
-  const indent = indentAt(source, node.getStart(sourceFile));
+  const indent = indentAt(source, node.getStart());
   // Code follows on the same line: without a semicolon of its own, `node` needs one to stay apart.
   if (!isBlankOrComment(rest)) {
-    return { start: end, end, text: `${node.getText(sourceFile).endsWith(';') ? '' : ';'} ${line}` };
+    return { start: end, end, text: `${node.getText().endsWith(';') ? '' : ';'} ${line}` };
   }
   if (newline === -1) return { start: source.length, end: source.length, text: `${eol}${indent}${line}` };
   return { start: newline + 1, end: newline + 1, text: `${indent}${line}${eol}` };
@@ -369,11 +375,10 @@ function afterNode(node: Node, line: string, eol: string): Edit {
 
 /** On the line before `node` and the comments above it, or before it on the same line when code precedes it. */
 function beforeNode(node: Node, line: string, eol: string): Edit {
-  const sourceFile = node.getSourceFile();
-  const source = sourceFile.text;
-  const nodeStart = node.getStart(sourceFile);
-  const comments = ts.getLeadingCommentRanges(source, node.pos) ?? [];
-  const start = comments.length > 0 ? comments[0].pos : nodeStart;
+  const source = node.getSourceFile().getFullText();
+  const nodeStart = node.getStart();
+  const [firstComment] = node.getLeadingCommentRanges();
+  const start = firstComment ? firstComment.getPos() : nodeStart;
   const lineBegin = lineStart(source, start);
   if (source.slice(lineBegin, start).trim() !== '') {
     return { start: nodeStart, end: nodeStart, text: `${line}${line.endsWith(';') ? '' : ';'} ` };
@@ -383,10 +388,9 @@ function beforeNode(node: Node, line: string, eol: string): Edit {
 
 /** Into `{}`: above the closing brace when it has a line of its own, else onto a new line. */
 function intoEmptyBlock(body: Block, line: string, style: CodeStyle): Edit {
-  const sourceFile = body.getSourceFile();
-  const source = sourceFile.text;
-  const open = body.getStart(sourceFile);
-  const close = body.end - 1;
+  const source = body.getSourceFile().getFullText();
+  const open = body.getStart();
+  const close = body.getEnd() - 1;
   const closeLine = lineStart(source, close);
   const closeIndent = indentAt(source, close);
   if (closeLine > open && source.slice(closeLine, close).trim() === '') {

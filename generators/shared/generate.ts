@@ -1,18 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
-import { appImportLine } from './app-export.js';
-import {
-  AppSyntaxError,
-  addToHook,
-  CodemodError,
-  type CodemodResult,
-  type HookRegistration,
-  NameClashError,
-} from './codemod.js';
+import type { CodemodResult, HookRegistration } from './codemod.js';
 import { type FileToWrite, WriteError, type WriteFile, writeAll, writeProblem } from './files.js';
 import { type ClassNames, NameError } from './names.js';
-import { parseTypeScript, startLine, topLevelNames } from './syntax.js';
 
 /** The app file classes are registered in, relative to the app's root. */
 export const APP_FILE = 'src/app.ts';
@@ -98,9 +89,12 @@ export async function generate<N extends ClassNames>(
   const appSource = readFileSync(appPath, 'utf8');
 
   // 2. The change to src/app.ts: refused when it does not parse, when the class name is taken
-  //    there or by another file in src/<folder>/, or when the hook cannot be edited.
+  //    there or by another file in src/<folder>/, or when the hook cannot be edited. The modules
+  //    that read TypeScript load ts-morph (a few hundred ms), so they are imported only here:
+  //    a refused name or a folder that is no app never pays for it.
+  const { addToHook, AppSyntaxError, CodemodError, NameClashError } = await import('./codemod.js');
   const registration = generator.registration(names);
-  const clashes = declaredElsewhere(cwd, folder, names);
+  const clashes = await declaredElsewhere(cwd, folder, names);
   let edit: CodemodResult | undefined;
   try {
     edit = addToHook(appSource, APP_FILE, registration);
@@ -134,11 +128,14 @@ export async function generate<N extends ClassNames>(
   ];
   const exists = new Set(files.filter((file) => existsSync(path.join(cwd, file.target))));
   const toWrite = files.filter((file) => options.force || !exists.has(file));
-  const data = { ...names, appImport: appImportLine(appSource) };
   const writes: FileToWrite[] = [];
   if (toWrite.length > 0) {
     // Handlebars is loaded only when there is something to render.
-    const { renderTemplate } = await import('./render.js');
+    const [{ renderTemplate }, { appImportLine }] = await Promise.all([
+      import('./render.js'),
+      import('./app-export.js'),
+    ]);
+    const data = { ...names, appImport: appImportLine(appSource) };
     for (const file of toWrite) writes.push({ target: file.target, text: renderTemplate(file.template, data) });
   }
   if (edit.insertions.length > 0) writes.push({ target: APP_FILE, text: edit.text });
@@ -191,18 +188,18 @@ export async function generate<N extends ClassNames>(
  * Where files in `src/<folder>/` other than the class's own declare its name: a second class of
  * the name would clash on import, and in the registry. One line each: `src/workers/x.ts:3: declares X`.
  */
-function declaredElsewhere(cwd: string, folder: string, names: ClassNames): string[] {
+async function declaredElsewhere(cwd: string, folder: string, names: ClassNames): Promise<string[]> {
   const dir = path.join(cwd, 'src', folder);
   if (!existsSync(dir)) return [];
+  const { declarationLines } = await import('./syntax.js');
   const own = `${names.fileName}.ts`;
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isFile() && /\.[cm]?tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
     .filter((entry) => entry.name !== own)
     .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((entry) => {
-      const sourceFile = parseTypeScript(readFileSync(path.join(dir, entry.name), 'utf8'), entry.name);
-      return topLevelNames(sourceFile)
-        .filter((binding) => binding.name === names.className && binding.importedFrom === undefined)
-        .map((binding) => `src/${folder}/${entry.name}:${startLine(binding.statement)}: declares ${names.className}`);
-    });
+    .flatMap((entry) =>
+      declarationLines(readFileSync(path.join(dir, entry.name), 'utf8'), entry.name, names.className).map(
+        (line) => `src/${folder}/${entry.name}:${line}: declares ${names.className}`,
+      ),
+    );
 }

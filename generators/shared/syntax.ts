@@ -1,12 +1,19 @@
-import type { CompilerHost, Node, SourceFile, Statement } from 'typescript';
-import { ts } from './typescript.js';
+import type { SourceFile, Statement, ts as TypeScript } from 'ts-morph';
+import { Node, Project, ts } from './ts-morph.js';
 
 /**
- * Parses one TypeScript file on its own, in memory: no tsconfig, no imports followed, no type
- * checker. Parent links are set, so nodes can be read without passing the file around.
+ * Parses one TypeScript file on its own, in memory with ts-morph: no tsconfig, no lib files, no
+ * imports followed, and no type checker is ever made; the codemod reads syntax only.
  */
 export function parseTypeScript(source: string, fileName = 'app.ts'): SourceFile {
-  return ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  const project = new Project({
+    useInMemoryFileSystem: true,
+    skipAddingFilesFromTsConfig: true,
+    skipFileDependencyResolution: true,
+    // TypeScript's lib files are for the type checker, and would cost about a second to load.
+    skipLoadingLibFiles: true,
+  });
+  return project.createSourceFile(fileName, source);
 }
 
 /** A syntax error: its 1-based line and TypeScript's message. */
@@ -20,55 +27,37 @@ export interface SyntaxProblem {
  * ones `tsc` prints before any type error), or undefined when the file parses cleanly.
  */
 export function firstSyntaxError(sourceFile: SourceFile): SyntaxProblem | undefined {
-  const host: CompilerHost = {
-    getSourceFile: (name) => (name === sourceFile.fileName ? sourceFile : undefined),
-    getDefaultLibFileName: () => 'lib.d.ts',
-    writeFile: () => undefined,
-    getCurrentDirectory: () => '/',
-    getCanonicalFileName: (name) => name,
-    useCaseSensitiveFileNames: () => true,
-    getNewLine: () => '\n',
-    fileExists: (name) => name === sourceFile.fileName,
-    readFile: () => undefined,
-  };
-  // A program of this one file, without lib files or imports: enough for syntactic diagnostics,
-  // and no type checker is ever created.
-  const program = ts.createProgram({
-    rootNames: [sourceFile.fileName],
-    options: { noLib: true, noResolve: true, types: [] },
-    host,
-  });
-  const [first] = program.getSyntacticDiagnostics(sourceFile);
+  const [first] = syntacticDiagnostics(sourceFile);
   if (!first) return undefined;
   return {
-    line: first.start === undefined ? 1 : lineOf(sourceFile, first.start),
+    line: first.start === undefined ? 1 : sourceFile.getLineAndColumnAtPos(first.start).line,
     message: ts.flattenDiagnosticMessageText(first.messageText, ' '),
   };
 }
 
-/** The 1-based line of a position. */
-export function lineOf(sourceFile: SourceFile, position: number): number {
-  return sourceFile.getLineAndCharacterOfPosition(position).line + 1;
-}
-
-/** The 1-based line a node starts on (its first token, comments excluded). */
-export function startLine(node: Node): number {
-  const sourceFile = node.getSourceFile();
-  return lineOf(sourceFile, node.getStart(sourceFile));
-}
-
-/** Calls `visit` on every node under `node`, depth first, in source order. */
-export function forEachDescendant(node: Node, visit: (node: Node) => void): void {
-  ts.forEachChild(node, (child) => {
-    visit(child);
-    forEachDescendant(child, visit);
-  });
+/**
+ * The parser's diagnostics, which it leaves on the compiler node as `parseDiagnostics`: for a
+ * TypeScript file, all of its syntactic diagnostics (`program.getSyntacticDiagnostics` returns
+ * this very list, after building a program, some 10 ms more). The field is not in TypeScript's
+ * public types, so its absence is an error rather than a file taken to parse cleanly.
+ */
+function syntacticDiagnostics(sourceFile: SourceFile): readonly TypeScript.Diagnostic[] {
+  const { parseDiagnostics } = sourceFile.compilerNode as TypeScript.SourceFile & {
+    parseDiagnostics?: TypeScript.Diagnostic[];
+  };
+  if (!Array.isArray(parseDiagnostics)) {
+    throw new Error(
+      `The TypeScript that ts-morph bundles (${ts.version}) leaves no parseDiagnostics on a parsed file, so ` +
+        "loco-gen cannot tell whether src/app.ts parses. Use the ts-morph version in loco-ts's package.json.",
+    );
+  }
+  return parseDiagnostics;
 }
 
 /** The name of a declaration when it is a plain name (identifier, `#private`, or string literal). */
 export function nameOf(node: Node): string | undefined {
-  const name = (node as Node & { name?: Node }).name;
-  if (!name) return undefined;
+  const name = (node.compilerNode as TypeScript.Node & { name?: TypeScript.Node }).name;
+  if (name === undefined) return undefined;
   if (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) return name.text;
   if (ts.isStringLiteral(name) || ts.isNoSubstitutionTemplateLiteral(name)) return name.text;
   return undefined;
@@ -84,41 +73,49 @@ export interface TopLevelName {
 }
 
 /**
- * Every name a file binds at its top level: imported names (default, named with their local
- * alias, namespace) and the names of its own classes, functions, variables, enums, interfaces,
- * types and namespaces.
+ * Every name a file binds at its top level, in the order of its statements: imported names
+ * (default, named with their local alias, namespace) and the names of its own classes,
+ * functions, variables, enums, interfaces, types and namespaces.
  */
 export function topLevelNames(sourceFile: SourceFile): TopLevelName[] {
-  const names: TopLevelName[] = [];
-  for (const statement of sourceFile.statements) {
-    if (ts.isImportDeclaration(statement)) {
-      const clause = statement.importClause;
-      const importedFrom = ts.isStringLiteral(statement.moduleSpecifier) ? statement.moduleSpecifier.text : '';
-      const bindings = clause?.namedBindings;
+  return sourceFile.getStatements().flatMap((statement): TopLevelName[] => {
+    if (Node.isImportDeclaration(statement)) {
+      const importedFrom = statement.getModuleSpecifierValue();
       const bound = [
-        clause?.name,
-        ...(bindings === undefined
-          ? []
-          : ts.isNamedImports(bindings)
-            ? bindings.elements.map((element) => element.name)
-            : [bindings.name]),
+        statement.getDefaultImport(),
+        statement.getNamespaceImport(),
+        ...statement.getNamedImports().map((specifier) => specifier.getAliasNode() ?? specifier.getNameNode()),
       ];
-      for (const identifier of bound) if (identifier) names.push({ name: identifier.text, statement, importedFrom });
-    } else if (ts.isVariableStatement(statement)) {
-      for (const declaration of statement.declarationList.declarations) {
-        if (ts.isIdentifier(declaration.name)) names.push({ name: declaration.name.text, statement });
-      }
-    } else if (
-      ts.isClassDeclaration(statement) ||
-      ts.isFunctionDeclaration(statement) ||
-      ts.isEnumDeclaration(statement) ||
-      ts.isInterfaceDeclaration(statement) ||
-      ts.isTypeAliasDeclaration(statement) ||
-      ts.isModuleDeclaration(statement)
+      return bound.flatMap((name) => (name ? [{ name: name.getText(), statement, importedFrom }] : []));
+    }
+    if (Node.isVariableStatement(statement)) {
+      return statement
+        .getDeclarations()
+        .map((declaration) => declaration.getNameNode())
+        .filter(Node.isIdentifier)
+        .map((name) => ({ name: name.getText(), statement }));
+    }
+    if (
+      Node.isClassDeclaration(statement) ||
+      Node.isFunctionDeclaration(statement) ||
+      Node.isEnumDeclaration(statement) ||
+      Node.isInterfaceDeclaration(statement) ||
+      Node.isTypeAliasDeclaration(statement) ||
+      Node.isModuleDeclaration(statement)
     ) {
       const name = nameOf(statement);
-      if (name) names.push({ name, statement });
+      return name ? [{ name, statement }] : [];
     }
-  }
-  return names;
+    return [];
+  });
+}
+
+/**
+ * Where `source` declares `name` at its top level (imports aside): the 1-based line of each
+ * declaration. For a generator's check that a class name is free in the files beside its own.
+ */
+export function declarationLines(source: string, fileName: string, name: string): number[] {
+  return topLevelNames(parseTypeScript(source, fileName))
+    .filter((binding) => binding.name === name && binding.importedFrom === undefined)
+    .map((binding) => binding.statement.getStartLineNumber());
 }

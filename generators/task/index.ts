@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { type ClassGenerator, type GenerateOptions, generate } from '../shared/generate.js';
 import { templatesDir } from '../shared/paths.js';
-import { taskRegistration } from './codemod.js';
 import { type TaskNames, taskNames } from './names.js';
+import { taskRegistration } from './registration.js';
 
 /** Tasks: `src/tasks/<name>.ts`, its test, and `tasks.register(new X())` in `registerTasks`. */
 export const TASK_GENERATOR: ClassGenerator<TaskNames> = {

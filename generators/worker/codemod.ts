@@ -1,28 +1,8 @@
-import { addToHook, type CodemodResult, type HookRegistration } from '../shared/codemod.js';
+import { addToHook, type CodemodResult } from '../shared/codemod.js';
+import { type WorkerRegistration, workerRegistration } from './registration.js';
 
 export { CodemodError, type CodemodResult, type Insertion } from '../shared/codemod.js';
-
-/** The hook workers are registered in, as Loco's `connect_workers`. */
-export const HOOK = 'connectWorkers';
-
-/** The worker to register in the app. */
-export interface WorkerRegistration {
-  /** The worker class: `ReportWorkerWorker`. */
-  className: string;
-  /** Its module relative to the app file, without extension: `./workers/report_worker`. */
-  modulePath: string;
-}
-
-/** How a worker is registered: `queue.register(X.build(ctx))` in `connectWorkers(ctx, queue)`. */
-export function workerRegistration(worker: WorkerRegistration): HookRegistration {
-  return {
-    hook: HOOK,
-    parameters: ['ctx', 'queue'],
-    kind: 'worker',
-    ...worker,
-    call: ([ctx, queue]) => `${queue}.register(${worker.className}.build(${ctx}))`,
-  };
-}
+export { HOOK, type WorkerRegistration, workerRegistration } from './registration.js';
 
 /**
  * Adds `import { X } from './workers/x.js'` after the last import and `queue.register(X.build(ctx))`

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { type ClassGenerator, type GenerateOptions, generate } from '../shared/generate.js';
 import { templatesDir } from '../shared/paths.js';
-import { workerRegistration } from './codemod.js';
 import { type WorkerNames, workerNames } from './names.js';
+import { workerRegistration } from './registration.js';
 
 export { APP_FILE } from '../shared/generate.js';
 
