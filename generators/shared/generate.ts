@@ -130,13 +130,12 @@ export async function generate<N extends ClassNames>(
   const toWrite = files.filter((file) => options.force || !exists.has(file));
   const writes: FileToWrite[] = [];
   if (toWrite.length > 0) {
-    // Handlebars is loaded only when there is something to render.
-    const [{ renderTemplate }, { appImportLine }] = await Promise.all([
-      import('./render.js'),
+    // node-plop (and inquirer, which it loads for its prompts) only when there is something to render.
+    const [{ renderToText }, { appImportLine }] = await Promise.all([
+      import('./templates.js'),
       import('./app-export.js'),
     ]);
-    const data = { ...names, appImport: appImportLine(appSource) };
-    for (const file of toWrite) writes.push({ target: file.target, text: renderTemplate(file.template, data) });
+    writes.push(...(await renderToText(toWrite, { ...names, appImport: appImportLine(appSource) })));
   }
   if (edit.insertions.length > 0) writes.push({ target: APP_FILE, text: edit.text });
 
