@@ -325,7 +325,10 @@ test('bad keys and priorities are refused with what was found and what is allowe
       () => download_worker.performLater(ctx, { userGuid: 'a' }, { key: '' }),
       /DownloadWorker: cannot enqueue: key: expected a non-empty string, found the string ""\. Nothing was enqueued\./,
     ],
-    [() => download_worker.performLater(ctx, { userGuid: 'a' }, { key: 'k'.repeat(256) }), /key: expected at most 255 characters, found 256/],
+    [
+      () => download_worker.performLater(ctx, { userGuid: 'a' }, { key: 'k'.repeat(256) }),
+      /key: expected at most 255 characters, found 256/,
+    ],
     [
       () => download_worker.performLater(ctx, { userGuid: 'a' }, { priority: 1.5 }),
       /priority: expected a whole number from -32768 to 32767 \(higher runs first\), found number 1\.5/,

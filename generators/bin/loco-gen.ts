@@ -1,33 +1,63 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import pc from 'picocolors';
-import { generateWorker } from '../worker/index.js';
+import { argsErrorMessage, optionSpellings } from '../shared/cli-args.js';
 
-const USAGE = `Usage: loco-gen worker <name> [--force] [--dry-run]
+/** Options every generator takes. */
+interface GeneratorOptions {
+  force: boolean;
+  dryRun: boolean;
+}
+
+/**
+ * The generators, each imported only when it runs; `--help` and a mistyped command load nothing
+ * more than this file. A generator loads ts-morph in turn only when it gets to `src/app.ts`, and
+ * its templates only when it has files to write.
+ */
+const GENERATORS: Record<
+  string,
+  { example: string; run: (name: string, options: GeneratorOptions) => Promise<number> }
+> = {
+  worker: {
+    example: 'report_worker',
+    run: async (name, options) => (await import('../worker/index.js')).generateWorker(name, options),
+  },
+  task: {
+    example: 'send_report',
+    run: async (name, options) => (await import('../task/index.js')).generateTask(name, options),
+  },
+};
+
+/** The options every generator takes. */
+const OPTIONS = {
+  force: { type: 'boolean', default: false },
+  'dry-run': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+const USAGE = `Usage: loco-gen <generator> <name> [--force] [--dry-run]
 
 Generators, run in the root folder of a loco app:
   worker <name>   Writes src/workers/<name>.ts and tests/workers/<name>.test.ts and registers
                   the worker in src/app.ts (connectWorkers). report_worker -> ReportWorkerWorker.
+  task <name>     Writes src/tasks/<name>.ts and tests/tasks/<name>.test.ts and registers the
+                  task in src/app.ts (registerTasks). send_report -> SendReportTask, run by
+                  npx loco task send_report.
+
+Names: letters, digits and underscores, starting with a letter, at most 64 characters.
+Nothing is written unless everything can be: a run that is refused leaves the app as it was.
 
 Options:
-  --force         Overwrite the worker and test files when they exist
-  --dry-run       Print what would change, write nothing
+  --force         Overwrite the generated files when they exist (src/app.ts is only added to)
+  --dry-run       Run every check and print what would change, write nothing
   -h, --help      Show this help`;
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCli>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        force: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseCli(argv);
   } catch (error) {
-    console.error(`${pc.red((error as Error).message)}\n\n${USAGE}`);
+    console.error(`${pc.red(argsErrorMessage(error, optionSpellings(OPTIONS)))}\n\n${USAGE}`);
     return 1;
   }
   const { values, positionals } = parsed;
@@ -36,19 +66,25 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (generator !== 'worker' || name === undefined || extra.length > 0) {
+  const known = Object.keys(GENERATORS).join(', ');
+  const chosen = generator === undefined ? undefined : GENERATORS[generator];
+  if (chosen === undefined || name === undefined || extra.length > 0) {
     const problem =
       generator === undefined
-        ? 'Which generator? The one there is: worker.'
-        : generator !== 'worker'
-          ? `Unknown generator '${generator}'; the one there is: worker.`
+        ? `Which generator? The generators are: ${known}.`
+        : chosen === undefined
+          ? `Unknown generator '${generator}'; the generators are: ${known}.`
           : name === undefined
-            ? 'loco-gen worker needs the name of the worker, such as report_worker.'
-            : `Unexpected arguments: ${extra.join(' ')}. Give one worker name.`;
+            ? `loco-gen ${generator} needs the name of the ${generator}, such as ${chosen.example}.`
+            : `Unexpected arguments: ${extra.join(' ')}. Give one ${generator} name.`;
     console.error(`${pc.red(problem)}\n\n${USAGE}`);
     return 1;
   }
-  return generateWorker(name, { force: values.force, dryRun: values['dry-run'] });
+  return chosen.run(name, { force: values.force, dryRun: values['dry-run'] });
+}
+
+function parseCli(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
 }
 
 main(process.argv.slice(2)).then(

@@ -2,23 +2,24 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
 import prompts from 'prompts';
+import { folderProblem, shownPath, writeProblem } from '../shared/files.js';
 import { packageRoot, readPackageJson, templatesDir } from '../shared/paths.js';
 import { run } from '../shared/run.js';
 import { listTemplates, renderTemplates } from '../shared/templates.js';
 import {
+  type Background,
   DEFAULTS,
   packageNameProblem,
   parseCli,
   QUEUE_CHOICES,
+  type QueueChoice,
   toPackageName,
   toSnakeName,
-  UsageError,
   USAGE,
+  UsageError,
   WORKER_MODE,
-  type Background,
-  type QueueChoice,
 } from './options.js';
-import { packVendor, vendorPackages, type VendorPackage } from './vendor.js';
+import { packVendor, type VendorPackage, vendorPackages } from './vendor.js';
 
 /** What `init` uses from the outside world; tests replace parts of it. */
 export interface InitEnvironment {
@@ -95,12 +96,36 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
     const relative = path.relative(env.cwd, target);
     const shown = relative === '' ? '.' : relative.startsWith('..') ? target : relative;
 
-    // 3. Refuse a folder with files in it, unless told to write over them.
+    // 3. Refuse a target that cannot hold the app (a file, a folder that cannot be written, ...),
+    //    and a folder with files in it unless told to write over them.
+    const folderProblemFound = folderProblem(env.cwd, target);
+    if (folderProblemFound) {
+      error(
+        pc.red(
+          `Cannot create the app in ${shown}: ${folderProblemFound} Give the path of a new or empty folder you can write to.`,
+        ),
+      );
+      return 1;
+    }
+    const templates = listTemplates(templatesDir('app', env.root));
     const present = existsSync(target) ? readdirSync(target) : [];
     if (present.length > 0 && !cli.overwrite) {
       error(pc.red(`The folder ${shown} is not empty. It holds: ${listing(target, present)}.`));
       error('Pick a new or empty folder, or pass --overwrite to write into it (files of the same name are replaced).');
       return 1;
+    }
+    for (const file of present.length > 0 ? templates : []) {
+      const problem = writeProblem(target, file.target);
+      if (problem) {
+        const where = shownPath(env.cwd, path.join(target, file.target));
+        error(
+          pc.red(
+            `Cannot create the app in ${shown}: cannot write ${where}: ${problem} ` +
+              'Move it away, or give the path of a new or empty folder.',
+          ),
+        );
+        return 1;
+      }
     }
 
     // 4. Background workers: mode, and the queue for BackgroundQueue.
@@ -136,7 +161,7 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
     const packages = vendorPackages(env.root);
     const data = templateData(name, background, queue, packages, env.root);
     log(`\nCreating ${pc.bold(name)} in ${target} (${WORKER_MODE[background]}${queue ? `, ${queue}` : ''})`);
-    await renderTemplates(listTemplates(templatesDir('app', env.root)), data, {
+    await renderTemplates(templates, data, {
       destination: target,
       force: cli.overwrite,
     });
@@ -275,6 +300,7 @@ export function nextSteps(
     `  curl -X POST localhost:5150/downloads -H 'content-type: application/json' -d '{"userGuid": "foo"}'`,
     '  npm test',
     '  npx loco-gen worker report_worker',
+    '  npx loco-gen task send_report    # then: npx loco task send_report',
     '',
   );
   return lines.join('\n');

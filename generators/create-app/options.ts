@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { argsErrorMessage, optionSpellings } from '../shared/cli-args.js';
 
 /** The `--bg` choices, as Loco's `loco new` offers them. */
 export const BACKGROUND_CHOICES = ['async', 'queue', 'blocking'] as const;
@@ -61,26 +62,28 @@ Options:
 
 Questions are asked only when stdin is a terminal and --yes is not given.`;
 
+const OPTIONS = {
+  name: { type: 'string' },
+  bg: { type: 'string' },
+  queue: { type: 'string' },
+  yes: { type: 'boolean', short: 'y', default: false },
+  'no-install': { type: 'boolean', default: false },
+  'no-git': { type: 'boolean', default: false },
+  overwrite: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+function parseOptions(argv: string[]) {
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+}
+
 /** Reads the command line (without `node` and the script). */
 export function parseCli(argv: string[]): CliOptions {
-  let parsed;
+  let parsed: ReturnType<typeof parseOptions>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        name: { type: 'string' },
-        bg: { type: 'string' },
-        queue: { type: 'string' },
-        yes: { type: 'boolean', short: 'y', default: false },
-        'no-install': { type: 'boolean', default: false },
-        'no-git': { type: 'boolean', default: false },
-        overwrite: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
+    parsed = parseOptions(argv);
   } catch (error) {
-    throw new UsageError((error as Error).message, { cause: error });
+    throw new UsageError(argsErrorMessage(error, optionSpellings(OPTIONS)), { cause: error });
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) {

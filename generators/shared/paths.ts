@@ -26,8 +26,8 @@ export function packageRoot(from: string = path.dirname(fileURLToPath(import.met
   }
 }
 
-/** The Handlebars templates of one generator: `templates/app` or `templates/worker`. */
-export function templatesDir(name: 'app' | 'worker', root: string = packageRoot()): string {
+/** The Handlebars templates of one generator: `templates/app`, `templates/worker` or `templates/task`. */
+export function templatesDir(name: 'app' | 'worker' | 'task', root: string = packageRoot()): string {
   return path.join(root, 'templates', name);
 }
 

@@ -1,6 +1,7 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import nodePlop, { type AddActionConfig } from 'node-plop';
+import type { FileToWrite } from './files.js';
 
 /** One file to write: a Handlebars template and where its output goes. */
 export interface TemplateFile {
@@ -74,4 +75,17 @@ export async function renderTemplates(
     );
   }
   return files.map((file) => file.target);
+}
+
+/**
+ * Renders templates to text with node-plop's template engine (Handlebars with plop's helpers, as
+ * its `add` actions render), and writes nothing: for a caller that checks every file before
+ * writing any, and writes them all or none. Returns the texts in the order of `files`.
+ */
+export async function renderToText(files: TemplateFile[], data: object): Promise<FileToWrite[]> {
+  const plop = await nodePlop();
+  return files.map((file) => ({
+    target: file.target,
+    text: plop.renderString(readFileSync(file.template, 'utf8'), data),
+  }));
 }

@@ -9,6 +9,7 @@ import type { QueueBackend } from './queue/backend.js';
 import { createBackend } from './queue/create.js';
 import { InProcessBackend } from './queue/memory/backend.js';
 import { readTextFile } from './read-file.js';
+import { TaskRegistry } from './task.js';
 import { runWorkerLoop } from './worker-loop.js';
 
 /** Options of `boot`. */
@@ -32,6 +33,8 @@ export interface BootOptions {
 export interface BootedApp {
   ctx: AppContext;
   hooks: Hooks;
+  /** The app's tasks, as its `registerTasks` hook registered them. */
+  tasks: TaskRegistry;
   /**
    * Starts the worker loop on the app's queue with the given tags (see the tag rules).
    * Resolves when `signal` aborts and running jobs have finished.
@@ -91,8 +94,10 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
     });
   };
 
+  const tasks = new TaskRegistry();
   try {
     await hooks.connectWorkers(ctx, queue);
+    await hooks.registerTasks?.(tasks);
   } catch (err) {
     await backend?.close();
     throw err;
@@ -107,6 +112,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   return {
     ctx,
     hooks,
+    tasks,
     runWorkers,
     async shutdown() {
       pool.abort();

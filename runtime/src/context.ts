@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import type { Queue } from './app-queue.js';
 import type { LocoConfig } from './config/schema.js';
 import type { Logger } from './logger.js';
+import type { TaskRegistry } from './task.js';
 
 /** What every part of the app gets: config, environment and the queue. */
 export interface AppContext {
@@ -28,6 +29,8 @@ export interface Hooks {
   appName?: string;
   /** Registers the app's workers: `queue.register(MyWorker.build(ctx))`. */
   connectWorkers(ctx: AppContext, queue: Queue): void | Promise<void>;
+  /** Registers the app's tasks, run by `loco task <name>`: `tasks.register(new CleanupTask())`. */
+  registerTasks?(tasks: TaskRegistry): void | Promise<void>;
   /** Adds the app's HTTP routes to the server. */
   routes?(app: Hono, ctx: AppContext): void | Promise<void>;
   /**

@@ -21,5 +21,6 @@ export { MAX_KEY_LENGTH, MAX_PRIORITY, MIN_PRIORITY } from './job-limits.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
 export { JOB_STATUSES, type JobRecord, type JobStatus, type OnConflict, type PauseTarget } from './queue/backend.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { Task, TaskRegistry, TaskVars } from './task.js';
 export { BackgroundWorker } from './worker.js';
 export type { ArgsOf, InputOf, RateLimit, WorkerClass } from './worker-class.js';

@@ -1,6 +1,7 @@
 import type { Queue } from './app-queue.js';
 import { type BootedApp, boot } from './boot.js';
 import type { AppContext, AppDefinition } from './context.js';
+import { TaskVars } from './task.js';
 
 /** What `bootTest` returns. */
 export interface TestBoot {
@@ -10,6 +11,8 @@ export interface TestBoot {
   app: BootedApp;
   /** Closes the queue; call it in `finally`. */
   shutdown(): Promise<void>;
+  /** Runs a task registered in `registerTasks` with these vars; throws if none has that name. */
+  runTask(name: string, vars?: Record<string, string>): Promise<void>;
 }
 
 /**
@@ -21,5 +24,11 @@ export async function bootTest(
   options: { environment?: string; root?: string } = {},
 ): Promise<TestBoot> {
   const booted = await boot(app, { environment: options.environment ?? 'test', root: options.root });
-  return { ctx: booted.ctx, queue: booted.ctx.queue, app: booted, shutdown: () => booted.shutdown() };
+  return {
+    ctx: booted.ctx,
+    queue: booted.ctx.queue,
+    app: booted,
+    shutdown: () => booted.shutdown(),
+    runTask: async (name, vars = {}) => booted.tasks.getOrThrow(name).run(booted.ctx, new TaskVars(vars, name)),
+  };
 }

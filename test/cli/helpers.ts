@@ -10,18 +10,17 @@ import { completedOutcome, failedOutcome } from '../queue/helpers.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DUMPS = path.join(ROOT, 'test/fixtures/dumps');
-const FIXTURE_APP = path.join(ROOT, 'test/fixtures/apps/jobs-app');
 const CLI = path.join(ROOT, 'runtime/src/cli/main.ts');
 const TSX = import.meta.resolve('tsx');
 
 /**
- * Copies the fixture app into a temp folder. Its tsconfig maps `loco-runtime` to this
- * repository's runtime sources by a relative path; the copy gets the absolute one, standing in
- * for an installed `node_modules/loco-runtime`.
+ * Copies a fixture app of test/fixtures/apps (the jobs CLI's, unless named) into a temp folder.
+ * Its tsconfig maps `loco-runtime` to this repository's runtime sources by a relative path; the
+ * copy gets the absolute one, standing in for an installed `node_modules/loco-runtime`.
  */
-export function copyFixtureApp(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'loco-jobs-app-'));
-  cpSync(FIXTURE_APP, dir, { recursive: true });
+export function copyFixtureApp(name = 'jobs-app'): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `loco-${name}-`));
+  cpSync(path.join(ROOT, 'test/fixtures/apps', name), dir, { recursive: true });
   const tsconfigFile = path.join(dir, 'tsconfig.json');
   const tsconfig = JSON.parse(readFileSync(tsconfigFile, 'utf8'));
   tsconfig.compilerOptions.paths = { 'loco-runtime': [path.join(ROOT, 'runtime/src/index.ts')] };

@@ -1,57 +1,21 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { addWorkerToApp, CodemodError } from '../../generators/worker/codemod.js';
+import { addWorkerToApp } from '../../generators/worker/codemod.js';
+import { codemodFixtureTests, count } from './codemod-fixtures.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/codemod');
 const REPORT = { className: 'ReportWorkerWorker', modulePath: './workers/report_worker' };
 const read = (...parts: string[]) => readFileSync(path.join(FIXTURES, ...parts), 'utf8');
-const count = (text: string, part: string) => text.split(part).length - 1;
 
-// Each fixture folder holds input.ts.txt and either expected.ts.txt (the whole file after the
-// codemod) or error.txt (the whole message of the error it throws).
-for (const name of readdirSync(FIXTURES).filter((entry) => existsSync(path.join(FIXTURES, entry, 'input.ts.txt')))) {
-  const input = read(name, 'input.ts.txt');
-  if (existsSync(path.join(FIXTURES, name, 'expected.ts.txt'))) {
-    const expected = read(name, 'expected.ts.txt');
-
-    test(`${name}: adds the import and the registration, nothing else`, () => {
-      const result = addWorkerToApp(input, 'src/app.ts', REPORT);
-      assert.fixture(result.text, expected);
-      assert.equal(
-        result.insertions.map((insertion) => insertion.what),
-        ['import', 'register'],
-      );
-    });
-
-    test(`${name}: applied twice gives one import and one call`, () => {
-      const once = addWorkerToApp(input, 'src/app.ts', REPORT).text;
-      const twice = addWorkerToApp(once, 'src/app.ts', REPORT);
-      assert.is(twice.text, once);
-      assert.equal(twice.insertions, []);
-      assert.is(count(twice.text, 'import { ReportWorkerWorker }'), 1);
-      assert.is(count(twice.text, 'ReportWorkerWorker.build('), 1);
-    });
-  } else {
-    const expected = read(name, 'error.txt').trimEnd();
-
-    test(`${name}: refuses, naming the file and the construct, with the lines to paste`, () => {
-      let caught: unknown;
-      try {
-        addWorkerToApp(input, 'src/app.ts', REPORT);
-      } catch (error) {
-        caught = error;
-      }
-      assert.instance(caught, CodemodError);
-      assert.fixture((caught as CodemodError).message, expected);
-      const [importLine, registerLine] = (caught as CodemodError).pasteLines;
-      assert.ok(expected.includes(`    ${importLine}\n`));
-      assert.ok(expected.endsWith(`    ${registerLine}`));
-    });
-  }
-}
+codemodFixtureTests({
+  folder: FIXTURES,
+  add: (source) => addWorkerToApp(source, 'src/app.ts', REPORT),
+  className: 'ReportWorkerWorker',
+  registered: 'ReportWorkerWorker.build(',
+});
 
 test('keeps CRLF line endings on every line, the added ones included', () => {
   const result = addWorkerToApp(read('crlf', 'input.ts.txt'), 'src/app.ts', REPORT);

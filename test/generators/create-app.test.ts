@@ -1,20 +1,32 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import prompts from 'prompts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type InitEnvironment, init } from '../../generators/create-app/index.js';
 import type { VendorPackage } from '../../generators/create-app/vendor.js';
 import { loadConfig } from '../../runtime/src/config/load.js';
+import { openToEveryone, runBin } from './app-folder.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TEMPLATE = path.join(ROOT, 'templates/app');
 const RUNTIME_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'runtime/package.json'), 'utf8')).version as string;
 const LOCO_TS_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
 const TARBALLS = [`loco-runtime-${RUNTIME_VERSION}.tgz`, `loco-ts-${LOCO_TS_VERSION}.tgz`];
-const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+const plain = (text: string) => stripVTControlCharacters(text);
 
 /** Files under `folder`, relative, with `/` separators, sorted. */
 function filesUnder(folder: string, prefix = ''): string[] {
@@ -247,6 +259,75 @@ test('a non-empty folder is refused, naming what is in it, and left as it was', 
   }
 });
 
+for (const [what, setUp, target, message] of [
+  [
+    'a file',
+    (cwd: string) => writeFileSync(path.join(cwd, 'notes.txt'), 'mine\n'),
+    'notes.txt',
+    'Cannot create the app in notes.txt: notes.txt is a file, not a folder. Give the path of a new or empty folder you can write to.',
+  ],
+  [
+    'a path under a file',
+    (cwd: string) => writeFileSync(path.join(cwd, 'notes.txt'), 'mine\n'),
+    'notes.txt/app',
+    'Cannot create the app in notes.txt/app: notes.txt is a file, not a folder. Give the path of a new or empty folder you can write to.',
+  ],
+  [
+    'a broken symbolic link',
+    (cwd: string) => symlinkSync(path.join(cwd, 'gone'), path.join(cwd, 'link')),
+    'link/app',
+    'Cannot create the app in link/app: link is a broken symbolic link. Give the path of a new or empty folder you can write to.',
+  ],
+] as const) {
+  test(`a target that is ${what}: one line naming the path and the fix, nothing written`, async () => {
+    const t = await create([]);
+    try {
+      setUp(t.cwd);
+      const before = filesUnder(t.cwd);
+      assert.is(await t.run([target, ...OFFLINE]), 1);
+      assert.is(t.output(), message);
+      assert.equal(filesUnder(t.cwd), before);
+      assert.equal(t.packed, []);
+    } finally {
+      t.remove();
+    }
+  });
+}
+
+test('--overwrite into a folder where a file of the app must go holds a folder of that name: refused, nothing written', async () => {
+  const t = await create([]);
+  try {
+    mkdirSync(path.join(t.cwd, 'my-app/package.json'), { recursive: true });
+    assert.is(await t.run(['my-app', '--overwrite', ...OFFLINE]), 1);
+    assert.is(
+      t.output(),
+      'Cannot create the app in my-app: cannot write my-app/package.json: it is a folder. Move it away, or give the path of a new or empty folder.',
+    );
+    assert.equal(filesUnder(path.join(t.cwd, 'my-app')), []);
+  } finally {
+    t.remove();
+  }
+});
+
+test('a parent folder without write permission: one line naming it, nothing written', () => {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'create-loco-app-'));
+  try {
+    mkdirSync(path.join(cwd, 'locked'));
+    openToEveryone(cwd);
+    chmodSync(path.join(cwd, 'locked'), 0o555);
+    const result = runBin('create-loco-app', ['locked/my-app', ...OFFLINE], cwd);
+    assert.is(result.code, 1, result.output);
+    assert.is(
+      result.output.trim(),
+      'Cannot create the app in locked/my-app: no permission to write in locked. Give the path of a new or empty folder you can write to.',
+    );
+    assert.equal(readdirSync(path.join(cwd, 'locked')), []);
+  } finally {
+    chmodSync(path.join(cwd, 'locked'), 0o755);
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
 test('--overwrite writes into a non-empty folder: template files replaced, others kept', async () => {
   const t = await create([]);
   try {
@@ -332,7 +413,8 @@ for (const [argv, message] of [
   [['--bg', 'async', '--queue', 'redis'], '--queue redis needs --bg queue; --bg async keeps no queue.'],
   [['--name', 'Bad Name'], '--name "Bad Name": start the name with a lower-case letter or a digit.'],
   [['a', 'b'], 'Give one target folder; found 2: a, b.'],
-  [['--colour'], "Unknown option '--colour'"],
+  [['--colour'], "Unknown option '--colour'. The options are listed below.\n\nUsage: create-loco-app"],
+  [['--no-instal'], "Unknown option '--no-instal' (did you mean --no-install?). The options are listed below."],
 ] as const) {
   test(`refuses ${argv.join(' ')} with a reason and the usage`, async () => {
     const t = await create([...argv, ...OFFLINE]);
@@ -368,6 +450,7 @@ test('prints the next steps for the mode', async () => {
     assert.match(async.output(), 'npm run dev');
     assert.not.match(async.output(), 'npm run worker');
     assert.match(queue.output(), 'npx loco-gen worker report_worker');
+    assert.match(queue.output(), 'npx loco-gen task send_report    # then: npx loco task send_report');
   } finally {
     queue.remove();
     async.remove();

@@ -9,8 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 // Scaffolds an app with create-loco-app (packing the runtime and loco-ts, npm install from the
-// registry, which compiles better-sqlite3), generates a worker in it with its own loco-gen, and
-// runs the app's own tests and type check. Takes a few minutes.
+// registry, which compiles better-sqlite3), generates a worker and a task in it with its own
+// loco-gen, runs the app's own tests and type check, and its task. Takes a few minutes.
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CREATE = path.join(ROOT, 'generators/bin/create-loco-app.ts');
@@ -96,26 +96,55 @@ test('npx loco-gen worker report_worker writes the worker and registers it', asy
   stepsDone = 2;
 });
 
-test("the app's own npm test passes, the generated test included", async () => {
+test('npx loco-gen task cleanup writes the task and registers it', async () => {
   needSteps(2);
+  const generated = await exec('npx', ['loco-gen', 'task', 'cleanup'], app, 2 * MINUTE);
+  succeeded(generated, 'loco-gen task cleanup');
+  assert.ok(existsSync(path.join(app, 'src/tasks/cleanup.ts')));
+  assert.ok(existsSync(path.join(app, 'tests/tasks/cleanup.test.ts')));
+  const source = readFileSync(path.join(app, 'src/app.ts'), 'utf8');
+  assert.match(source, "import { CleanupTask } from './tasks/cleanup.js';\n");
+  assert.match(source, '  registerTasks(tasks: TaskRegistry) {\n    tasks.register(new CleanupTask());\n  }\n');
+  stepsDone = 3;
+});
+
+test("the app's own npm test passes, the generated tests included", async () => {
+  needSteps(3);
   const tested = await exec('npm', ['test'], app, 5 * MINUTE);
   succeeded(tested, 'npm test');
   assert.match(tested.output, 'report_worker.test.ts');
+  assert.match(tested.output, 'cleanup.test.ts');
   assert.match(tested.output, /Passed:\s+6/);
 });
 
-test('npx tsc --noEmit passes', async () => {
-  needSteps(2);
+test('npx loco task lists the task, and runs it with its vars', async () => {
+  needSteps(3);
+  const listed = await exec('npx', ['loco', 'task'], app, MINUTE);
+  succeeded(listed, 'loco task');
+  assert.match(listed.output, /^ {2}cleanup {2}What cleanup does/m);
+  const ran = await exec('npx', ['loco', 'task', 'cleanup', 'days:30'], app, MINUTE);
+  succeeded(ran, 'loco task cleanup days:30');
+  assert.match(ran.output, '[development] cleanup runs with {"days":"30"}');
+  const unknown = await exec('npx', ['loco', 'task', 'clean'], app, MINUTE);
+  assert.is(unknown.code, 1);
+  assert.match(unknown.output, "No task is registered under the name 'clean' (did you mean cleanup?)");
+});
+
+test('npx tsc --noEmit passes, the generated worker and task included', async () => {
+  needSteps(3);
   succeeded(await exec('npx', ['tsc', '--noEmit'], app, 5 * MINUTE), 'tsc --noEmit');
 });
 
-test('a second loco-gen worker report_worker leaves src/app.ts as it is', async () => {
-  needSteps(2);
+test('a second loco-gen worker report_worker or task cleanup leaves src/app.ts as it is', async () => {
+  needSteps(3);
   const before = readFileSync(path.join(app, 'src/app.ts'), 'utf8');
   const again = await exec('npx', ['loco-gen', 'worker', 'report_worker'], app, 2 * MINUTE);
   succeeded(again, 'second loco-gen worker report_worker');
-  assert.is(readFileSync(path.join(app, 'src/app.ts'), 'utf8'), before);
   assert.match(again.output, 'Nothing to do: ReportWorkerWorker exists and is registered.');
+  const taskAgain = await exec('npx', ['loco-gen', 'task', 'cleanup'], app, 2 * MINUTE);
+  succeeded(taskAgain, 'second loco-gen task cleanup');
+  assert.match(taskAgain.output, 'Nothing to do: CleanupTask exists and is registered.');
+  assert.is(readFileSync(path.join(app, 'src/app.ts'), 'utf8'), before);
 });
 
 /**

@@ -2,13 +2,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateWorker } from '../../generators/worker/index.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/codemod');
 const fixture = (name: string, file: string) => readFileSync(path.join(FIXTURES, name, file), 'utf8');
-const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
+const plain = (text: string) => stripVTControlCharacters(text);
 
 /** A folder holding only src/app.ts, and a way to run `loco-gen worker` in it. */
 function app(appSource: string) {
@@ -123,22 +124,6 @@ test('outside an app (no src/app.ts) it refuses and writes nothing', async () =>
     assert.is(await t.generate('report_worker'), 1);
     assert.match(t.output(), 'No src/app.ts in');
     assert.not.ok(t.exists('src/workers'));
-  } finally {
-    t.remove();
-  }
-});
-
-test('without a connectWorkers hook: exit 1, the lines to paste, and the files written listed', async () => {
-  const t = app(fixture('no-hook', 'input.ts.txt'));
-  try {
-    assert.is(await t.generate('report_worker'), 1);
-    assert.is(t.read('src/app.ts'), fixture('no-hook', 'input.ts.txt'));
-    assert.ok(t.exists('src/workers/report_worker.ts'));
-    const output = t.output();
-    assert.match(output, 'src/app.ts: found no connectWorkers hook');
-    assert.match(output, "    import { ReportWorkerWorker } from './workers/report_worker.js';");
-    assert.match(output, '    queue.register(ReportWorkerWorker.build(ctx));');
-    assert.match(output, 'Files written: src/workers/report_worker.ts, tests/workers/report_worker.test.ts.');
   } finally {
     t.remove();
   }

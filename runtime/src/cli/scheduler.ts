@@ -5,6 +5,7 @@ import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
 import { formatJobList } from '../scheduler/list.js';
 import { type PreparedScheduler, prepareScheduler } from '../scheduler/start.js';
+import { scheduledTasks } from '../scheduler/tasks.js';
 import { loadApp } from './load-app.js';
 
 interface SchedulerOptions {
@@ -37,7 +38,12 @@ async function runScheduler(options: SchedulerOptions): Promise<void> {
   const file = options.config ?? (process.env.SCHEDULER_CONFIG || undefined);
   let scheduler: PreparedScheduler;
   try {
-    scheduler = prepareScheduler(ctx, { file, name: options.name, tag: options.tag });
+    scheduler = prepareScheduler(ctx, {
+      file,
+      name: options.name,
+      tag: options.tag,
+      tasks: scheduledTasks(booted.tasks, ctx),
+    });
     if (scheduler.jobs.length === 0) throw noJobs(ctx.config.file, root, file);
   } catch (err) {
     await booted.shutdown();

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
 import { type PreparedScheduler, prepareScheduler } from '../scheduler/start.js';
+import { scheduledTasks } from '../scheduler/tasks.js';
 import { loadApp } from './load-app.js';
 
 interface StartOptions {
@@ -63,7 +64,10 @@ async function start(options: StartOptions): Promise<void> {
   let scheduler: PreparedScheduler | undefined;
   if (options.all) {
     try {
-      scheduler = prepareScheduler(ctx, { file: process.env.SCHEDULER_CONFIG || undefined });
+      scheduler = prepareScheduler(ctx, {
+        file: process.env.SCHEDULER_CONFIG || undefined,
+        tasks: scheduledTasks(booted.tasks, ctx),
+      });
     } catch (err) {
       await booted.shutdown();
       throw err;

@@ -18,7 +18,8 @@ export interface CodeStyle {
  * Reads the style of a file from its imports and indentation. Without imports to go by:
  * single quotes, semicolons and `.js` extensions, as in the apps create-loco-app writes.
  */
-export function detectStyle(sourceFile: SourceFile, source: string): CodeStyle {
+export function detectStyle(sourceFile: SourceFile): CodeStyle {
+  const source = sourceFile.getFullText();
   const imports = sourceFile.getImportDeclarations();
   const last = imports.at(-1);
   const quote = last?.getModuleSpecifier().getText().startsWith('"') ? '"' : "'";

@@ -1,0 +1,101 @@
+// `loco-gen` as a user runs it: the bin in a child process (TypeScript through tsx).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { appFolder, FIXTURES, fixture, plainEnv } from './app-folder.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../generators/bin/loco-gen.ts');
+const TSX = import.meta.resolve('tsx');
+
+/** Runs `loco-gen <args>` in an empty folder: its exit code and output, and whether it wrote anything there. */
+function locoGen(...args: string[]) {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'loco-gen-cli-'));
+  try {
+    const result = spawnSync(process.execPath, ['--import', TSX, BIN, ...args], {
+      cwd,
+      env: plainEnv(),
+      encoding: 'utf8',
+    });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr, wrote: readdirSync(cwd).length > 0 };
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+test('an unknown option: one balanced sentence naming it, then the usage, exit 1', () => {
+  const result = locoGen('worker', 'x', '--bogus');
+  assert.is(result.code, 1);
+  const [first, blank, usage] = result.stderr.split('\n');
+  assert.is(first, "Unknown option '--bogus'. The options are listed below.");
+  assert.is(blank, '');
+  assert.match(usage, /^Usage: loco-gen /);
+  assert.not.ok(result.wrote);
+});
+
+test('an unknown option close to a real one names the real one', () => {
+  const result = locoGen('worker', 'x', '--dryrun');
+  assert.is(result.code, 1);
+  assert.is(
+    result.stderr.split('\n')[0],
+    "Unknown option '--dryrun' (did you mean --dry-run?). The options are listed below.",
+  );
+});
+
+test('--help lists the worker and task generators', () => {
+  const result = locoGen('--help');
+  assert.is(result.code, 0);
+  assert.match(result.stdout, 'Usage: loco-gen <generator> <name> [--force] [--dry-run]');
+  assert.match(result.stdout, /^ {2}worker <name> {3}Writes src\/workers\/<name>\.ts/m);
+  assert.match(result.stdout, /^ {2}task <name> {5}Writes src\/tasks\/<name>\.ts/m);
+});
+
+test('an unknown generator names the ones there are', () => {
+  const result = locoGen('model', 'user');
+  assert.is(result.code, 1);
+  assert.is(result.stderr.split('\n')[0], "Unknown generator 'model'; the generators are: worker, task.");
+  assert.not.ok(result.wrote);
+});
+
+test('a generator without a name asks for one, with an example', () => {
+  const result = locoGen('task');
+  assert.is(result.code, 1);
+  assert.is(result.stderr.split('\n')[0], 'loco-gen task needs the name of the task, such as send_report.');
+});
+
+/** Runs `loco-gen <args>` in `cwd`; the packages the run loaded CommonJS modules from. */
+function packagesLoaded(cwd: string, ...args: string[]): string[] {
+  const list = path.join(mkdtempSync(path.join(tmpdir(), 'loco-gen-loaded-')), 'packages.txt');
+  try {
+    const preload = path.join(FIXTURES, 'loaded-packages.cjs');
+    const result = spawnSync(process.execPath, ['--import', TSX, '--require', preload, BIN, ...args], {
+      cwd,
+      env: { ...plainEnv(), LOADED_PACKAGES_FILE: list },
+      encoding: 'utf8',
+    });
+    assert.ok(result.status === 0 || result.status === 1, `loco-gen ${args.join(' ')}: ${result.stderr}`);
+    return readFileSync(list, 'utf8').split('\n');
+  } finally {
+    rmSync(path.dirname(list), { recursive: true, force: true });
+  }
+}
+
+test('loads ts-morph only when it reads src/app.ts, and node-plop only when it has files to write', () => {
+  const t = appFolder(fixture('codemod/class-method', 'input.ts.txt'));
+  // node-plop is ESM; what shows it was loaded is handlebars and rxjs (for inquirer), which it brings.
+  const heavy = (packages: string[]) => ['ts-morph', 'handlebars', 'rxjs'].filter((name) => packages.includes(name));
+  try {
+    assert.equal(heavy(packagesLoaded(t.root, '--help')), []);
+    assert.equal(heavy(packagesLoaded(t.root, 'worker', 'class')), []);
+    assert.equal(heavy(packagesLoaded(t.root, 'worker', 'report_worker')), ['ts-morph', 'handlebars', 'rxjs']);
+    // Nothing to do the second time: src/app.ts is read, no template is rendered.
+    assert.equal(heavy(packagesLoaded(t.root, 'worker', 'report_worker')), ['ts-morph']);
+  } finally {
+    t.remove();
+  }
+});
+
+test.run();
