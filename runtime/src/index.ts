@@ -14,9 +14,10 @@ export type {
   WorkerMode,
   WorkersConfig,
 } from './config/schema.js';
-export type { AppContext, AppDefinition, Hooks } from './context.js';
+export type { AppContext } from './context.js';
 export { type Duration, parseDuration } from './duration.js';
 export { ArgsError, ConfigError, LocoError, QueueConnectionError, RegistryError } from './errors.js';
+export type { AppDefinition, Hooks } from './hooks.js';
 export { MAX_KEY_LENGTH, MAX_PRIORITY, MIN_PRIORITY } from './job-limits.js';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel } from './logger.js';
 export { JOB_STATUSES, type JobRecord, type JobStatus, type OnConflict, type PauseTarget } from './queue/backend.js';

@@ -1,6 +1,7 @@
 import type { Queue } from './app-queue.js';
 import { type BootedApp, boot } from './boot.js';
-import type { AppContext, AppDefinition } from './context.js';
+import type { AppContext } from './context.js';
+import type { AppDefinition } from './hooks.js';
 import { TaskVars } from './task.js';
 
 /** What `bootTest` returns. */

@@ -114,7 +114,7 @@ test("the app's own npm test passes, the generated tests included", async () => 
   succeeded(tested, 'npm test');
   assert.match(tested.output, 'report_worker.test.ts');
   assert.match(tested.output, 'cleanup.test.ts');
-  assert.match(tested.output, /Passed:\s+6/);
+  assert.match(tested.output, /Passed:\s+7/);
 });
 
 test('npx loco task lists the task, and runs it with its vars', async () => {

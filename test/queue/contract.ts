@@ -880,12 +880,14 @@ export function runContract(target: BackendUnderTest): void {
     const records = await runFlow(allCompleted(50));
     const took = Date.now() - begin;
     assert.is(records.length, 50);
-    // The limit counts claims; a job records when its perform began, a few ms after its claim
-    // (more under load), so starts 10 apart may look up to that much closer than 1 s.
+    // The limit counts claims; a job records when its perform began, after its claim (a few ms,
+    // and up to a hundred or so when the machine is loaded), so starts 10 apart may look that
+    // much closer than 1 s. A limiter that let 20 through at a window's edge would show them
+    // tens of ms apart, far below this bound.
     const starts = records.map((record) => record.start).sort((a, b) => a - b);
     for (let i = 10; i < starts.length; i++) {
       assert.ok(
-        starts[i] - starts[i - 10] >= 950,
+        starts[i] - starts[i - 10] >= 850,
         `starts ${i - 10} and ${i} are ${starts[i] - starts[i - 10]} ms apart`,
       );
     }

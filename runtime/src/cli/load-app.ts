@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AppDefinition } from '../context.js';
 import { LocoError } from '../errors.js';
+import type { AppDefinition } from '../hooks.js';
 
 /**
  * Loads the app's `src/app.ts` (TypeScript through tsx, no build step) and returns its `App`
