@@ -25,8 +25,8 @@ test('the claim walks the claim index in order, without statistics and without a
   for (const variant of ['untagged', 'matching', 'any'] as const) {
     const plan = (
       db
-        .prepare(`EXPLAIN QUERY PLAN ${dueJobs(variant)}`)
-        .all({ name: 'EchoWorker', now: 0, tags: '[]', limit: 1 }) as Array<{
+        .prepare(`EXPLAIN QUERY PLAN ${dueJobs(variant, 10, true)}`)
+        .all({ name: 'EchoWorker', now: 0, tags: '[]', paused: '[]' }) as Array<{
         detail: string;
       }>
     )

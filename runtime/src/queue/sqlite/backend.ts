@@ -51,6 +51,14 @@ interface ClaimRow {
   attempts: number;
   max_attempts: number;
   run_at: number;
+}
+
+/** What the claim reads of a due job before picking. */
+interface DueRow {
+  id: string;
+  name: string;
+  priority: number;
+  run_at: number;
   concurrency_key: string | null;
 }
 
@@ -374,10 +382,16 @@ function claimTickIn(db: Database.Database) {
  * names' limits (running jobs by concurrency key, starts in the rate window) become processing.
  */
 function claimer(db: Database.Database) {
-  const due = {
-    untagged: db.prepare(sql.dueJobs('untagged')),
-    matching: db.prepare(sql.dueJobs('matching')),
-    any: db.prepare(sql.dueJobs('any')),
+  /** The due-jobs statements, by tag rule, limit and whether queues are paused. */
+  const due = new Map<string, Database.Statement>();
+  const dueJobs = (tags: 'untagged' | 'matching' | 'any', limit: number, queuesPaused: boolean) => {
+    const id = `${tags}:${limit}:${queuesPaused}`;
+    let statement = due.get(id);
+    if (!statement) {
+      statement = db.prepare(sql.dueJobs(tags, limit, queuesPaused));
+      due.set(id, statement);
+    }
+    return statement;
   };
   const start = db.prepare(sql.startJobs);
   const running = db.prepare(sql.runningByKey);
@@ -387,7 +401,9 @@ function claimer(db: Database.Database) {
   const paused = db.prepare(sql.pausedTargets);
   return db.transaction((request: ClaimRequest): { jobs: ClaimedJob[]; reopensAt: number | undefined } => {
     const limits = request.limits ?? {};
-    const pausedNames = new Set((paused.all() as PauseTarget[]).filter((p) => p.kind === 'worker').map((p) => p.name));
+    const pauses = paused.all() as PauseTarget[];
+    const pausedNames = new Set(pauses.filter((p) => p.kind === 'worker').map((p) => p.name));
+    const pausedQueues = pauses.filter((p) => p.kind === 'queue').map((p) => p.name);
     const usage = new Map<string, NameUsage>();
     for (const [name, limit] of Object.entries(limits)) {
       if (limit.rate) pruneStarts.run({ name, since: request.now - limit.rate.perMs });
@@ -405,34 +421,33 @@ function claimer(db: Database.Database) {
     }
     const budget = new ClaimBudget(limits, usage);
     const variant = request.anyTag ? 'any' : request.tags.length === 0 ? 'untagged' : 'matching';
-    const candidates: ClaimRow[] = [];
+    const params = { now: request.now, tags: JSON.stringify(request.tags), paused: JSON.stringify(pausedQueues) };
+    const candidates: DueRow[] = [];
     for (const name of request.names) {
       if (pausedNames.has(name) || budget.room(name) <= 0) continue;
-      // Jobs of keys at their limit are passed over, so a keyed name reads further ahead.
+      // Jobs of keys at their limit are passed over, so a name with a concurrency limit reads further ahead.
       const limit = limits[name]?.concurrency === undefined ? request.limit : request.limit * 20;
-      candidates.push(
-        ...(due[variant].all({ name, now: request.now, tags: JSON.stringify(request.tags), limit }) as ClaimRow[]),
-      );
+      candidates.push(...(dueJobs(variant, limit, pausedQueues.length > 0).all({ ...params, name }) as DueRow[]));
     }
-    candidates.sort(claimOrder);
-    const picked: ClaimRow[] = [];
+    if (request.names.length > 1) candidates.sort(claimOrder);
+    const picked: DueRow[] = [];
     for (const row of candidates) {
       if (picked.length >= request.limit) break;
       if (!budget.allows(row.name, row.concurrency_key)) continue;
       budget.take(row.name, row.concurrency_key);
       picked.push(row);
     }
-    if (picked.length > 0) {
-      start.run({
-        ids: JSON.stringify(picked.map((row) => row.id)),
-        lease_until: request.now + request.leaseMs,
-        now: request.now,
-      });
-      for (const row of picked) if (limits[row.name]?.rate) logStart.run({ name: row.name, now: request.now });
-    }
+    const reopensAt = budget.reopensAt(request.now);
+    if (picked.length === 0) return { jobs: [], reopensAt };
+    const rows = start.all({
+      ids: JSON.stringify(picked.map((row) => row.id)),
+      lease_until: request.now + request.leaseMs,
+      now: request.now,
+    }) as ClaimRow[];
+    for (const row of picked) if (limits[row.name]?.rate) logStart.run({ name: row.name, now: request.now });
     return {
-      reopensAt: budget.reopensAt(request.now),
-      jobs: picked.map((row) => ({
+      reopensAt,
+      jobs: rows.sort(claimOrder).map((row) => ({
         id: row.id,
         name: row.name,
         task_data: JSON.parse(row.task_data),
@@ -440,7 +455,7 @@ function claimer(db: Database.Database) {
         tags: JSON.parse(row.tags),
         queue: row.queue,
         priority: row.priority,
-        attempts: row.attempts + 1,
+        attempts: row.attempts,
         max_attempts: row.max_attempts,
       })),
     };

@@ -91,26 +91,28 @@ const CLAIM_TAGS = {
 
 /**
  * The due jobs of one name a process may take, in claim order (higher priority, then run_at,
- * then id), skipping jobs of paused queues: the claim index serves WHERE and ORDER BY. The claim
- * reads each name this way, picks within the limits, and marks what it picked (`startJobs`), in
- * one write transaction.
+ * then id): the claim index serves WHERE and ORDER BY. The claim reads each name this way, picks
+ * within the limits, and marks what it picked (`startJobs`), in one write transaction. With
+ * `queuesPaused`, jobs of the paused queues (`@paused`, JSON) are skipped. `limit` is written into
+ * the statement: SQLite plans a literal LIMIT better than a bound one (about 3x faster here).
  */
-export function dueJobs(tags: keyof typeof CLAIM_TAGS): string {
+export function dueJobs(tags: keyof typeof CLAIM_TAGS, limit: number, queuesPaused: boolean): string {
   return `
-  SELECT id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at, concurrency_key
+  SELECT id, name, priority, run_at, concurrency_key
     FROM loco_jobs
    WHERE status = 'queued' AND name = @name AND run_at <= @now
      ${CLAIM_TAGS[tags]}
-     AND (queue IS NULL OR queue NOT IN (SELECT name FROM loco_pauses WHERE kind = 'queue'))
+     ${queuesPaused ? 'AND (queue IS NULL OR queue NOT IN (SELECT value FROM json_each(@paused)))' : ''}
    ORDER BY priority DESC, run_at, id
-   LIMIT @limit`;
+   LIMIT ${Math.floor(limit)}`;
 }
 
 /** The picked jobs become processing under a lease. */
 export const startJobs = `
   UPDATE loco_jobs
      SET status = 'processing', attempts = attempts + 1, lease_until = @lease_until, updated_at = @now
-   WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'`;
+   WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'
+  RETURNING id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at`;
 
 /** Running jobs of a name by concurrency key. */
 export const runningByKey = `
