@@ -13,7 +13,7 @@ import { testStoreConfig } from '../helpers.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'loco-sqlite-'));
 
-test('the claim walks the claim index in order, without statistics and without a sort', async () => {
+test('the claim walks the claim index of its tag rule in order, without statistics and without a sort', async () => {
   const file = path.join(folder, 'plan.sqlite');
   const backend = new SqliteBackend(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${file}` }), {
     root: folder,
@@ -22,7 +22,12 @@ test('the claim walks the claim index in order, without statistics and without a
   await backend.init({ flush: false });
   await backend.close();
   const db = new Database(file);
-  for (const variant of ['untagged', 'matching', 'any'] as const) {
+  const indexes = {
+    untagged: 'loco_jobs_claim ',
+    tagged: 'loco_jobs_claim_tagged',
+    matching: 'loco_jobs_claim_tagged',
+  };
+  for (const variant of ['untagged', 'tagged', 'matching'] as const) {
     const plan = (
       db
         .prepare(`EXPLAIN QUERY PLAN ${dueJobs(variant, 10, true)}`)
@@ -32,7 +37,7 @@ test('the claim walks the claim index in order, without statistics and without a
     )
       .map((row) => row.detail)
       .join('\n');
-    assert.match(plan, 'USING INDEX loco_jobs_claim', `${variant}:\n${plan}`);
+    assert.match(plan, `USING INDEX ${indexes[variant]}`, `${variant}:\n${plan}`);
     assert.not.match(plan, 'TEMP B-TREE', `${variant} sorts:\n${plan}`);
   }
   db.close();

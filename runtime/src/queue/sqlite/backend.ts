@@ -384,7 +384,7 @@ function claimTickIn(db: Database.Database) {
 function claimer(db: Database.Database) {
   /** The due-jobs statements, by tag rule, limit and whether queues are paused. */
   const due = new Map<string, Database.Statement>();
-  const dueJobs = (tags: 'untagged' | 'matching' | 'any', limit: number, queuesPaused: boolean) => {
+  const dueJobs = (tags: keyof typeof sql.CLAIM_TAGS, limit: number, queuesPaused: boolean) => {
     const id = `${tags}:${limit}:${queuesPaused}`;
     let statement = due.get(id);
     if (!statement) {
@@ -420,16 +420,20 @@ function claimer(db: Database.Database) {
       });
     }
     const budget = new ClaimBudget(limits, usage);
-    const variant = request.anyTag ? 'any' : request.tags.length === 0 ? 'untagged' : 'matching';
+    const walks: Array<keyof typeof sql.CLAIM_TAGS> = request.anyTag
+      ? ['untagged', 'tagged']
+      : [request.tags.length === 0 ? 'untagged' : 'matching'];
     const params = { now: request.now, tags: JSON.stringify(request.tags), paused: JSON.stringify(pausedQueues) };
     const candidates: DueRow[] = [];
     for (const name of request.names) {
       if (pausedNames.has(name) || budget.room(name) <= 0) continue;
       // Jobs of keys at their limit are passed over, so a name with a concurrency limit reads further ahead.
       const limit = limits[name]?.concurrency === undefined ? request.limit : request.limit * 20;
-      candidates.push(...(dueJobs(variant, limit, pausedQueues.length > 0).all({ ...params, name }) as DueRow[]));
+      for (const walk of walks) {
+        candidates.push(...(dueJobs(walk, limit, pausedQueues.length > 0).all({ ...params, name }) as DueRow[]));
+      }
     }
-    if (request.names.length > 1) candidates.sort(claimOrder);
+    if (request.names.length > 1 || walks.length > 1) candidates.sort(claimOrder);
     const picked: DueRow[] = [];
     for (const row of candidates) {
       if (picked.length >= request.limit) break;
