@@ -566,3 +566,9 @@ export const notifyWorkers = `SELECT pg_notify($1, $2), ${ASYNC_COMMIT}`;
  * $1 channel, $2 payload.
  */
 export const notifyInTransaction = `SELECT pg_notify($1, $2)`;
+
+/** The jobs table with its indexes and TOAST, in bytes. $1 the table's qualified name. */
+export const jobsSize = `SELECT pg_total_relation_size($1::regclass) AS bytes`;
+
+/** Makes the space of deleted jobs reusable now and refreshes the planner's statistics. */
+export const vacuumJobs = (t: SqlNames) => `VACUUM (ANALYZE) ${t.jobs}`;
