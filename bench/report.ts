@@ -2,6 +2,7 @@
  * Reporting: one table with loco's rows beside the peers' (each peer cell with the ratio
  * loco/peer), the drain checks, the issue's targets as PASS/MISS lines, and the loco-gen timing.
  */
+import type { BacklogRow } from './backlog.js';
 import type { LocoGenResult } from './loco-gen.js';
 import { PEERS_BY_STORE } from './peers.js';
 import type { Result } from './scenarios.js';
@@ -272,4 +273,38 @@ export function printLocoGen(r: LocoGenResult): void {
     `  median of ${r.runs}: loco-gen ${r.loco_gen_median_ms} ms, node -e 0 ${r.node_median_ms} ms, ` +
       `difference ${r.overhead_ms} ms`,
   );
+}
+
+/**
+ * The `--backlog` table: per store and backlog size, drain jobs/s and latency p50, each with its
+ * ratio to the same store's figure at the smallest backlog run (the goal: within 20% at 1M).
+ */
+export function printBacklog(rows: BacklogRow[]): void {
+  console.log(
+    '\nbacklog: N queued jobs of an unregistered name + N queued BenchWorker jobs tagged `elsewhere` + N completed',
+  );
+  const header = [
+    'system',
+    'backlog',
+    'seeded in',
+    'drain jobs/s',
+    'latency p50/p95/p99 ms',
+    'drain worker peak RSS MB',
+  ];
+  const lines = [header];
+  for (const row of rows) {
+    const base = rows.find((other) => other.system === row.system);
+    const drain = ratio({ a: { drain: row.drain }, b: { drain: base!.drain } }, 'a', 'b', 'drain');
+    const p50 = ratio({ a: { latency: row.latency }, b: { latency: base!.latency } }, 'a', 'b', 'latency');
+    lines.push([
+      row.system,
+      row.backlog.toLocaleString('en'),
+      `${row.seed_s} s`,
+      `${fmtRate(row.drain)}${row === base ? '' : fmtRatio(drain)}`,
+      `${fmtLat(row.latency)}${row === base ? '' : fmtRatio(p50)}`,
+      fmtRss(row.drain),
+    ]);
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((line) => line[i].length)));
+  for (const line of lines) console.log(line.map((cell, i) => cell.padEnd(widths[i])).join('  '));
 }

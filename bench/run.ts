@@ -9,10 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runBacklog } from './backlog.js';
 import { messageOf, now, round } from './common.js';
 import { type LocoGenResult, measureLocoGen } from './loco-gen.js';
 import { PEERS_BY_STORE, type PeersOutput, preparePeers, runPeers } from './peers.js';
-import { checkTargets, printLocoGen, printTable, printTargets, type Results } from './report.js';
+import { checkTargets, printBacklog, printLocoGen, printTable, printTargets, type Results } from './report.js';
 import { mergeRounds } from './rounds.js';
 import {
   type BenchConfig,
@@ -42,6 +43,9 @@ const USAGE = `usage: npm run bench -- [options]
   --rounds R            run everything R times (ours, then the peers', in turn) and report
                         each figure's median round (default 1; use an odd R)
   --gen-runs R          runs of the loco-gen timing (default 7; 0 skips it)
+  --backlog N,N,...     instead of the scenarios: drain and latency on a store already holding N queued
+                        jobs of an unregistered name, N queued jobs with a tag the worker does not
+                        take and N completed jobs, for each N (e.g. 0,100000,1000000); ours only
   --profile DIR         write --cpu-prof profiles of each drain worker process into DIR/drain-<system>/
   --help`;
 
@@ -53,6 +57,7 @@ interface Cli extends BenchConfig {
   peersTimeoutS: number;
   rounds: number;
   genRuns: number;
+  backlog?: number[];
 }
 
 function parseCli(): Cli {
@@ -72,6 +77,7 @@ function parseCli(): Cli {
       rounds: { type: 'string', default: '1' },
       'gen-runs': { type: 'string', default: '7' },
       profile: { type: 'string' },
+      backlog: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -115,6 +121,7 @@ function parseCli(): Cli {
     rounds: int('rounds', values.rounds),
     genRuns: int('gen-runs', values['gen-runs'], 0),
     profileDir: values.profile ? path.resolve(values.profile) : undefined,
+    backlog: values.backlog?.split(',').map((size) => int('backlog', size.trim(), 0)),
   };
 }
 
@@ -238,6 +245,8 @@ async function main(): Promise<number> {
       `timeout=${cli.timeoutMs / 1000}s, loco ${meta.loco_commit}\n`,
   );
 
+  if (cli.backlog) return runBacklogOnly(cli, cli.backlog, meta);
+
   const settings: Record<string, unknown> = {};
   const ours = cli.only.map((key) => `loco-${key}`);
   const peerSystems = [...new Set(cli.only.flatMap((key) => PEERS_BY_STORE[key]))];
@@ -288,6 +297,22 @@ async function main(): Promise<number> {
   }
   const failed = ours.some((s) => Object.values(results[s]).some((r) => r.status === 'error'));
   return failed ? 1 : 0;
+}
+
+/** `--backlog`: the drain and latency of each store behind each backlog size, in one table. */
+async function runBacklogOnly(cli: Cli, sizes: number[], meta: Record<string, unknown>): Promise<number> {
+  const systems = cli.only.filter((key) => key !== 'async').map((key) => makeSystem(key, cli.concurrency));
+  if (cli.only.includes('async')) console.log('--backlog: loco-async is left out (its jobs live in one process).');
+  const rows = await runBacklog(systems, sizes, cli);
+  printBacklog(rows);
+  if (cli.json) {
+    writeFileSync(
+      cli.json,
+      `${JSON.stringify({ meta: { ...meta, finished_at: new Date().toISOString() }, backlog: rows }, null, 2)}\n`,
+    );
+    console.log(`\nwrote ${cli.json}`);
+  }
+  return rows.some((row) => row.drain.status === 'error' || row.latency.status === 'error') ? 1 : 0;
 }
 
 main().then(

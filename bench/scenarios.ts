@@ -275,8 +275,17 @@ const SCENARIO_FNS: Record<Scenario, ScenarioFn> = { enqueue, batch, drain, late
 /** Extra time a drain gets past the timeout for its worker process to report a partial result. */
 const DRAIN_GRACE_MS = 30_000;
 
-/** Sets up a fresh store, runs one scenario within the timeout, and cleans up. Never throws. */
-export async function runScenario(system: LocoSystem, scenario: Scenario, cfg: BenchConfig): Promise<Result> {
+/**
+ * Sets up a fresh store, runs one scenario within the timeout, and cleans up. Never throws. With
+ * `prepared` (the config of a store set up by the caller, such as a seeded backlog), the store is
+ * used as it is and left for the caller to clean.
+ */
+export async function runScenario(
+  system: LocoSystem,
+  scenario: Scenario,
+  cfg: BenchConfig,
+  prepared?: LocoConfig,
+): Promise<Result> {
   const aborted = deferred<undefined>();
   const ctl: Control = { aborted: false, done: 0, phaseStart: null, samples: null, abort: aborted.promise };
   const abort = () => {
@@ -286,7 +295,7 @@ export async function runScenario(system: LocoSystem, scenario: Scenario, cfg: B
   let result: Result;
   let timer: NodeJS.Timeout | undefined;
   try {
-    const config = await withTimeout(system.setup(), 60_000, `${system.name} setup`);
+    const config = prepared ?? (await withTimeout(system.setup(), 60_000, `${system.name} setup`));
     const t0 = now();
     const limit = cfg.timeoutMs + (scenario === 'drain' || scenario === 'blocked' ? DRAIN_GRACE_MS : 0);
     const timeout = new Promise<'timeout'>((resolve) => {
@@ -319,6 +328,7 @@ export async function runScenario(system: LocoSystem, scenario: Scenario, cfg: B
   } finally {
     clearTimeout(timer);
   }
+  if (prepared) return result;
   try {
     await withTimeout(system.teardown(), 60_000, `${system.name} teardown`);
   } catch (err) {

@@ -76,6 +76,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
     concurrency: config.queue.num_workers,
     pollIntervalMs: config.queue.poll_interval_sec * 1000,
     leaseMs: config.queue.lease_sec * 1000,
+    prefetch: config.queue.prefetch ?? undefined,
     registry: queue.registry,
     logger,
   };

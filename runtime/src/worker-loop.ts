@@ -3,7 +3,7 @@ import { describeError } from './errors.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
-import { failed, succeeded } from './queue/outcome.js';
+import { failed, handedBack, succeeded } from './queue/outcome.js';
 import type { WorkerRegistry } from './registry.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { sleep } from './sleep.js';
@@ -19,6 +19,8 @@ export interface WorkerLoopOptions {
   pollIntervalMs: number;
   /** Lease per claimed job, extended by heartbeats every third of it. (config `queue.lease_sec`) */
   leaseMs: number;
+  /** Jobs claimed ahead of free slots while jobs are short; 0 turns it off. (config `queue.prefetch`; Default: `concurrency`) */
+  prefetch?: number;
   /** The process's tags: empty takes only untagged jobs; otherwise jobs with at least one of them. */
   tags: string[];
   /** Take jobs whatever their tags (the in-process pool of `BackgroundAsync`, the only consumer there). */
@@ -30,15 +32,29 @@ export interface WorkerLoopOptions {
 
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
 const YIELD_EVERY_MS = 10;
+/** Claims one process keeps in flight at once: a claim's round trip overlaps the next one's. */
+export const MAX_CLAIMS_IN_FLIGHT = 2;
+/** Jobs are claimed ahead of free slots only while the mean run time stays under this, in ms. */
+export const SHORT_JOB_MS = 50;
+/** Weight of the newest run time in the running mean. */
+const MEAN_WEIGHT = 0.2;
 
 /**
  * The worker loop, shared by every backend: claims due jobs for free slots, runs them, records
  * their outcomes (batched while a write is in flight), keeps their leases alive with heartbeats,
  * returns expired leases to the queue, and sleeps on the backend's wake-up when there is no work.
+ *
+ * While jobs are short (mean run time under `SHORT_JOB_MS`), the loop keeps up to `prefetch` jobs
+ * claimed ahead of its free slots and up to `MAX_CLAIMS_IN_FLIGHT` claims on the way, so that a
+ * slot that frees finds its next job waiting instead of a round trip to the store. Jobs claimed
+ * ahead are leased and heartbeaten like running ones; at shutdown those not started are handed
+ * back to the queue, due at once, with their attempt given back.
+ *
  * Resolves once `signal` has aborted and every running job has finished and been recorded.
  */
 export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const { backend, registry, concurrency, signal, logger } = options;
+  const prefetch = options.prefetch ?? concurrency;
   const names = registry.names();
   /** The limits of the names that have them, sent with every claim. */
   const limits = Object.fromEntries(
@@ -49,16 +65,28 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   );
   /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
   const running = new Map<string, { id: string; done: Promise<void> }>();
+  /** Jobs claimed ahead of a free slot, oldest claim first. */
+  const ready: ClaimedJob[] = [];
   const outcomes = new OutcomeWriter(backend, logger);
-  let slotFreed: (() => void) | undefined;
+  /** Wakes the loop when a slot frees or a claim returns. */
+  let changed: (() => void) | undefined;
+  const notify = () => changed?.();
+  let claimsInFlight = 0;
+  /** Jobs asked for by the claims in flight. */
+  let asked = 0;
+  /** The last claim found nothing: wait for work before the next. */
+  let dry = false;
   let claimFailures = 0;
+  let retryAt = 0;
   let nextReap = 0;
   let lastYield = Date.now();
+  /** Running mean of run times, in ms; starts long, so nothing is claimed ahead before a job has run. */
+  let meanRunMs = SHORT_JOB_MS;
 
   const heartbeat = setInterval(
     () => {
-      if (running.size === 0) return;
-      const ids = [...new Set([...running.values()].map((run) => run.id))];
+      if (running.size === 0 && ready.length === 0) return;
+      const ids = [...new Set([...[...running.values()].map((run) => run.id), ...ready.map((job) => job.id)])];
       backend.heartbeat(ids, Date.now() + options.leaseMs).catch((err) => {
         logger.error(
           `Could not extend the lease of running jobs (they may run twice if this goes on): ${describeError(err)}`,
@@ -71,63 +99,95 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
 
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
+    const began = performance.now();
     const done = runJob(job, registry, logger).then((outcome) => {
+      meanRunMs += (performance.now() - began - meanRunMs) * MEAN_WEIGHT;
       running.delete(key);
       outcomes.add(outcome);
-      slotFreed?.();
+      notify();
     });
     running.set(key, { id: job.id, done });
   };
 
+  /** Room for more claimed jobs: free slots, plus `prefetch` more while jobs are short. */
+  const room = () => concurrency + (meanRunMs < SHORT_JOB_MS ? prefetch : 0) - running.size - ready.length - asked;
+
+  const claim = async (limit: number) => {
+    claimsInFlight += 1;
+    asked += limit;
+    try {
+      const now = Date.now();
+      const jobs = await backend.claim({
+        names,
+        tags: options.tags,
+        anyTag: options.anyTag,
+        limit,
+        limits: Object.keys(limits).length > 0 ? limits : undefined,
+        leaseMs: options.leaseMs,
+        now,
+      });
+      claimFailures = 0;
+      if (jobs.length === 0) dry = true;
+      ready.push(...jobs);
+    } catch (err) {
+      claimFailures += 1;
+      const wait = Math.min(options.pollIntervalMs * claimFailures, 10_000);
+      retryAt = Date.now() + wait;
+      logger.error(`${backend.kind} queue: could not claim jobs (retrying in ${wait} ms): ${describeError(err)}`);
+    } finally {
+      claimsInFlight -= 1;
+      asked -= limit;
+      notify();
+    }
+  };
+
+  const reap = async (now: number) => {
+    nextReap = now + Math.max(50, Math.min(options.leaseMs / 2, 5000));
+    try {
+      const reaped = await backend.reapExpired(now);
+      if (reaped > 0)
+        logger.info(`Found ${reaped} job(s) whose lease ran out: queued again, or failed where no attempts were left.`);
+    } catch (err) {
+      logger.error(`${backend.kind} queue: could not return expired leases to the queue: ${describeError(err)}`);
+    }
+  };
+
+  signal.addEventListener('abort', notify, { once: true });
   try {
     while (!signal.aborted) {
-      if (running.size >= concurrency) {
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-        slotFreed = undefined;
-        continue;
-      }
+      while (running.size < concurrency && ready.length > 0) start(ready.shift()!);
       const now = Date.now();
-      let jobs: ClaimedJob[];
-      try {
-        if (now >= nextReap) {
-          nextReap = now + Math.max(50, Math.min(options.leaseMs / 2, 5000));
-          const reaped = await backend.reapExpired(now);
-          if (reaped > 0)
-            logger.info(
-              `Found ${reaped} job(s) whose lease ran out: queued again, or failed where no attempts were left.`,
-            );
-        }
-        jobs = await backend.claim({
-          names,
-          tags: options.tags,
-          anyTag: options.anyTag,
-          limit: concurrency - running.size,
-          limits: Object.keys(limits).length > 0 ? limits : undefined,
-          leaseMs: options.leaseMs,
-          now,
-        });
-        claimFailures = 0;
-      } catch (err) {
-        claimFailures += 1;
-        const wait = Math.min(options.pollIntervalMs * claimFailures, 10_000);
-        logger.error(`${backend.kind} queue: could not claim jobs (retrying in ${wait} ms): ${describeError(err)}`);
-        await sleep(wait, signal);
+      if (now < retryAt && ready.length === 0) {
+        await sleep(retryAt - now, signal);
         continue;
       }
-      if (jobs.length === 0) {
+      if (dry && claimsInFlight === 0 && ready.length === 0) {
         if (running.size === 0) await outcomes.flushed();
         await backend.waitForWork(options.pollIntervalMs, signal);
+        dry = false;
         continue;
       }
-      for (const job of jobs) start(job);
-      // A store whose calls complete synchronously (SQLite, in-process) would otherwise keep the
-      // loop in microtasks for the whole drain: no timers, I/O or signals until the queue is empty.
-      if (Date.now() - lastYield >= YIELD_EVERY_MS) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        lastYield = Date.now();
+      if (!dry && now >= retryAt && room() > 0 && claimsInFlight < MAX_CLAIMS_IN_FLIGHT) {
+        if (now >= nextReap) await reap(now);
+        void claim(room());
+        // A store whose calls complete synchronously (SQLite, in-process) would otherwise keep the
+        // loop in microtasks for the whole drain: no timers, I/O or signals until the queue is empty.
+        if (Date.now() - lastYield >= YIELD_EVERY_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYield = Date.now();
+        }
+        continue;
       }
+      // Every change the loop waits for (a slot freed, a claim back, the abort) calls `notify`;
+      // none can happen between the checks above and here, as nothing is awaited in between.
+      await new Promise<void>((resolve) => (changed = resolve));
+      changed = undefined;
     }
   } finally {
+    signal.removeEventListener('abort', notify);
+    while (claimsInFlight > 0) await new Promise<void>((resolve) => (changed = resolve));
+    changed = undefined;
+    for (const job of ready.splice(0)) outcomes.add(handedBack(job));
     while (running.size > 0) await Promise.all([...running.values()].map((run) => run.done));
     clearInterval(heartbeat);
     await outcomes.flushed();

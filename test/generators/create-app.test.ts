@@ -109,6 +109,7 @@ test('package.json: ESM, the scripts, registry deps, and the runtime and generat
       start: 'loco start',
       worker: 'loco start --worker',
       dev: 'loco start --server-and-worker',
+      build: 'tsc -p tsconfig.build.json',
       test: 'node --import tsx node_modules/uvu/bin.js tests "\\.test\\.ts$"',
       typecheck: 'tsc --noEmit',
     });

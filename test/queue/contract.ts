@@ -1016,6 +1016,43 @@ export function runContract(target: BackendUnderTest): void {
     assert.is((await job(second)).status, 'queued', 'nothing new was claimed');
   });
 
+  test('claims ahead: while jobs are short a process holds up to `prefetch` more than its slots; at shutdown those not started go back queued', async () => {
+    register(SlowWorker);
+    const stop = new AbortController();
+    const loop = runWorkerLoop({
+      backend,
+      registry: ctx.queue.registry,
+      concurrency: 1,
+      prefetch: 3,
+      pollIntervalMs: 20,
+      leaseMs: 5000,
+      tags: [],
+      signal: stop.signal,
+      logger: silentLogger,
+    });
+    const short = (await SlowWorker.performLater(ctx, { ms: 1 }))!;
+    while ((await job(short)).status !== 'completed') await sleep(5);
+    const ids = (
+      await SlowWorker.performLaterMany(
+        ctx,
+        Array.from({ length: 6 }, () => ({ ms: 400 })),
+      )
+    ).map((added) => added.id!);
+    const processing = async () => (await backend.list({ statuses: ['processing'] })).map((row) => row.id).sort();
+    const deadline = Date.now() + 2000;
+    while ((await processing()).length < 4 && Date.now() < deadline) await sleep(5);
+    assert.equal(await processing(), ids.slice(0, 4).sort(), 'one job running and the next 3 claimed ahead');
+    stop.abort();
+    await loop;
+    assert.is(calls.count('SlowWorker'), 2, 'only the short job and the first long one ran');
+    assert.is((await job(ids[0])).status, 'completed');
+    for (const id of ids.slice(1)) {
+      const row = await job(id);
+      assert.is(row.status, 'queued', `job ${id} is queued again`);
+      assert.is(row.attempts, 0, `job ${id} has its attempt given back`);
+    }
+  });
+
   test('a job written by one connection is seen and claimed by another', async () => {
     if (unshared('visible across connections')) return;
     register(EchoWorker);

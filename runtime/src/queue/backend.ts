@@ -204,6 +204,15 @@ export interface RemoveQuery {
   ids?: string[];
 }
 
+/** What `reclaimSpace` did. */
+export interface SpaceReport {
+  /** Bytes the queue took before and after, or `null` where the store cannot tell them apart from other data. */
+  before: number | null;
+  after: number | null;
+  /** What the store did and what it leaves to the server, in a sentence or two. */
+  note: string;
+}
+
 /** One row of `stats`: how many jobs of a name are in a status. */
 export interface JobCount {
   name: string;
@@ -314,6 +323,12 @@ export interface QueueBackend {
   cancel(name: string): Promise<number>;
   /** Deletes jobs in these statuses, optionally only those last updated before a time; returns how many. */
   remove(query: RemoveQuery): Promise<number>;
+  /**
+   * Gives the space of deleted jobs back the store's own way (run by `loco jobs tidy` and
+   * `purge`), and says how big the store was before and after. `vacuum` asks for the thorough
+   * way, which may lock the store while it runs.
+   */
+  reclaimSpace(options: { vacuum: boolean }): Promise<SpaceReport>;
   /** `processing` jobs not updated since `updatedBefore` go back to `queued`; returns how many. */
   requeue(updatedBefore: number): Promise<number>;
 }

@@ -55,3 +55,19 @@ export function failed(job: ClaimedJob, error: string, retry: RetryPolicy, now =
     error: storableText(error),
   };
 }
+
+/**
+ * The job was claimed but never started (the process stopped first): it goes back to `queued`,
+ * due now, with the attempt it was claimed with given back and its last error kept.
+ */
+export function handedBack(job: ClaimedJob, now = Date.now()): JobOutcome {
+  return {
+    id: job.id,
+    name: job.name,
+    attempts: job.attempts,
+    status: 'queued',
+    runAt: now,
+    nextAttempts: job.attempts - 1,
+    error: undefined,
+  };
+}

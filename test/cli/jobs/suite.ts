@@ -351,6 +351,19 @@ export function runJobsCli(store: TestStore): void {
     succeeds(result, 'tidy');
     assert.match(result.stdout, 'Deleted 3 jobs (completed or cancelled).');
     assert.equal([...(await jobsById(backend)).keys()].sort(), ids.slice(3).sort());
+    // Then the store gives the space back its own way, and says how.
+    const expected = {
+      Sqlite: /Store size: [\d.]+ MiB before, [\d.]+ MiB after\. Free pages were given back/,
+      Postgres: /Store size: [\d.]+ MiB before, [\d.]+ MiB after\. Postgres's autovacuum/,
+      Redis: /Redis frees the memory of deleted jobs at once/,
+    }[store.kind];
+    assert.match(result.stdout, expected);
+    const thorough = await jobs('tidy', '--vacuum');
+    succeeds(thorough, 'tidy --vacuum');
+    assert.match(
+      thorough.stdout,
+      { Sqlite: 'VACUUM rebuilt the file', Postgres: 'VACUUM (ANALYZE) ran', Redis: 'Redis frees' }[store.kind],
+    );
   });
 
   test('purge and requeue count age from the last update (not creation); purge keeps processing jobs', async () => {

@@ -13,7 +13,7 @@ import { testStoreConfig } from '../helpers.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'loco-sqlite-'));
 
-test('the claim walks the claim index in order, without statistics and without a sort', async () => {
+test('the claim walks the claim index of its tag rule in order, without statistics and without a sort', async () => {
   const file = path.join(folder, 'plan.sqlite');
   const backend = new SqliteBackend(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${file}` }), {
     root: folder,
@@ -22,7 +22,12 @@ test('the claim walks the claim index in order, without statistics and without a
   await backend.init({ flush: false });
   await backend.close();
   const db = new Database(file);
-  for (const variant of ['untagged', 'matching', 'any'] as const) {
+  const indexes = {
+    untagged: 'loco_jobs_claim ',
+    tagged: 'loco_jobs_claim_tagged',
+    matching: 'loco_jobs_claim_tagged',
+  };
+  for (const variant of ['untagged', 'tagged', 'matching'] as const) {
     const plan = (
       db
         .prepare(`EXPLAIN QUERY PLAN ${dueJobs(variant, 10, true)}`)
@@ -32,7 +37,7 @@ test('the claim walks the claim index in order, without statistics and without a
     )
       .map((row) => row.detail)
       .join('\n');
-    assert.match(plan, 'USING INDEX loco_jobs_claim', `${variant}:\n${plan}`);
+    assert.match(plan, `USING INDEX ${indexes[variant]}`, `${variant}:\n${plan}`);
     assert.not.match(plan, 'TEMP B-TREE', `${variant} sorts:\n${plan}`);
   }
   db.close();
@@ -77,5 +82,60 @@ test('URIs: relative paths resolve from the app root; mode=rw needs the file; ba
 });
 
 test.after(() => rmSync(folder, { recursive: true, force: true }));
+
+test('tidy gives space back: a new file shrinks after its jobs are deleted; an old file after --vacuum', async () => {
+  const filler = 'x'.repeat(2000);
+  const newJobs = (count: number) =>
+    Array.from({ length: count }, (_, n) => ({
+      id: `space-${String(n).padStart(8, '0')}`,
+      name: 'EchoWorker',
+      task_data: { n, filler },
+      run_at: Date.now(),
+      interval: null,
+      tags: [],
+      queue: null,
+      priority: 0,
+      key: null,
+      concurrency_key: null,
+      max_attempts: 1,
+    }));
+  const open = async (file: string) => {
+    const backend = new SqliteBackend(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${file}` }), {
+      root: folder,
+      logger: silentLogger,
+    });
+    await backend.init({ flush: false });
+    return backend;
+  };
+
+  const file = path.join(folder, 'space.sqlite');
+  const backend = await open(file);
+  await backend.enqueue(newJobs(5000));
+  await backend.remove({ statuses: ['queued'] });
+  const report = await backend.reclaimSpace({ vacuum: false });
+  await backend.close();
+  assert.ok(report.before! > 10 * 2 ** 20, `about 10 MiB of jobs were written (${report.before} bytes)`);
+  assert.ok(report.after! < report.before! / 10, `most of it was given back: ${report.before} -> ${report.after}`);
+  assert.match(report.note, 'incremental vacuum');
+
+  // A file made before auto_vacuum was set keeps its free pages until --vacuum rebuilds it.
+  const old = path.join(folder, 'old.sqlite');
+  const db = new Database(old);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE app_data (n INTEGER)');
+  db.close();
+  const oldBackend = await open(old);
+  await oldBackend.enqueue(newJobs(5000));
+  await oldBackend.remove({ statuses: ['queued'] });
+  const kept = await oldBackend.reclaimSpace({ vacuum: false });
+  assert.ok(kept.after! > 10 * 2 ** 20, `free pages are kept: ${kept.after} bytes`);
+  assert.match(kept.note, '--vacuum rebuilds it');
+  const rebuilt = await oldBackend.reclaimSpace({ vacuum: true });
+  assert.ok(rebuilt.after! < kept.after! / 10, `VACUUM gave them back: ${kept.after} -> ${rebuilt.after}`);
+  const again = new Database(old);
+  assert.is(again.pragma('auto_vacuum', { simple: true }), 2, 'and turned incremental vacuum on');
+  again.close();
+  await oldBackend.close();
+});
 
 test.run();

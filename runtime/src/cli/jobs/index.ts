@@ -20,6 +20,10 @@ import { type JobSession, withJobQueue } from './session.js';
 import { retryJobs, showJob } from './show.js';
 import { dumpJobs, importJobs } from './transfer.js';
 
+/** `--vacuum` of `tidy` and `purge`. */
+const VACUUM_HELP =
+  'then give the space back thoroughly: SQLite VACUUM (rewrites the file), Postgres VACUUM (ANALYZE) of the jobs table';
+
 /** Every status but `processing`: what `purge` deletes unless told otherwise. */
 const PURGE_STATUSES: JobStatus[] = JOB_STATUSES.filter((status) => status !== 'processing');
 const STATUS_LIST = JOB_STATUSES.join(',');
@@ -60,7 +64,9 @@ export function jobsCommand(): Command {
     .requiredOption('-n, --name <WorkerName>', 'the worker (job) name, e.g. DownloadWorker')
     .action(run<{ name: string }>((session, options) => cancelJobs(session, options.name)));
 
-  sub('tidy', 'Delete completed and cancelled jobs').action(run((session) => tidyJobs(session)));
+  sub('tidy', "Delete completed and cancelled jobs, then give their space back the store's own way")
+    .option('--vacuum', VACUUM_HELP)
+    .action(run<{ vacuum?: boolean }>((session, options) => tidyJobs(session, { vacuum: options.vacuum === true })));
 
   sub('purge', 'Delete jobs last updated more than --max-age days ago')
     .addOption(new Option('--max-age <days>', 'age in days since the last update').argParser(parseAge).default(90))
@@ -70,9 +76,15 @@ export function jobsCommand(): Command {
         .default(PURGE_STATUSES, PURGE_STATUSES.join(',')),
     )
     .option('--dump <folder>', 'first write the jobs to a dump file in this folder; delete nothing if that fails')
+    .option('--vacuum', VACUUM_HELP)
     .action(
-      run<{ maxAge: number; status: JobStatus[]; dump?: string }>((session, options) =>
-        purgeJobs(session, { maxAge: options.maxAge, statuses: options.status, dump: options.dump }),
+      run<{ maxAge: number; status: JobStatus[]; dump?: string; vacuum?: boolean }>((session, options) =>
+        purgeJobs(session, {
+          maxAge: options.maxAge,
+          statuses: options.status,
+          dump: options.dump,
+          vacuum: options.vacuum === true,
+        }),
       ),
     );
 

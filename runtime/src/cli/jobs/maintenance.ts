@@ -1,6 +1,7 @@
 /** `loco jobs cancel`, `tidy`, `purge` and `requeue`: changing or deleting jobs in bulk. */
+
 import { LocoError } from '../../errors.js';
-import type { JobStatus, PauseTarget } from '../../queue/backend.js';
+import type { JobStatus, PauseTarget, QueueBackend } from '../../queue/backend.js';
 import { prepareDumpFolder, writeDumpFile } from './dump-file.js';
 import { formatDump } from './dump-format.js';
 import type { JobSession } from './session.js';
@@ -18,10 +19,23 @@ export async function cancelJobs({ backend, queue }: JobSession, name: string): 
   console.log(`Cancelled ${plural(count, 'queued job')} named ${name}.${note}`);
 }
 
-/** Deletes `completed` and `cancelled` jobs. */
-export async function tidyJobs({ backend }: JobSession): Promise<void> {
+/** Deletes `completed` and `cancelled` jobs, then gives their space back (`reclaimSpace`). */
+export async function tidyJobs({ backend }: JobSession, options: { vacuum: boolean }): Promise<void> {
   const count = await backend.remove({ statuses: ['completed', 'cancelled'] });
   console.log(`Deleted ${plural(count, 'job')} (completed or cancelled).`);
+  await reportSpace(backend, options.vacuum);
+}
+
+const mebibytes = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** Gives the space of deleted jobs back the store's way and prints the sizes before and after. */
+async function reportSpace(backend: QueueBackend, vacuum: boolean): Promise<void> {
+  const space = await backend.reclaimSpace({ vacuum });
+  const sizes =
+    space.before === null || space.after === null
+      ? ''
+      : `Store size: ${mebibytes(space.before)} before, ${mebibytes(space.after)} after. `;
+  console.log(`${sizes}${space.note}`);
 }
 
 /** Options of `purge`. */
@@ -32,6 +46,8 @@ export interface PurgeOptions {
   statuses: JobStatus[];
   /** Dump the jobs to a file in this folder first, and delete only those written to it. */
   dump?: string;
+  /** Give the space back the thorough way (`reclaimSpace`). */
+  vacuum?: boolean;
 }
 
 /**
@@ -49,6 +65,7 @@ export async function purgeJobs({ backend }: JobSession, options: PurgeOptions, 
   const deleted = (count: number) => `Deleted ${plural(count, 'job')} (${statuses}) ${age}.`;
   if (options.dump === undefined) {
     console.log(deleted(await backend.remove({ statuses: options.statuses, updatedBefore })));
+    await reportSpace(backend, options.vacuum === true);
     return;
   }
 
@@ -68,6 +85,7 @@ export async function purgeJobs({ backend }: JobSession, options: PurgeOptions, 
       `${plural(jobs.length - count, 'dumped job')} changed while purging (a worker took it, say) and stayed in the queue.`,
     );
   }
+  await reportSpace(backend, options.vacuum === true);
 }
 
 /** Runs a dump step; its error says that nothing was deleted. */

@@ -14,6 +14,7 @@ import type {
   QueueBackend,
   RemoveQuery,
   RetryQuery,
+  SpaceReport,
   WorkerLimits,
 } from '../backend.js';
 import { ClaimBudget, type NameUsage } from '../limits.js';
@@ -391,6 +392,10 @@ export class InProcessBackend implements QueueBackend {
       }
     }
     return count;
+  }
+
+  async reclaimSpace(): Promise<SpaceReport> {
+    return { before: null, after: null, note: 'The in-process store frees the memory of deleted jobs at once.' };
   }
 
   async remove(query: RemoveQuery): Promise<number> {

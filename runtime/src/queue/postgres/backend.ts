@@ -20,6 +20,7 @@ import type {
   QueueBackend,
   RemoveQuery,
   RetryQuery,
+  SpaceReport,
   StoreOptions,
   WorkerLimits,
 } from '../backend.js';
@@ -529,6 +530,21 @@ export class PostgresBackend implements QueueBackend {
     return (await this.run(this.statements.cancel, [name, Date.now()])).rowCount ?? 0;
   }
 
+  async reclaimSpace(options: { vacuum: boolean }): Promise<SpaceReport> {
+    const size = async () => Number((await this.run(this.statements.jobsSize, [this.names.jobs])).rows[0].bytes);
+    const before = await size();
+    // A utility statement: sent as plain text, since it cannot be prepared.
+    if (options.vacuum) await this.openPool().query(sql.vacuumJobs(this.names));
+    return {
+      before,
+      after: await size(),
+      note: options.vacuum
+        ? 'VACUUM (ANALYZE) ran on the jobs table: its free space is reused by new jobs; the table shrinks on disk only ' +
+          'with VACUUM FULL, which locks it (run that yourself at a quiet time).'
+        : "Postgres's autovacuum makes the space of deleted jobs reusable soon; --vacuum runs VACUUM now.",
+    };
+  }
+
   async remove(query: RemoveQuery): Promise<number> {
     const { rowCount } = await this.run(this.statements.remove, [
       query.statuses,
@@ -571,6 +587,7 @@ function prepareStatements(t: sql.SqlNames) {
     stats: statement('job_stats', sql.jobStats(t)),
     cancel: statement('cancel_jobs', sql.cancelJobs(t)),
     remove: statement('remove_jobs', sql.removeJobs(t)),
+    jobsSize: statement('jobs_size', sql.jobsSize),
     requeueStale: statement('requeue_stale', sql.requeueStale(t)),
     flush: statement('flush_jobs', sql.flushJobs(t)),
     notify: statement('notify_workers', sql.notifyWorkers),

@@ -136,6 +136,19 @@ export const MIGRATIONS: Migration[] = [
       DROP FUNCTION IF EXISTS ${t.schema}.loco_claim_jobs(bigint, bigint, text[], integer, text[], text);
       ${claimFunction(t)}`,
   },
+  {
+    version: 5,
+    name: 'claim index split by tagged and untagged jobs',
+    sql: (t) => `
+      DROP INDEX ${t.schema}.loco_jobs_claim;
+      -- serve the claim, one name at a time, each for the processes that take such jobs: WHERE
+      -- status = 'queued' AND name = $name AND run_at <= $now ORDER BY priority DESC, run_at, id
+      CREATE INDEX loco_jobs_claim ON ${t.jobs} (name, priority DESC, run_at, id)
+        WHERE status = 'queued' AND tags = '{}';
+      CREATE INDEX loco_jobs_claim_tagged ON ${t.jobs} (name, priority DESC, run_at, id)
+        WHERE status = 'queued' AND tags <> '{}';
+      ${claimFunction(t)}`,
+  },
 ];
 
 /** Serialises concurrent boots on one schema for the length of the transaction. */
@@ -227,8 +240,16 @@ const CLAIM_TAGS = {
   /** Rules 1 and 3: a process without tags takes only untagged jobs. */
   untagged: `AND tags = '{}'`,
   /** Rules 2 and 4: at least one tag in common, compared exactly. */
-  matching: `AND tags && $5::text[]`,
+  matching: `AND tags <> '{}' AND tags && $5::text[]`,
+  /** The in-process pool takes every job: the untagged walk, then the tagged one (`dueJobsOfName`). */
   any: '',
+};
+
+/** Tagged and untagged jobs sit in two claim indexes; each rule walks the one it needs. */
+const CLAIM_WALKS: Record<ClaimVariant, string[]> = {
+  untagged: [CLAIM_TAGS.untagged],
+  matching: [CLAIM_TAGS.matching],
+  any: [CLAIM_TAGS.untagged, `AND tags <> '{}'`],
 };
 
 /** The claim variants: which jobs a process takes by their tags. */
@@ -246,18 +267,25 @@ const dueByName = (t: SqlNames, variant: ClaimVariant, lookahead: string) => `
   CROSS JOIN LATERAL (${dueJobsOfName(t, variant, 'n.name', lookahead)}) AS c`;
 
 /**
- * The due jobs of one name (`name`, an expression), as the claim reads them: through
- * `loco_jobs_claim` in its order, at most `lookahead`, rows held by another claim and jobs of
- * paused queues skipped. $1 now, $5 tags (used by `matching` only).
+ * The due jobs of one name (`name`, an expression), as the claim reads them: through the claim
+ * index of untagged jobs (`loco_jobs_claim`) or of tagged ones (`loco_jobs_claim_tagged`), or
+ * both for `any`, in claim order, at most `lookahead` from each, rows held by another claim and
+ * jobs of paused queues skipped. A process never walks past jobs of the other kind: an untagged
+ * process reads nothing of a backlog of tagged jobs. $1 now, $5 tags (used by `matching` only).
  */
-export const dueJobsOfName = (t: SqlNames, variant: ClaimVariant, name: string, lookahead: string) => `
-    SELECT q.id, q.name, q.concurrency_key, q.priority, q.run_at FROM ${t.jobs} AS q
+export const dueJobsOfName = (t: SqlNames, variant: ClaimVariant, name: string, lookahead: string) =>
+  CLAIM_WALKS[variant]
+    .map(
+      (tags) => `
+    SELECT * FROM (SELECT q.id, q.name, q.concurrency_key, q.priority, q.run_at FROM ${t.jobs} AS q
      WHERE q.status = 'queued' AND q.name = ${name} AND q.run_at <= $1
-       ${CLAIM_TAGS[variant].replaceAll('tags', 'q.tags')}
+       ${tags.replaceAll('tags', 'q.tags')}
        AND (q.queue IS NULL OR NOT EXISTS (SELECT 1 FROM ${t.pauses} AS p WHERE p.kind = 'queue' AND p.name = q.queue))
      ORDER BY q.priority DESC, q.run_at, q.id
      LIMIT ${lookahead}
-     FOR UPDATE OF q SKIP LOCKED`;
+     FOR UPDATE OF q SKIP LOCKED) AS walk`,
+    )
+    .join('\n    UNION ALL');
 
 const CLAIMED_COLUMNS = `j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.priority, j.attempts, j.max_attempts, j.run_at`;
 
@@ -538,3 +566,9 @@ export const notifyWorkers = `SELECT pg_notify($1, $2), ${ASYNC_COMMIT}`;
  * $1 channel, $2 payload.
  */
 export const notifyInTransaction = `SELECT pg_notify($1, $2)`;
+
+/** The jobs table with its indexes and TOAST, in bytes. $1 the table's qualified name. */
+export const jobsSize = `SELECT pg_total_relation_size($1::regclass) AS bytes`;
+
+/** Makes the space of deleted jobs reusable now and refreshes the planner's statistics. */
+export const vacuumJobs = (t: SqlNames) => `VACUUM (ANALYZE) ${t.jobs}`;

@@ -20,6 +20,7 @@ import {
   type QueueBackend,
   type RemoveQuery,
   type RetryQuery,
+  type SpaceReport,
   type StoreOptions,
   type WorkerLimits,
 } from '../backend.js';
@@ -59,6 +60,9 @@ export class RedisBackend implements QueueBackend {
   /** Identifies this backend's calls, so that a call ioredis resends after a reconnect is recognised. */
   private readonly client = randomBytes(9).toString('base64url');
   private claimSeq = 0;
+  /** Claim slots made so far, and those not in use: one per claim in flight (`claimed:<client>:<slot>`). */
+  private claimSlots = 0;
+  private readonly freeClaimSlots: number[] = [];
   private enqueueSeq = 0;
   private tickSeq = 0;
   private redis!: Redis;
@@ -193,10 +197,21 @@ export class RedisBackend implements QueueBackend {
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     if (request.limit <= 0 || request.names.length === 0) return [];
+    // Each claim in flight keeps its token under a key of its own, so that a resent claim finds
+    // its jobs even while another claim of this client runs beside it.
+    const slot = this.freeClaimSlots.pop() ?? this.claimSlots++;
+    try {
+      return await this.claimIn(`${this.client}:${slot}`, request);
+    } finally {
+      this.freeClaimSlots.push(slot);
+    }
+  }
+
+  private async claimIn(claimant: string, request: ClaimRequest): Promise<ClaimedJob[]> {
     const reply = (await runScript(
       this.redis,
       'claim',
-      [this.keys.lanes, this.keys.leases, this.keys.claimed(this.client), this.keys.paused, this.keys.running],
+      [this.keys.lanes, this.keys.leases, this.keys.claimed(claimant), this.keys.paused, this.keys.running],
       [
         this.keys.prefix,
         request.now,
@@ -344,7 +359,8 @@ export class RedisBackend implements QueueBackend {
       this.redis.disconnect();
       return;
     }
-    if (this.claimSeq > 0) await this.redis.del(this.keys.claimed(this.client));
+    const slots = Array.from({ length: this.claimSlots }, (_, slot) => this.keys.claimed(`${this.client}:${slot}`));
+    if (slots.length > 0) await this.redis.del(...slots);
     await this.redis.quit();
   }
 
@@ -446,6 +462,14 @@ export class RedisBackend implements QueueBackend {
 
   async cancel(name: string): Promise<number> {
     return (await runScript(this.redis, 'cancel', [this.keys.lanes], [this.keys.prefix, Date.now(), name])) as number;
+  }
+
+  async reclaimSpace(): Promise<SpaceReport> {
+    return {
+      before: null,
+      after: null,
+      note: 'Redis frees the memory of deleted jobs at once (UNLINK); its memory is shared with other data, so no size is shown.',
+    };
   }
 
   async remove(query: RemoveQuery): Promise<number> {

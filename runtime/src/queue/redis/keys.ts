@@ -24,8 +24,9 @@ import { prefixPattern } from './uri.js';
  *   through the leases, so a job's way through the queue touches as few keys as it can.
  * - `names` (set): every job name enqueued, for `list`, `stats` and `remove`.
  * - `wake` (list): a few tokens pushed when jobs become due; idle workers block on it.
- * - `claimed:<client>` (string): the token of a client's last claim, so that a claim resent after
- *   a dropped connection returns the jobs the first one took instead of taking more.
+ * - `claimed:<client>:<slot>` (string): the token of a client's last claim in that slot (one slot
+ *   per claim in flight), so that a claim resent after a dropped connection returns the jobs the
+ *   first one took instead of taking more.
  * - `tick:<schedule>:<tick_at>` (string): a scheduler's claim of one scheduled time (ms since the
  *   epoch) of one schedule: the token of the call that claimed it, set with NX and expiring at
  *   `tick_at + hold` (PXAT), which prunes it.

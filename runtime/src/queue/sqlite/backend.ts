@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoreConfig } from '../../config/schema.js';
@@ -20,6 +21,7 @@ import type {
   QueueBackend,
   RemoveQuery,
   RetryQuery,
+  SpaceReport,
   StoreOptions,
 } from '../backend.js';
 import { ClaimBudget, type NameUsage } from '../limits.js';
@@ -98,6 +100,11 @@ export class SqliteBackend implements QueueBackend {
     const create = mode === 'rwc' && options.create !== false;
     try {
       this.db = new Database(file, { readonly: mode === 'ro', fileMustExist: !create });
+      // A new file gives the pages of deleted jobs back to the file system on `tidy` and `purge`;
+      // auto_vacuum can only be chosen before the first table exists (or by a VACUUM).
+      if (mode !== 'ro' && this.db.prepare('SELECT count(*) FROM sqlite_master').pluck().get() === 0) {
+        this.db.pragma('auto_vacuum = INCREMENTAL');
+      }
       this.db.pragma('journal_mode = WAL');
     } catch (err) {
       this.db?.close();
@@ -268,6 +275,30 @@ export class SqliteBackend implements QueueBackend {
     return this.statements.cancel.run({ name, now: Date.now() }).changes;
   }
 
+  async reclaimSpace(options: { vacuum: boolean }): Promise<SpaceReport> {
+    const before = this.fileBytes();
+    const incremental = this.db.pragma('auto_vacuum', { simple: true }) === AUTO_VACUUM_INCREMENTAL;
+    if (options.vacuum) {
+      this.db.pragma('auto_vacuum = INCREMENTAL');
+      this.db.exec('VACUUM');
+    } else if (incremental) this.db.pragma('incremental_vacuum');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    const note = options.vacuum
+      ? 'VACUUM rebuilt the file and the WAL was checkpointed and truncated.'
+      : incremental
+        ? 'Free pages were given back (incremental vacuum) and the WAL was checkpointed and truncated.'
+        : 'The WAL was checkpointed and truncated; this file was made before incremental vacuum was on, so its free ' +
+          'pages are reused but not given back: --vacuum rebuilds it once (and turns incremental vacuum on).';
+    return { before, after: this.fileBytes(), note };
+  }
+
+  /** The database file and its WAL, in bytes (0 for an in-memory database). */
+  private fileBytes(): number {
+    const { file } = this.location;
+    if (file === ':memory:') return 0;
+    return [file, `${file}-wal`].reduce((sum, part) => sum + (existsSync(part) ? statSync(part).size : 0), 0);
+  }
+
   async remove(query: RemoveQuery): Promise<number> {
     return this.statements.remove.run({
       statuses: JSON.stringify(query.statuses),
@@ -282,6 +313,9 @@ export class SqliteBackend implements QueueBackend {
     return moved;
   }
 }
+
+/** `PRAGMA auto_vacuum` of a file that gives free pages back on `incremental_vacuum`. */
+const AUTO_VACUUM_INCREMENTAL = 2;
 
 function prepare(db: Database.Database) {
   const insert = db.prepare(sql.enqueueJob);
@@ -384,7 +418,7 @@ function claimTickIn(db: Database.Database) {
 function claimer(db: Database.Database) {
   /** The due-jobs statements, by tag rule, limit and whether queues are paused. */
   const due = new Map<string, Database.Statement>();
-  const dueJobs = (tags: 'untagged' | 'matching' | 'any', limit: number, queuesPaused: boolean) => {
+  const dueJobs = (tags: keyof typeof sql.CLAIM_TAGS, limit: number, queuesPaused: boolean) => {
     const id = `${tags}:${limit}:${queuesPaused}`;
     let statement = due.get(id);
     if (!statement) {
@@ -420,16 +454,20 @@ function claimer(db: Database.Database) {
       });
     }
     const budget = new ClaimBudget(limits, usage);
-    const variant = request.anyTag ? 'any' : request.tags.length === 0 ? 'untagged' : 'matching';
+    const walks: Array<keyof typeof sql.CLAIM_TAGS> = request.anyTag
+      ? ['untagged', 'tagged']
+      : [request.tags.length === 0 ? 'untagged' : 'matching'];
     const params = { now: request.now, tags: JSON.stringify(request.tags), paused: JSON.stringify(pausedQueues) };
     const candidates: DueRow[] = [];
     for (const name of request.names) {
       if (pausedNames.has(name) || budget.room(name) <= 0) continue;
       // Jobs of keys at their limit are passed over, so a name with a concurrency limit reads further ahead.
       const limit = limits[name]?.concurrency === undefined ? request.limit : request.limit * 20;
-      candidates.push(...(dueJobs(variant, limit, pausedQueues.length > 0).all({ ...params, name }) as DueRow[]));
+      for (const walk of walks) {
+        candidates.push(...(dueJobs(walk, limit, pausedQueues.length > 0).all({ ...params, name }) as DueRow[]));
+      }
     }
-    if (request.names.length > 1) candidates.sort(claimOrder);
+    if (request.names.length > 1 || walks.length > 1) candidates.sort(claimOrder);
     const picked: DueRow[] = [];
     for (const row of candidates) {
       if (picked.length >= request.limit) break;

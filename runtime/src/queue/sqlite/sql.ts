@@ -62,6 +62,15 @@ export const MIGRATIONS: string[] = [
      paused_at INTEGER NOT NULL,
      PRIMARY KEY (kind, name)
    ) WITHOUT ROWID;`,
+  // The claim index split by tagged and untagged jobs, so that a process never walks past jobs of
+  // the other kind (an untagged process reads nothing of a backlog of tagged jobs).
+  `DROP INDEX loco_jobs_claim;
+   -- serve the claim, one name at a time: WHERE status = 'queued' AND name = ? AND run_at <= ?
+   -- ORDER BY priority DESC, run_at, id
+   CREATE INDEX loco_jobs_claim ON loco_jobs (name, priority DESC, run_at, id)
+     WHERE status = 'queued' AND tags = '[]';
+   CREATE INDEX loco_jobs_claim_tagged ON loco_jobs (name, priority DESC, run_at, id)
+     WHERE status = 'queued' AND tags <> '[]';`,
 ];
 
 export const enqueueJob = `
@@ -83,10 +92,15 @@ export const replaceQueuedJob = `
   UPDATE loco_jobs SET task_data = @task_data, run_at = @run_at, updated_at = @now
    WHERE id = @id AND status = 'queued'`;
 
-const CLAIM_TAGS = {
+/**
+ * The tag rules of the claim, each served by one claim index: `untagged` by `loco_jobs_claim`,
+ * `matching` and `tagged` by `loco_jobs_claim_tagged` (the in-process pool, which takes every
+ * job, reads `untagged` and then `tagged`).
+ */
+export const CLAIM_TAGS = {
   untagged: `AND tags = '[]'`,
-  matching: `AND EXISTS (SELECT 1 FROM json_each(loco_jobs.tags) AS t WHERE t.value IN (SELECT value FROM json_each(@tags)))`,
-  any: '',
+  tagged: `AND tags <> '[]'`,
+  matching: `AND tags <> '[]' AND EXISTS (SELECT 1 FROM json_each(loco_jobs.tags) AS t WHERE t.value IN (SELECT value FROM json_each(@tags)))`,
 };
 
 /**
