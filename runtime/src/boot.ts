@@ -92,6 +92,8 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
       backend,
       tags,
       signal,
+      // Worker processes only: the in-process pool of BackgroundAsync shares its process with the server.
+      watchdogMs: config.workers.watchdog_sec * 1000,
     });
   };
 

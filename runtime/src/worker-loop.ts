@@ -1,5 +1,6 @@
 import { validateArgs } from './args-schema.js';
 import { describeError } from './errors.js';
+import { JobRunner } from './job-runner.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
@@ -26,6 +27,11 @@ export interface WorkerLoopOptions {
   /** Abort to stop claiming; running jobs finish and their outcomes are saved before the promise resolves. */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * Kill the process once its event loop has been blocked this long, in ms (`watchdog.ts`);
+   * 0 or `undefined` for none. (config `workers.watchdog_sec`)
+   */
+  watchdogMs?: number;
 }
 
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
@@ -50,6 +56,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
   const running = new Map<string, { id: string; done: Promise<void> }>();
   const outcomes = new OutcomeWriter(backend, logger);
+  const runner = new JobRunner({ logger, watchdogMs: options.watchdogMs });
   let slotFreed: (() => void) | undefined;
   let claimFailures = 0;
   let nextReap = 0;
@@ -71,7 +78,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
 
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
-    const done = runJob(job, registry, logger).then((outcome) => {
+    const done = runJob(job, registry, runner, logger).then((outcome) => {
       running.delete(key);
       outcomes.add(outcome);
       slotFreed?.();
@@ -130,18 +137,23 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   } finally {
     while (running.size > 0) await Promise.all([...running.values()].map((run) => run.done));
     clearInterval(heartbeat);
-    await outcomes.flushed();
+    await Promise.all([outcomes.flushed(), runner.close()]);
   }
 }
 
 /** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never throws. */
-async function runJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger): Promise<JobOutcome> {
+async function runJob(
+  job: ClaimedJob,
+  registry: WorkerRegistry,
+  runner: JobRunner,
+  logger: Logger,
+): Promise<JobOutcome> {
   const worker = registry.get(job.name);
   try {
     if (!worker) throw new Error(`No worker is registered under the name '${job.name}'.`);
     const args = worker.argsSchema ? await validateArgs(worker.argsSchema, job.task_data, job.name) : job.task_data;
     const attempt = new AbortController();
-    const work = worker.instance.perform(args, attempt.signal);
+    const work = runner.perform(worker, job, args, attempt.signal);
     await (worker.timeoutMs === undefined ? work : withTimeout(work, worker.timeoutMs, job.name, attempt));
     return succeeded(job);
   } catch (err) {
