@@ -152,8 +152,10 @@ async function runJob(
   try {
     if (!worker) throw new Error(`No worker is registered under the name '${job.name}'.`);
     const args = worker.argsSchema ? await validateArgs(worker.argsSchema, job.task_data, job.name) : job.task_data;
+    const ready = runner.prepare(worker, job);
+    const perform = typeof ready === 'function' ? ready : await ready;
     const attempt = new AbortController();
-    const work = runner.perform(worker, job, args, attempt.signal);
+    const work = perform(args, attempt.signal);
     await (worker.timeoutMs === undefined ? work : withTimeout(work, worker.timeoutMs, job.name, attempt));
     return succeeded(job);
   } catch (err) {

@@ -1,6 +1,9 @@
 // Sandboxed workers (static sandbox() is true) in one process: perform runs in a worker thread,
 // args and errors cross by structured clone, the sandbox's ctx can enqueue, a timeout terminates
 // a thread that never yields while the loop goes on, and threads are reused.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { InProcessBackend, RegistryError, runWorkerLoop } from '../../runtime/src/internals.js';
@@ -8,7 +11,9 @@ import {
   BusySandboxWorker,
   EchoSandboxWorker,
   LookupSandboxWorker,
+  MisplacedSandboxWorker,
   NoModuleUrlWorker,
+  QuickSandboxWorker,
   RecordWorker,
   recorded,
   SpinForeverWorker,
@@ -17,6 +22,10 @@ import {
 import { recordingLogger, testContext } from '../queue/helpers.js';
 
 const test = suite('sandboxed workers');
+// Where BusySandboxWorker writes; set before any thread starts, since a thread copies the environment.
+const countDir = mkdtempSync(path.join(os.tmpdir(), 'loco-sandbox-'));
+process.env.LOCO_TEST_COUNT_DIR = countDir;
+test.after(() => rmSync(countDir, { recursive: true, force: true }));
 
 /** A fresh in-process store and context with the fixture workers registered, and a loop to run. */
 async function setup() {
@@ -30,6 +39,8 @@ async function setup() {
   ctx.queue.register(SpinForeverWorker.build(ctx));
   ctx.queue.register(ThrowSandboxWorker.build(ctx));
   ctx.queue.register(LookupSandboxWorker.build(ctx));
+  ctx.queue.register(QuickSandboxWorker.build(ctx));
+  ctx.queue.register(MisplacedSandboxWorker.build(ctx));
   /** Runs the loop until every job in `ids` has finished and `until()` holds (or `timeoutMs`), then stops it. */
   const drain = async (
     ids: Array<string | undefined>,
@@ -106,6 +117,28 @@ test('a sandboxed job that never yields is terminated at its timeout while other
   assert.match(spun!.last_error!, 'SpinForeverWorker ran longer than its timeout of 300 ms.');
   for (const id of echoes) assert.is((await backend.get(id!))?.status, 'completed');
   assert.ok(Date.now() - started < 10_000, 'the loop stopped: the spinning thread did not hold it');
+});
+
+test("a timeout counts from perform's start, not the thread's: a quick job on a new thread succeeds", async () => {
+  const { backend, ctx, drain } = await setup();
+  const id = await QuickSandboxWorker.performLater(ctx, { n: 1 });
+  await drain([id]);
+  const job = await backend.get(id!);
+  assert.is(
+    job?.status,
+    'completed',
+    `a 200 ms timeout on a thread that starts slower; last error: ${job?.last_error}`,
+  );
+});
+
+test('a sandboxed worker whose module does not export it fails with what to fix', async () => {
+  const { backend, ctx, drain } = await setup();
+  const id = await MisplacedSandboxWorker.performLater(ctx, { n: 1 });
+  await drain([id]);
+  const job = await backend.get(id!);
+  assert.is(job?.status, 'failed');
+  assert.match(job!.last_error!, "none of its exports is a worker class whose className() is 'MisplacedSandboxWorker'");
+  assert.match(job!.last_error!, 'flow-workers.ts');
 });
 
 test("the sandbox's queue offers performLater and performLaterMany only, and says so", async () => {

@@ -21,6 +21,14 @@ export interface SandboxContextData {
 /** Main thread to a thread. */
 export type ToThread =
   | {
+      type: 'load';
+      /** This request's number, echoed in the reply (`done` once loaded). */
+      run: number;
+      moduleUrl: string;
+      name: string;
+      context: SandboxContextData;
+    }
+  | {
       type: 'run';
       /** This run's number, echoed in the reply. */
       run: number;

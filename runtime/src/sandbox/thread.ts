@@ -26,16 +26,20 @@ let context: ReturnType<typeof sandboxContext> | undefined;
 const signal = new AbortController().signal;
 
 port.on('message', (message: ToThread) => {
-  if (message.type === 'run') void run(message);
-  else context?.settle(message.request, message.result, message.error && fromSandboxError(message.error));
+  if (message.type === 'enqueued') {
+    context?.settle(message.request, message.result, message.error && fromSandboxError(message.error));
+  } else {
+    void run(message);
+  }
 });
 
-async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
+/** Loads the worker (`load`), or loads it and runs its `perform` (`run`), and replies how it went. */
+async function run(message: Exclude<ToThread, { type: 'enqueued' }>): Promise<void> {
   let reply: FromThread;
   try {
     context ??= sandboxContext(port, message.context);
     const instance = await instanceOf(message.moduleUrl, message.name, context.ctx);
-    await instance.perform(message.args, signal);
+    if (message.type === 'run') await instance.perform(message.args, signal);
     reply = { type: 'done', run: message.run };
   } catch (err) {
     reply = { type: 'failed', run: message.run, error: toSandboxError(err) };
