@@ -78,10 +78,22 @@ function forwardingLogger(port: MessagePort, bindings: Record<string, unknown>):
         try {
           port.postMessage(line);
         } catch {
-          port.postMessage({ ...line, fields: { ...bindings, fields: String(fields) } });
+          // A field that cannot be cloned (a function, a socket) is sent as its text instead.
+          const plain = Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, cloneable(value)]));
+          port.postMessage({ ...line, fields: plain });
         }
       },
     });
   }
   return logger as Logger;
+}
+
+/** `value` if it survives structured clone, else its text. */
+function cloneable(value: unknown): unknown {
+  try {
+    structuredClone(value);
+    return value;
+  } catch {
+    return String(value);
+  }
 }
