@@ -10,6 +10,7 @@ import { InProcessBackend, RegistryError, runWorkerLoop } from '../../runtime/sr
 import {
   BusySandboxWorker,
   EchoSandboxWorker,
+  ExitSandboxWorker,
   LookupSandboxWorker,
   MisplacedSandboxWorker,
   NoModuleUrlWorker,
@@ -41,6 +42,7 @@ async function setup() {
   ctx.queue.register(LookupSandboxWorker.build(ctx));
   ctx.queue.register(QuickSandboxWorker.build(ctx));
   ctx.queue.register(MisplacedSandboxWorker.build(ctx));
+  ctx.queue.register(ExitSandboxWorker.build(ctx));
   /** Runs the loop until every job in `ids` has finished and `until()` holds (or `timeoutMs`), then stops it. */
   const drain = async (
     ids: Array<string | undefined>,
@@ -139,6 +141,26 @@ test('a sandboxed worker whose module does not export it fails with what to fix'
   assert.is(job?.status, 'failed');
   assert.match(job!.last_error!, "none of its exports is a worker class whose className() is 'MisplacedSandboxWorker'");
   assert.match(job!.last_error!, 'flow-workers.ts');
+});
+
+test('a thread that ends (process.exit in the job, an error thrown later) fails that job or is logged; others go on', async () => {
+  const { backend, ctx, logger, drain } = await setup();
+  const exit = await ExitSandboxWorker.performLater(ctx, { how: 'exit' });
+  await drain([exit], 1);
+  const exited = await backend.get(exit!);
+  assert.is(exited?.status, 'failed');
+  assert.match(exited!.last_error!, 'The sandbox thread exited with code 3 before the job ended');
+  const late = await ExitSandboxWorker.performLater(ctx, { how: 'late-throw' });
+  await drain([late], 1, 15_000, async () =>
+    logger.lines.some((line) => line.includes('A sandbox thread ended between jobs')),
+  );
+  assert.is((await backend.get(late!))?.status, 'completed', 'perform had returned');
+  const after = await EchoSandboxWorker.performLater(ctx, { n: 1 });
+  await drain([after], 1);
+  assert.is((await backend.get(after!))?.status, 'completed', 'the next job ran, on a new thread');
+  const line = logger.lines.find((text) => text.includes('A sandbox thread ended between jobs'));
+  assert.ok(line, `the late error was logged:\n${logger.lines.join('\n')}`);
+  assert.match(line!, 'thrown by a timer after perform returned');
 });
 
 test("the sandbox's queue offers performLater and performLaterMany only, and says so", async () => {

@@ -53,8 +53,16 @@ class SandboxThread {
     this.thread = new Worker(source, { eval: true, workerData: data });
     this.thread.unref();
     this.thread.on('message', (message: FromThread) => this.receive(message));
-    this.thread.on('error', (err) => this.end(err));
-    this.thread.on('exit', (code) => this.end(new Error(`The sandbox thread exited with code ${code}.`)));
+    this.thread.on('error', (err) => this.end(err, 'unexpected'));
+    this.thread.on('exit', (code) =>
+      this.end(
+        new Error(
+          `The sandbox thread exited with code ${code} before the job ended: the job called process.exit(), ` +
+            'or its thread failed. Let perform return or throw instead.',
+        ),
+        'unexpected',
+      ),
+    );
   }
 
   /** Sends a `load` or `run` request; settles as the thread replies, or rejects if the thread dies first. */
@@ -128,11 +136,15 @@ class SandboxThread {
     else pending.reject(err);
   }
 
-  private end(reason: unknown): void {
+  /** Marks the thread gone and fails its request with `reason`; a thread that dies between jobs is logged. */
+  private end(reason: unknown, how: 'terminated' | 'unexpected' = 'terminated'): void {
     if (this.gone) return;
     this.gone = true;
     this.onGone(this);
     if (this.pending) this.settle(this.pending.id, reason);
+    else if (how === 'unexpected') {
+      this.logger.error(`A sandbox thread ended between jobs (a new one takes the next job): ${describeError(reason)}`);
+    }
   }
 }
 
