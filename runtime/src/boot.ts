@@ -37,8 +37,8 @@ export interface BootedApp {
   /** The app's tasks, as its `registerTasks` hook registered them. */
   tasks: TaskRegistry;
   /**
-   * Starts the worker loop on the app's queue with the given tags (see the tag rules).
-   * Resolves when `signal` aborts and running jobs have finished.
+   * Starts the worker loop on the app's queue with the given tags (see the tag rules), and the
+   * watchdog (`workers.watchdog_sec`). Resolves when `signal` aborts and running jobs have finished.
    */
   runWorkers(options: { tags: string[]; signal: AbortSignal; concurrency?: number }): Promise<void>;
   /** Stops the in-process pool (BackgroundAsync), closes the queue and runs `onShutdown`. */
@@ -93,6 +93,8 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
       backend,
       tags,
       signal,
+      // Worker processes only: the in-process pool of BackgroundAsync shares its process with the server.
+      watchdogMs: config.workers.watchdog_sec * 1000,
     });
   };
 

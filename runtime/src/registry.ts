@@ -31,6 +31,8 @@ export interface RegisteredWorker {
   concurrencyKey: (args: unknown) => string | undefined;
   /** Its flow control across processes (`concurrency()`, `rateLimit()`), or `undefined` when it has none. */
   limits: WorkerLimits | undefined;
+  /** Where `perform` runs in a sandbox thread (`sandbox()`): the module to import; `undefined` for the main thread. */
+  sandbox: { moduleUrl: string } | undefined;
 }
 
 /** The app's workers by job name: filled by `connectWorkers`, read by the worker loop and the CLI. */
@@ -91,6 +93,7 @@ function describeWorker(type: WorkerClass, instance: WorkerInstance): Registered
     );
   }
   const limits = describeLimits(type);
+  const sandbox = describeSandbox(type);
   return {
     name: type.className(),
     type,
@@ -104,7 +107,26 @@ function describeWorker(type: WorkerClass, instance: WorkerInstance): Registered
     argsSchema: schema,
     concurrencyKey: (args) => type.concurrencyKey(args as never),
     limits,
+    sandbox,
   };
+}
+
+/** A worker's `sandbox()` and `moduleUrl`, checked: a sandbox thread must be able to import the class. */
+function describeSandbox(type: WorkerClass): { moduleUrl: string } | undefined {
+  const wanted = type.sandbox();
+  if (typeof wanted !== 'boolean') {
+    throw new RegistryError(`${type.name}.sandbox() returned ${String(wanted)}; expected true or false.`);
+  }
+  if (!wanted) return undefined;
+  const url = type.moduleUrl;
+  if (typeof url !== 'string' || !url.startsWith('file:')) {
+    throw new RegistryError(
+      `${type.name}.sandbox() is true, so its perform runs in a worker thread that imports the class, but ` +
+        `${type.name}.moduleUrl is ${url === undefined ? 'not set' : `'${String(url)}'`}; add ` +
+        '`static override readonly moduleUrl = import.meta.url;` to the class, and export the class from that module.',
+    );
+  }
+  return { moduleUrl: url };
 }
 
 /** A worker's `concurrency()` and `rateLimit()`, checked. */

@@ -30,6 +30,10 @@ export interface WorkerClass<W extends WorkerInstance = WorkerInstance> {
   concurrency(): number | undefined;
   concurrencyKey(args: never): string | undefined;
   rateLimit(): RateLimit | undefined;
+  /** Whether `perform` runs in a worker thread of the sandbox pool instead of the main thread. */
+  sandbox(): boolean;
+  /** The URL of the module that exports the class (`import.meta.url`): what a sandbox thread imports. */
+  readonly moduleUrl?: string;
   /** A Standard Schema (zod, valibot, arktype, ...) the args must pass; `perform` gets its output. */
   readonly argsSchema?: StandardSchemaV1;
 }

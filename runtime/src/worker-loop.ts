@@ -1,5 +1,6 @@
 import { validateArgs } from './args-schema.js';
 import { describeError } from './errors.js';
+import { JobRunner } from './job-runner.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
@@ -28,6 +29,11 @@ export interface WorkerLoopOptions {
   /** Abort to stop claiming; running jobs finish and their outcomes are saved before the promise resolves. */
   signal: AbortSignal;
   logger: Logger;
+  /**
+   * Kill the process once its event loop has been blocked this long, in ms (`watchdog.ts`);
+   * 0 or `undefined` for none. (config `workers.watchdog_sec`)
+   */
+  watchdogMs?: number;
 }
 
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
@@ -68,6 +74,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   /** Jobs claimed ahead of a free slot, oldest claim first. */
   const ready: ClaimedJob[] = [];
   const outcomes = new OutcomeWriter(backend, logger);
+  const runner = new JobRunner({ logger, watchdogMs: options.watchdogMs });
   /** Wakes the loop when a slot frees or a claim returns. */
   let changed: (() => void) | undefined;
   const notify = () => changed?.();
@@ -100,7 +107,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
     const began = performance.now();
-    const done = runJob(job, registry, logger).then((outcome) => {
+    const done = runJob(job, registry, runner, logger).then((outcome) => {
       meanRunMs += (performance.now() - began - meanRunMs) * MEAN_WEIGHT;
       running.delete(key);
       outcomes.add(outcome);
@@ -190,18 +197,25 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     for (const job of ready.splice(0)) outcomes.add(handedBack(job));
     while (running.size > 0) await Promise.all([...running.values()].map((run) => run.done));
     clearInterval(heartbeat);
-    await outcomes.flushed();
+    await Promise.all([outcomes.flushed(), runner.close()]);
   }
 }
 
 /** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never throws. */
-async function runJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger): Promise<JobOutcome> {
+async function runJob(
+  job: ClaimedJob,
+  registry: WorkerRegistry,
+  runner: JobRunner,
+  logger: Logger,
+): Promise<JobOutcome> {
   const worker = registry.get(job.name);
   try {
     if (!worker) throw new Error(`No worker is registered under the name '${job.name}'.`);
     const args = worker.argsSchema ? await validateArgs(worker.argsSchema, job.task_data, job.name) : job.task_data;
+    const ready = runner.prepare(worker, job);
+    const perform = typeof ready === 'function' ? ready : await ready;
     const attempt = new AbortController();
-    const work = worker.instance.perform(args, attempt.signal);
+    const work = perform(args, attempt.signal);
     await (worker.timeoutMs === undefined ? work : withTimeout(work, worker.timeoutMs, job.name, attempt));
     return succeeded(job);
   } catch (err) {

@@ -107,6 +107,27 @@ export abstract class BackgroundWorker<A = unknown> implements WorkerInstance<A>
   }
 
   /**
+   * Runs `perform` in a worker thread of the process's sandbox pool (node:worker_threads, one
+   * thread per `num_workers` slot at most, reused) instead of the main thread, so CPU-bound code
+   * cannot block the worker loop: heartbeats, other jobs and signals go on, and `timeoutMs()`
+   * terminates the thread (the attempt fails as timed out and is retried as usual). The class
+   * must also declare `static readonly moduleUrl = import.meta.url` and be exported from that
+   * module, which the thread imports. Inside the thread, `this.ctx` has `environment`, `config`,
+   * `root`, `appName`, a `logger` whose lines go to the process's logger, and a `queue` offering
+   * `performLater` and `performLaterMany` only (run by the main thread); args arrive as a
+   * structured clone. `ForegroundBlocking` runs `perform` inline, without a thread. (Default: false)
+   */
+  static sandbox(): boolean {
+    return false;
+  }
+
+  /**
+   * The URL of the module that exports this class: `static readonly moduleUrl = import.meta.url`.
+   * Required with `sandbox()`, whose thread imports it. (Default: none)
+   */
+  static readonly moduleUrl?: string;
+
+  /**
    * Enqueues a job according to `workers.mode`: persisted (`BackgroundQueue`, returns the job id),
    * run inline and awaited (`ForegroundBlocking`, errors reach the caller), or run on the
    * in-process pool (`BackgroundAsync`, returns the in-process id).

@@ -22,6 +22,12 @@ writeFileSync(
   path.join(app, 'config/development.yaml'),
   `server:\n  port: 5150\nworkers:\n  mode: BackgroundQueue\nqueue:\n  kind: Sqlite\n  uri: "{{ get_env(name="SQLTQ_URL", default="sqlite://queue.sqlite?mode=rwc") }}"\n  num_workers: 2\n  poll_interval_sec: 0.05\n`,
 );
+// Its own store: the other tests leave a job processing in queue.sqlite.
+const watchdogDb = path.join(app, 'watchdog.sqlite');
+writeFileSync(
+  path.join(app, 'config/watchdog.yaml'),
+  'workers:\n  mode: BackgroundQueue\n  watchdog_sec: 1\nqueue:\n  kind: Sqlite\n  uri: "sqlite://watchdog.sqlite?mode=rwc"\n  num_workers: 2\n  poll_interval_sec: 0.05\n  lease_sec: 5\n',
+);
 writeFileSync(
   path.join(app, 'src/app.ts'),
   `import { BackgroundWorker, type AppContext, type Hooks, type Queue } from ${JSON.stringify(runtime)};
@@ -40,6 +46,19 @@ export class MailWorker extends BackgroundWorker<{ to: string }> {
   async perform(args: { to: string }) { console.log('mail to ' + args.to); }
 }
 
+// Runs in a worker thread (static sandbox()); spins until its timeout terminates the thread.
+export class SpinWorker extends BackgroundWorker<{ n: number }> {
+  static override readonly moduleUrl = import.meta.url;
+  static override sandbox() { return true; }
+  static override timeoutMs() { return 300; }
+  async perform() { for (;;) {} }
+}
+
+// Blocks the main thread: only the watchdog can end the process.
+export class HogWorker extends BackgroundWorker<{ n: number }> {
+  async perform() { console.log('hog start'); for (;;) {} }
+}
+
 export class App implements Hooks {
   routes(app: Hono, ctx: AppContext) {
     app.post('/naps', async (c) => {
@@ -50,6 +69,8 @@ export class App implements Hooks {
   async connectWorkers(ctx: AppContext, queue: Queue) {
     queue.register(NapWorker.build(ctx));
     queue.register(MailWorker.build(ctx));
+    queue.register(SpinWorker.build(ctx));
+    queue.register(HogWorker.build(ctx));
   }
 }
 `,
@@ -197,6 +218,51 @@ test('SIGTERM lets the running job finish before exiting; a second signal exits 
   second.child.kill('SIGTERM');
   assert.is(await exited(second.child), 130);
   assert.is(await status(id), 'processing', 'left to its lease');
+});
+
+test('loco start --worker: a sandboxed endless loop times out while other jobs run; the watchdog kills a blocked process', async () => {
+  const watched = await openStore(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${watchdogDb}` }));
+  const job = (name: string, task_data: unknown) => ({
+    id: ulid(),
+    name,
+    task_data,
+    run_at: Date.now(),
+    interval: null,
+    tags: [],
+    queue: null,
+    priority: 0,
+    key: null,
+    concurrency_key: null,
+    max_attempts: 1,
+  });
+  const get = async (id: string) => (await watched.list({})).find((row) => row.id === id);
+  try {
+    const [{ id: spin }, { id: nap }] = await watched.enqueue([
+      job('SpinWorker', { n: 1 }),
+      job('NapWorker', { ms: 5 }),
+    ]);
+    const worker = loco(['start', '--worker', '-e', 'watchdog']);
+    await waitFor(worker, /nap done 5/);
+    const deadline = Date.now() + 20_000;
+    while ((await get(spin))?.status !== 'failed' && Date.now() < deadline) await sleep(50);
+    assert.match((await get(spin))?.last_error ?? '', 'SpinWorker ran longer than its timeout of 300 ms.');
+    assert.is((await get(nap))?.status, 'completed');
+    assert.is(worker.child.exitCode, null, 'the sandboxed loop did not take the process with it');
+
+    const [{ id: hog }] = await watched.enqueue([job('HogWorker', { n: 2 })]);
+    await waitFor(worker, /hog start/);
+    const guard = setTimeout(() => worker.child.kill('SIGKILL'), 20_000);
+    await exited(worker.child);
+    clearTimeout(guard);
+    assert.is(worker.child.signalCode, 'SIGKILL');
+    assert.match(
+      worker.output(),
+      /loco watchdog: the event loop of process \d+ has been blocked for \d+ ms \(workers.watchdog_sec: 1 s\)/,
+    );
+    assert.match(worker.output(), `HogWorker (job ${hog}, attempt 1)`);
+  } finally {
+    await watched.close();
+  }
 });
 
 test.after(async () => {

@@ -278,6 +278,16 @@ test('duration keys have a maximum, said in the message', () => {
   }
 });
 
+test('workers.watchdog_sec: the lease by default, 0 turns it off, a number of seconds checked', () => {
+  const load = (text: string) => loadConfig({ root: app({ 'test.yaml': text }), environment: 'test', env: {} });
+  assert.is(load('{}').workers.watchdog_sec, 30, 'queue.lease_sec by default');
+  assert.is(load('queue:\n  lease_sec: 5\n').workers.watchdog_sec, 5, 'follows the lease');
+  assert.is(load('workers:\n  watchdog_sec: 0\n').workers.watchdog_sec, 0);
+  assert.is(load('workers:\n  watchdog_sec: 2.5\nqueue:\n  lease_sec: 5\n').workers.watchdog_sec, 2.5);
+  const err = failure(() => load('workers:\n  watchdog_sec: -1\n'));
+  assert.match(err.message, 'workers.watchdog_sec: expected a number from 0 to 86400, found number -1.');
+});
+
 test('queue.max_args_bytes: 1 MiB by default, bytes or a size, at most 64 MiB, said in the message', () => {
   const load = (value?: string) => {
     const line = value === undefined ? '' : `  max_args_bytes: ${value}\n`;

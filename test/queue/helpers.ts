@@ -28,9 +28,10 @@ export function testContext(
 ): AppContext {
   const queue = new Queue(mode, backend);
   // The defaults of an empty file, in the given mode; the store is `backend`, opened by the test.
+  const config = validateConfig({}, 'test.yaml');
   return {
     environment: 'test',
-    config: { ...validateConfig({}, 'test.yaml'), workers: { mode } },
+    config: { ...config, workers: { ...config.workers, mode } },
     queue,
     root: ROOT,
     appName: 'test',

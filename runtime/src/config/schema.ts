@@ -64,6 +64,13 @@ export interface StoreConfig extends QueueSettings {
 export interface WorkersConfig {
   /** How `performLater` runs a job. (Default: BackgroundAsync) */
   mode: WorkerMode;
+  /**
+   * Seconds the event loop of a worker process (`loco start --worker`, `--server-and-worker`,
+   * `--all`) may stay blocked before its watchdog thread logs it and kills the process (SIGKILL)
+   * for its supervisor to restart; fractions allowed, 0 turns the watchdog off. (Default:
+   * `queue.lease_sec`, since past the lease the blocked process's jobs are given to others anyway)
+   */
+  watchdog_sec: number;
 }
 
 /** `server:` of a config file. */
@@ -157,11 +164,12 @@ export function validateConfig(doc: unknown, file: string): LocoConfig {
     }
   }
   const { server, workers, queue, logger, ...extra } = root;
+  const queueConfig = readQueue(queue, file);
   const config: LocoConfig = {
     file,
     server: readServer(server, file),
-    workers: readWorkers(workers, file),
-    queue: readQueue(queue, file),
+    workers: readWorkers(workers, file, queueConfig.lease_sec),
+    queue: queueConfig,
     logger: readLogger(logger, file),
     extra,
   };
@@ -196,10 +204,13 @@ function readServer(raw: unknown, file: string): ServerConfig {
   };
 }
 
-function readWorkers(raw: unknown, file: string): WorkersConfig {
+function readWorkers(raw: unknown, file: string, leaseSec: number): WorkersConfig {
   const section = sectionOf(raw, 'workers', file);
-  const reader = new SectionReader(section, 'workers', file, ['mode']);
-  return { mode: reader.oneOf('mode', WORKER_MODES, 'BackgroundAsync') };
+  const reader = new SectionReader(section, 'workers', file, ['mode', 'watchdog_sec']);
+  return {
+    mode: reader.oneOf('mode', WORKER_MODES, 'BackgroundAsync'),
+    watchdog_sec: reader.number('watchdog_sec', leaseSec, 0, 86_400),
+  };
 }
 
 function readLogger(raw: unknown, file: string): LoggerConfig {
