@@ -414,7 +414,7 @@ test('jobs land in the database the URI names; one the server does not have is r
         ),
       );
     }
-    assert.equal(await admin.keys(`${prefix}:*`), [], 'nothing was written to database 0');
+    assert.equal(await admin.keys(`*${prefix}*`), [], 'nothing was written to database 0');
   } finally {
     await other.quit();
   }
