@@ -114,9 +114,15 @@ export class RedisBackend implements QueueBackend {
     } catch (err) {
       const reason = connectError ?? (err as Error);
       redis.disconnect();
+      // A cluster reports "Failed to refresh slots cache"; what its last node answered says why.
+      const lastNodeError = (reason as Error & { lastNodeError?: Error }).lastNodeError;
+      const why = [reason, lastNodeError].filter(Boolean).map((e) => e!.message.replace(/\.$/, ''));
       throw new QueueConnectionError(
-        `Cannot connect to the Redis queue at ${this.location.display}: ${reason.message.replace(/\.$/, '')}. ` +
-          'Check that the server is running and queue.uri is right.',
+        `Cannot connect to the Redis queue at ${this.location.display}: ${why.join(': ')}. ` +
+          (this.location.nodes
+            ? 'Check that the nodes are running, are part of a Redis Cluster (cluster-enabled yes; for a single ' +
+              'server write redis://), and that queue.uri is right.'
+            : 'Check that the server is running and queue.uri is right.'),
         { cause: reason },
       );
     }
