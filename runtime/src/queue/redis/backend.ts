@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { StoreConfig } from '../../config/schema.js';
-import { LocoError, QueueConnectionError } from '../../errors.js';
+import { LocoError } from '../../errors.js';
 import {
   type BackendCapabilities,
   type ClaimedJob,
@@ -26,7 +26,7 @@ import { LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
 import { createConnection } from './connect.js';
-import { databaseError, scriptError } from './errors.js';
+import { connectionError, databaseError, scriptError } from './errors.js';
 import { deleteQueueKeys, type Lane, laneId, parseLane, type RedisClient, RedisKeys } from './keys.js';
 import { upgradeLayout } from './layout.js';
 import { defineScripts, runScript } from './scripts.js';
@@ -112,19 +112,8 @@ export class RedisBackend implements QueueBackend {
     try {
       await withDeadline(redis.connect(), this.connectTimeoutMs, `no answer within ${this.connectTimeoutMs} ms`);
     } catch (err) {
-      const reason = connectError ?? (err as Error);
       redis.disconnect();
-      // A cluster reports "Failed to refresh slots cache"; what its last node answered says why.
-      const lastNodeError = (reason as Error & { lastNodeError?: Error }).lastNodeError;
-      const why = [reason, lastNodeError].filter(Boolean).map((e) => e!.message.replace(/\.$/, ''));
-      throw new QueueConnectionError(
-        `Cannot connect to the Redis queue at ${this.location.display}: ${why.join(': ')}. ` +
-          (this.location.nodes
-            ? 'Check that the nodes are running, are part of a Redis Cluster (cluster-enabled yes; for a single ' +
-              'server write redis://), and that queue.uri is right.'
-            : 'Check that the server is running and queue.uri is right.'),
-        { cause: reason },
-      );
+      throw connectionError(connectError ?? (err as Error), this.location);
     }
     try {
       // ioredis selects the database on connecting but only reports a refusal as an 'error' event,
