@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 
 const run = promisify(execFile);
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /** A running local cluster. */
 export interface LocalCluster {
@@ -57,6 +58,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
 export async function startLocalCluster(masters = 3): Promise<LocalCluster> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loco-redis-cluster-'));
   const children: ChildProcess[] = [];
+  let spawnError: Error | undefined;
   const stop = () => {
     for (const child of children) {
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
@@ -70,8 +72,15 @@ export async function startLocalCluster(masters = 3): Promise<LocalCluster> {
     children.length = 0;
     rmSync(dir, { recursive: true, force: true });
     process.removeListener('exit', stop);
+    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+  };
+  // Ctrl-C or a CI timeout ends the process without 'exit': stop the servers, then end as the signal would.
+  const onSignal = (signal: NodeJS.Signals) => {
+    stop();
+    process.kill(process.pid, signal);
   };
   process.on('exit', stop);
+  for (const signal of SIGNALS) process.once(signal, onSignal);
   try {
     const taken = new Set<number>();
     const ports: number[] = [];
@@ -84,16 +93,35 @@ export async function startLocalCluster(masters = 3): Promise<LocalCluster> {
         '--save', '', '--appendonly', 'no', '--logfile', `redis-${port}.log`,
       ]; // biome-ignore format: one option and its value a pair
       const child = spawn('redis-server', args, { stdio: 'ignore' });
+      child.on('error', (err) => {
+        spawnError ??= err;
+      });
       // The servers must not keep the test process alive; they are stopped when it exits.
       child.unref();
       children.push(child);
     }
     const nodes = ports.map((port) => `127.0.0.1:${port}`);
     for (const port of ports) {
-      await waitFor(`redis-server on ${port} answered PING`, () => ping(port), 10_000).catch((err) => {
-        const log = readFileSync(path.join(dir, `redis-${port}.log`), 'utf8').slice(-2000);
+      // A redis-server that cannot be spawned (not installed) ends the wait at once.
+      await waitFor(
+        `redis-server on ${port} answered PING`,
+        async () => spawnError !== undefined || ping(port),
+        10_000,
+      ).catch((err) => {
+        let log = '(no log)';
+        try {
+          log = readFileSync(path.join(dir, `redis-${port}.log`), 'utf8').slice(-2000);
+        } catch {
+          // The server never started far enough to write one.
+        }
         throw new Error(`${(err as Error).message}; its log ends:\n${log}`);
       });
+      if (spawnError) {
+        throw new Error(
+          `local Redis Cluster: cannot start redis-server (${spawnError.message}); the cluster test needs ` +
+            'redis-server and redis-cli on PATH (Debian: apt-get install redis-server).',
+        );
+      }
     }
     await run('redis-cli', ['--cluster', 'create', ...nodes, '--cluster-replicas', '0', '--cluster-yes'], {
       timeout: 30_000,
