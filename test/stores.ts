@@ -133,7 +133,12 @@ export function redisClusterStore(label: string, uriOf: (prefix: string) => stri
   let prefix = '';
   let serial = 0;
   const admin = async <T>(work: (cluster: Cluster) => Promise<T>): Promise<T> => {
-    const cluster = new Cluster(nodes.map((node) => ({ host: node.split(':')[0], port: Number(node.split(':')[1]) })));
+    const cluster = new Cluster(
+      nodes.map((node) => ({ host: node.split(':')[0], port: Number(node.split(':')[1]) })),
+      { lazyConnect: true },
+    );
+    // Connected, the cluster knows its masters, which the SCANs below go through.
+    await cluster.connect();
     try {
       return await work(cluster);
     } finally {

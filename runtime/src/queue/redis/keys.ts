@@ -118,7 +118,7 @@ export function parseLane(id: string): Lane {
 /** A connection to one Redis server, or to a Redis Cluster. */
 export type RedisClient = Redis | Cluster;
 
-/** The servers to SCAN: each master of a cluster, or the one server. */
+/** The servers to SCAN: each master of a cluster (once connected: before, it knows none), or the one server. */
 export function scanTargets(redis: RedisClient): Redis[] {
   return redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
 }
