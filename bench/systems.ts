@@ -105,7 +105,7 @@ async function deleteRedisKeys(): Promise<void> {
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${REDIS_PREFIX}:*`, 'COUNT', 1000);
+      const [next, keys] = await client.scan(cursor, 'MATCH', `{${REDIS_PREFIX}}:*`, 'COUNT', 1000);
       if (keys.length > 0) await client.unlink(...keys);
       cursor = next;
     } while (cursor !== '0');
@@ -120,7 +120,7 @@ function redis(concurrency: number): LocoSystem {
     key: 'redis',
     name: 'loco-redis',
     settings: {
-      store: `Redis ${REDIS_URI}; keys ${REDIS_PREFIX}:* are deleted before and after every scenario`,
+      store: `Redis ${REDIS_URI}; keys {${REDIS_PREFIX}}:* are deleted before and after every scenario`,
       enqueue: 'BenchWorker.performLater(ctx, data); batch = BenchWorker.performLaterMany(ctx, [...])',
       worker: QUEUE_MODE_WORKER(concurrency),
     },

@@ -3,7 +3,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import type { QueueKind } from '../runtime/src/internals.js';
 import { deleteQueueKeys } from '../runtime/src/queue/redis/keys.js';
@@ -118,11 +118,55 @@ export function redisStore(label: string): TestStore {
         exists: async () => {
           const admin = new Redis(base);
           try {
-            return (await admin.scan('0', 'MATCH', `${absent}:*`, 'COUNT', 1000))[1].length > 0;
+            return (await admin.scan('0', 'MATCH', `{${absent}}:*`, 'COUNT', 1000))[1].length > 0;
           } finally {
             await admin.quit();
           }
         },
+      };
+    },
+  };
+}
+
+/** Key prefixes on a Redis Cluster (`redis+cluster://` URI with `{prefix}` to fill), whose keys are deleted afterwards. */
+export function redisClusterStore(label: string, uriOf: (prefix: string) => string, nodes: string[]): TestStore {
+  let prefix = '';
+  let serial = 0;
+  const admin = async <T>(work: (cluster: Cluster) => Promise<T>): Promise<T> => {
+    const cluster = new Cluster(
+      nodes.map((node) => ({ host: node.split(':')[0], port: Number(node.split(':')[1]) })),
+      { lazyConnect: true },
+    );
+    // Connected, the cluster knows its masters, which the SCANs below go through.
+    await cluster.connect();
+    try {
+      return await work(cluster);
+    } finally {
+      await cluster.quit();
+    }
+  };
+  return {
+    name: 'redis cluster',
+    kind: 'Redis',
+    fresh: () => {
+      prefix = `loco-${label}-${process.pid}-${++serial}`;
+      return uriOf(prefix);
+    },
+    uri: () => uriOf(prefix),
+    async drop() {
+      await admin((cluster) => deleteQueueKeys(cluster, prefix));
+    },
+    unused: () => {
+      const absent = `loco-${label}-${process.pid}-unused-${++serial}`;
+      return {
+        uri: uriOf(absent),
+        exists: () =>
+          admin(async (cluster) => {
+            for (const node of cluster.nodes('master')) {
+              if ((await node.scan('0', 'MATCH', `{${absent}}:*`, 'COUNT', 1000))[1].length > 0) return true;
+            }
+            return false;
+          }),
       };
     },
   };

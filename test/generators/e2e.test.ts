@@ -239,7 +239,7 @@ test.after(async () => {
   await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await client.end();
   const redis = new Redis('redis://127.0.0.1:6379');
-  const keys = await redis.keys(`${prefix}:*`);
+  const keys = await redis.keys(`{${prefix}}:*`);
   if (keys.length > 0) await redis.del(...keys);
   redis.disconnect();
 });

@@ -37,8 +37,8 @@ const readers: Record<string, (store: TestStore) => Promise<string[]>> = {
     const prefix = url.searchParams.get('prefix');
     const admin = new Redis(store.uri().replace(/\?.*$/, ''));
     try {
-      const keys = await admin.keys(`${prefix}:tick:*`);
-      return keys.map((key) => key.slice(`${prefix}:tick:`.length).replace(/:(\d+)$/, '@$1')).sort();
+      const keys = await admin.keys(`{${prefix}}:tick:*`);
+      return keys.map((key) => key.slice(`{${prefix}}:tick:`.length).replace(/:(\d+)$/, '@$1')).sort();
     } finally {
       await admin.quit();
     }

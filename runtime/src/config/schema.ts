@@ -50,7 +50,7 @@ export interface QueueSettings {
 export interface QueueConfig extends QueueSettings {
   /** Which store backs the queue. */
   kind?: QueueKind;
-  /** Connection URI: `sqlite://file.sqlite?mode=rwc`, `postgres://...`, `redis://...`. */
+  /** Connection URI: `sqlite://file.sqlite?mode=rwc`, `postgres://...`, `redis://...` or `redis+cluster://host:port,host:port`. */
   uri?: string;
 }
 

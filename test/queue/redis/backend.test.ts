@@ -106,7 +106,7 @@ test('a job a worker cannot take keeps its place, and a worker that can take it 
   const ghost = job('GhostWorker');
   await backend.enqueue([email, ghost]);
   const laneOf = (queued: NewJob) =>
-    `${prefix}:lane:${laneId(queued.queue, queued.name, queued.tags, queued.priority)}`;
+    `{${prefix}}:lane:${laneId(queued.queue, queued.name, queued.tags, queued.priority)}`;
   const place = async (queued: NewJob) => ({
     rank: await admin.zrank(laneOf(queued), queued.id),
     score: await admin.zscore(laneOf(queued), queued.id),
@@ -138,18 +138,25 @@ test('dangerously_flush deletes the keys under the prefix and nothing else', asy
   const first = await open();
   await first.enqueue([job('EchoWorker'), job('EmailWorker', { tags: ['email'] })]);
   await first.claim(claimOf(['EchoWorker']));
-  const before = await admin.keys(`${prefix.replace(/[*?]/g, '\\$&')}:*`);
+  const pattern = `{${prefix.replace(/[*?]/g, '\\$&')}}:*`;
+  const before = await admin.keys(pattern);
   assert.ok(before.length >= 4, `the queue wrote keys under its prefix (${before.length})`);
+  // A key of the layout before hash tags is the queue's too, and goes.
+  await admin.set(`${prefix}:names`, 'old layout');
   const outside = [
     `${prefix}`,
+    `{${prefix}}`,
     `${prefix}x:keep`,
+    `{${prefix}}x:keep`,
+    `{${prefix}x}:keep`,
     `other:${prefix}:keep`,
     `loco-test-${process.pid}-${serial}-globAB:keep`, // what the prefix's * and ? would match unescaped
   ];
   for (const key of outside) await admin.set(key, 'keep');
   try {
     const second = await open({ flush: true });
-    assert.equal(await admin.keys(`${prefix.replace(/[*?]/g, '\\$&')}:*`), []);
+    assert.equal(await admin.keys(pattern), [`{${prefix}}:layout`], 'only the layout version, written on open');
+    assert.is(await admin.exists(`${prefix}:names`), 0, 'the old-layout key is gone');
     for (const key of outside) assert.is(await admin.get(key), 'keep', `${key} survives`);
     assert.equal(await second.list({}), []);
   } finally {
@@ -386,8 +393,8 @@ test('jobs land in the database the URI names; one the server does not have is r
     opened.push(backend);
     const queued = job('EchoWorker');
     await backend.enqueue([queued]);
-    assert.is(await other.exists(`${prefix}:job:${queued.id}`), 1, 'the job is in database 3');
-    assert.is(await admin.exists(`${prefix}:job:${queued.id}`), 0, 'and not in database 0');
+    assert.is(await other.exists(`{${prefix}}:job:${queued.id}`), 1, 'the job is in database 3');
+    assert.is(await admin.exists(`{${prefix}}:job:${queued.id}`), 0, 'and not in database 0');
     assert.equal(
       (await backend.list({})).map((row) => row.id),
       [queued.id],
@@ -407,7 +414,7 @@ test('jobs land in the database the URI names; one the server does not have is r
         ),
       );
     }
-    assert.equal(await admin.keys(`${prefix}:*`), [], 'nothing was written to database 0');
+    assert.equal(await admin.keys(`*${prefix}*`), [], 'nothing was written to database 0');
   } finally {
     await other.quit();
   }

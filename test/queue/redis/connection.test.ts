@@ -221,6 +221,29 @@ test('a server that is down at boot gives one QueueConnectionError naming the UR
   assert.equal(printed, [], 'nothing printed, no reconnect attempts logged');
 });
 
+test('a redis+cluster:// URI naming a server that is not a cluster fails at init with what the server said', async () => {
+  const printed: unknown[][] = [];
+  const original = { error: console.error, warn: console.warn, log: console.log };
+  console.error = console.warn = console.log = (...args: unknown[]) => void printed.push(args);
+  const single = new URL(BASE_URI);
+  try {
+    await open(`redis+cluster://${single.host}?prefix=${prefix}`);
+    assert.unreachable('init should fail');
+  } catch (err) {
+    assert.instance(err, QueueConnectionError);
+    assert.match(
+      (err as Error).message,
+      `Cannot connect to the Redis queue at redis+cluster://${single.host}?prefix=${prefix}: Failed to refresh slots ` +
+        'cache: ERR This instance has cluster support disabled. Check that the nodes are running, are part of a ' +
+        'Redis Cluster (cluster-enabled yes; for a single server write redis://)',
+    );
+    await sleep(300);
+  } finally {
+    Object.assign(console, original);
+  }
+  assert.equal(printed, [], 'nothing printed, no reconnect attempts logged');
+});
+
 test('a server that accepts but never answers fails init within connect_timeout', async () => {
   const sockets: net.Socket[] = [];
   const mute = net.createServer((socket) => void sockets.push(socket));

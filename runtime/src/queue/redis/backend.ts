@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { StoreConfig } from '../../config/schema.js';
-import { LocoError, QueueConnectionError } from '../../errors.js';
+import { LocoError } from '../../errors.js';
 import {
   type BackendCapabilities,
   type ClaimedJob,
@@ -27,8 +26,10 @@ import {
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
-import { databaseError, scriptError } from './errors.js';
-import { deleteQueueKeys, type Lane, laneId, parseLane, RedisKeys } from './keys.js';
+import { createConnection } from './connect.js';
+import { connectionError, databaseError, scriptError } from './errors.js';
+import { deleteQueueKeys, type Lane, laneId, parseLane, type RedisClient, RedisKeys } from './keys.js';
+import { upgradeLayout } from './layout.js';
 import { defineScripts, runScript } from './scripts.js';
 import { parseRedisUri, type RedisLocation } from './uri.js';
 
@@ -46,8 +47,9 @@ const FETCH_CHUNK = 500;
  * enqueue, claim batch and finish batch is one round trip. Idle workers block on a wake list
  * (BLPOP on a connection of their own). The key layout is described in `redis/keys.ts`.
  *
- * Needs Redis 6.2 or later (SET ... GET, BLPOP with a fractional timeout). The scripts build
- * keys from the prefix, so Redis Cluster is not supported.
+ * Needs Redis 6.2 or later (SET ... GET, BLPOP with a fractional timeout). Works on one server
+ * and on a Redis Cluster (`redis+cluster://`): every key of a queue starts with the hash tag
+ * `{<prefix>}`, so all of them, and every key a script builds, lie in one slot.
  */
 export class RedisBackend implements QueueBackend {
   readonly kind = 'Redis';
@@ -65,9 +67,9 @@ export class RedisBackend implements QueueBackend {
   private readonly freeClaimSlots: number[] = [];
   private enqueueSeq = 0;
   private tickSeq = 0;
-  private redis!: Redis;
+  private redis!: RedisClient;
   /** The connection idle workers block on (BLPOP), opened on the first wait. */
-  private blocker: Redis | undefined;
+  private blocker: RedisClient | undefined;
   private blocking: Promise<void> | undefined;
   /** Workers waiting now, and when the longest of their waits ends (0 when none waits). */
   private waiting = 0;
@@ -95,16 +97,12 @@ export class RedisBackend implements QueueBackend {
   }
 
   async init(options: InitOptions): Promise<void> {
-    const redis = new Redis({
-      ...this.location.options,
-      lazyConnect: true,
-      connectTimeout: this.connectTimeoutMs,
+    const redis = createConnection(this.location, {
       connectionName: this.connectionName,
+      connectTimeout: this.connectTimeoutMs,
       // Until the first connection succeeds, one failure is final (init reports it); afterwards a
       // dropped connection is retried with backoff and unanswered commands are sent again.
       retryStrategy: (times) => (this.connected && !this.closed ? Math.min(times * 50, 2000) : null),
-      // Commands wait through about ten seconds of reconnecting, then fail (and the loop reports it).
-      maxRetriesPerRequest: 20,
     });
     // ioredis reports every failed (re)connection attempt here, and prints it when nobody listens.
     // Init reports the first one; later, the commands that fail carry the error to their callers
@@ -118,13 +116,8 @@ export class RedisBackend implements QueueBackend {
     try {
       await withDeadline(redis.connect(), this.connectTimeoutMs, `no answer within ${this.connectTimeoutMs} ms`);
     } catch (err) {
-      const reason = connectError ?? (err as Error);
       redis.disconnect();
-      throw new QueueConnectionError(
-        `Cannot connect to the Redis queue at ${this.location.display}: ${reason.message.replace(/\.$/, '')}. ` +
-          'Check that the server is running and queue.uri is right.',
-        { cause: reason },
-      );
+      throw connectionError(connectError ?? (err as Error), this.location);
     }
     try {
       // ioredis selects the database on connecting but only reports a refusal as an 'error' event,
@@ -136,6 +129,7 @@ export class RedisBackend implements QueueBackend {
     }
     this.connected = true;
     if (options.flush) await deleteQueueKeys(redis, this.keys.prefix);
+    await upgradeLayout(redis, this.keys, this.location.display, options.create !== false);
   }
 
   async enqueue(jobs: NewJob[], request: EnqueueRequest = {}): Promise<EnqueueResult[]> {
@@ -150,7 +144,7 @@ export class RedisBackend implements QueueBackend {
     const folded = foldKeys(jobs, onConflict);
     const now = Date.now();
     const args: Array<string | number> = [
-      this.keys.prefix,
+      this.keys.base,
       now,
       `${this.client}:${++this.enqueueSeq}`,
       WAKE_TOKENS_MAX,
@@ -213,7 +207,7 @@ export class RedisBackend implements QueueBackend {
       'claim',
       [this.keys.lanes, this.keys.leases, this.keys.claimed(claimant), this.keys.paused, this.keys.running],
       [
-        this.keys.prefix,
+        this.keys.base,
         request.now,
         request.now + request.leaseMs,
         request.limit,
@@ -253,7 +247,7 @@ export class RedisBackend implements QueueBackend {
     if (outcomes.length === 0) return;
     // A job of a name with a concurrency limit that ends frees a slot another worker may wait for.
     const freed = outcomes.filter((outcome) => this.limitedNames.has(outcome.name)).length;
-    const args: Array<string | number> = [this.keys.prefix, Date.now(), WAKE_TOKENS_MAX, freed];
+    const args: Array<string | number> = [this.keys.base, Date.now(), WAKE_TOKENS_MAX, freed];
     let soonest = Infinity;
     for (const outcome of outcomes) {
       const error =
@@ -280,7 +274,7 @@ export class RedisBackend implements QueueBackend {
         this.redis,
         'reap',
         [this.keys.leases, this.keys.lanes, this.keys.wake],
-        [this.keys.prefix, now, BATCH, WAKE_TOKENS_MAX, LEASE_EXPIRED_ERROR],
+        [this.keys.base, now, BATCH, WAKE_TOKENS_MAX, LEASE_EXPIRED_ERROR],
       )) as [number, number];
       moved += count;
       if (examined < BATCH) return moved;
@@ -327,8 +321,12 @@ export class RedisBackend implements QueueBackend {
     );
   }
 
-  private openBlocker(): Redis {
-    const blocker = this.redis.duplicate({ connectionName: `${this.connectionName}:wait` });
+  private openBlocker(): RedisClient {
+    const blocker = createConnection(this.location, {
+      connectionName: `${this.connectionName}:wait`,
+      connectTimeout: this.connectTimeoutMs,
+      retryStrategy: (times) => (this.closed ? null : Math.min(times * 50, 2000)),
+    });
     // Failed reconnection attempts: see init(); a BLPOP that fails is handled in listen().
     blocker.on('error', () => undefined);
     return blocker;
@@ -367,7 +365,7 @@ export class RedisBackend implements QueueBackend {
   async list(query: JobQuery): Promise<JobRecord[]> {
     const statuses = query.statuses ?? JOB_STATUSES;
     const found = (await runScript(this.redis, 'list', this.indexKeys(), [
-      this.keys.prefix,
+      this.keys.base,
       JSON.stringify(statuses),
       query.name ?? '',
       query.updatedBefore ?? '',
@@ -431,7 +429,7 @@ export class RedisBackend implements QueueBackend {
         this.redis,
         'retry',
         [this.keys.lanes, this.keys.names, this.keys.wake],
-        [this.keys.prefix, Date.now(), JSON.stringify(query.statuses), ids, query.name ?? '', BATCH, WAKE_TOKENS_MAX],
+        [this.keys.base, Date.now(), JSON.stringify(query.statuses), ids, query.name ?? '', BATCH, WAKE_TOKENS_MAX],
       ) as Promise<number>;
     let moved = 0;
     if (query.ids) {
@@ -450,9 +448,7 @@ export class RedisBackend implements QueueBackend {
   }
 
   async stats(): Promise<JobCount[]> {
-    const reply = (await runScript(this.redis, 'stats', this.indexKeys(), [this.keys.prefix])) as Array<
-      string | number
-    >;
+    const reply = (await runScript(this.redis, 'stats', this.indexKeys(), [this.keys.base])) as Array<string | number>;
     const rows: JobCount[] = [];
     for (let i = 0; i < reply.length; i += 3) {
       rows.push({ name: String(reply[i]), status: reply[i + 1] as JobStatus, count: Number(reply[i + 2]) });
@@ -461,7 +457,7 @@ export class RedisBackend implements QueueBackend {
   }
 
   async cancel(name: string): Promise<number> {
-    return (await runScript(this.redis, 'cancel', [this.keys.lanes], [this.keys.prefix, Date.now(), name])) as number;
+    return (await runScript(this.redis, 'cancel', [this.keys.lanes], [this.keys.base, Date.now(), name])) as number;
   }
 
   async reclaimSpace(): Promise<SpaceReport> {
@@ -476,7 +472,7 @@ export class RedisBackend implements QueueBackend {
     if (query.statuses.length === 0) return 0;
     const run = (ids: string) =>
       runScript(this.redis, 'remove', this.indexKeys(), [
-        this.keys.prefix,
+        this.keys.base,
         JSON.stringify(query.statuses),
         query.updatedBefore ?? '',
         ids,
@@ -501,7 +497,7 @@ export class RedisBackend implements QueueBackend {
       this.redis,
       'requeue',
       [this.keys.leases, this.keys.lanes, this.keys.wake],
-      [this.keys.prefix, Date.now(), updatedBefore, WAKE_TOKENS_MAX],
+      [this.keys.base, Date.now(), updatedBefore, WAKE_TOKENS_MAX],
     )) as number;
   }
 
@@ -580,7 +576,7 @@ function compare(a: string, b: string): number {
 }
 
 /** Runs a pipeline and returns its replies, throwing the first error. */
-async function execPipeline(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+async function execPipeline(pipeline: ReturnType<RedisClient['pipeline']>): Promise<unknown[]> {
   const results = (await pipeline.exec()) ?? [];
   return results.map(([err, value]) => {
     if (err) throw err;

@@ -1,4 +1,5 @@
 import { LocoError, QueueConnectionError } from '../../errors.js';
+import type { RedisLocation } from './uri.js';
 
 /**
  * The errors the Lua scripts raise on purpose, by code (`redis.error_reply('<CODE> <detail>')`),
@@ -24,5 +25,20 @@ export function databaseError(err: unknown, db: number, display: string): QueueC
     `Cannot use database ${db} of the Redis server at ${display}: ${reason}. The server has as many databases as ` +
       'its databases setting says (16 by default, numbered from 0); put one of them at the end of queue.uri (/0, /1, ...).',
     { cause: err },
+  );
+}
+
+/** The first connection failed: what the server (or, for a cluster, the last node tried) said, and what to check. */
+export function connectionError(reason: Error, location: RedisLocation): QueueConnectionError {
+  // A cluster reports "Failed to refresh slots cache"; what its last node answered says why.
+  const lastNodeError = (reason as Error & { lastNodeError?: Error }).lastNodeError;
+  const why = [reason, lastNodeError].flatMap((err) => (err ? [err.message.replace(/\.$/, '')] : []));
+  return new QueueConnectionError(
+    `Cannot connect to the Redis queue at ${location.display}: ${why.join(': ')}. ` +
+      (location.nodes
+        ? 'Check that the nodes are running, are part of a Redis Cluster (cluster-enabled yes; for a single ' +
+          'server write redis://), and that queue.uri is right.'
+        : 'Check that the server is running and queue.uri is right.'),
+    { cause: reason },
   );
 }

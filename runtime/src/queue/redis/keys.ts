@@ -1,9 +1,13 @@
-import type { Redis } from 'ioredis';
-import { prefixPattern } from './uri.js';
+import type { Cluster, Redis } from 'ioredis';
+import { legacyPattern, prefixPattern } from './uri.js';
 
 /**
- * The Redis key layout of one queue. Every key starts with `<prefix>:`, so a queue can share a
- * database with anything else and `dangerously_flush` deletes exactly this queue's keys.
+ * The Redis key layout of one queue. Every key starts with `{<prefix>}:`: the braces are a hash
+ * tag, so Redis Cluster (and any Redis that enforces key slots) puts every key of one queue in one
+ * hash slot, and each Lua script, which builds job and lane keys from that start, touches one slot
+ * only (as BullMQ's `{queue}` keys do). A queue can share a database with anything else, and
+ * `dangerously_flush` deletes exactly this queue's keys. The version before this layout wrote
+ * `<prefix>:...` without braces; `redis/layout.ts` renames such keys on open.
  *
  * - `job:<id>` (hash): the job record: `name`, `lane`, `task_data` (JSON), `status`, `run_at`,
  *   `interval` (absent when none), `attempts`, `max_attempts`, `last_error` (absent when none),
@@ -30,8 +34,11 @@ import { prefixPattern } from './uri.js';
  * - `tick:<schedule>:<tick_at>` (string): a scheduler's claim of one scheduled time (ms since the
  *   epoch) of one schedule: the token of the call that claimed it, set with NX and expiring at
  *   `tick_at + hold` (PXAT), which prunes it.
+ * - `layout` (string): the layout version of the keys (`LAYOUT_VERSION` in `redis/layout.ts`), set
+ *   once the keys of an older layout have been renamed; `upgrading` (string) is held meanwhile.
  *
- * The Lua scripts in this folder build `job:`, `lane:` and `status:` keys from the prefix the same way.
+ * The Lua scripts in this folder build `job:`, `lane:`, `keys:`, `starts:` and `status:` keys the
+ * same way, from `base` passed as ARGV[1].
  */
 export class RedisKeys {
   readonly lanes: string;
@@ -40,32 +47,50 @@ export class RedisKeys {
   readonly wake: string;
   readonly running: string;
   readonly paused: string;
+  readonly layout: string;
+  readonly upgrading: string;
+  /** `{<prefix>}`: what every key starts with, its hash tag; the scripts take it as ARGV[1]. */
+  readonly base: string;
 
   constructor(readonly prefix: string) {
-    this.lanes = `${prefix}:lanes`;
-    this.names = `${prefix}:names`;
-    this.leases = `${prefix}:leases`;
-    this.wake = `${prefix}:wake`;
-    this.running = `${prefix}:running`;
-    this.paused = `${prefix}:paused`;
+    const base = queueBase(prefix);
+    this.base = base;
+    this.lanes = `${base}:lanes`;
+    this.names = `${base}:names`;
+    this.leases = `${base}:leases`;
+    this.wake = `${base}:wake`;
+    this.running = `${base}:running`;
+    this.paused = `${base}:paused`;
+    this.layout = `${base}:layout`;
+    this.upgrading = `${base}:upgrading`;
   }
 
   job(id: string): string {
-    return `${this.prefix}:job:${id}`;
+    return `${this.base}:job:${id}`;
   }
 
   /** The unique keys of one job name. */
   uniqueKeys(name: string): string {
-    return `${this.prefix}:keys:${name}`;
+    return `${this.base}:keys:${name}`;
   }
 
   claimed(client: string): string {
-    return `${this.prefix}:claimed:${client}`;
+    return `${this.base}:claimed:${client}`;
   }
 
   tick(schedule: string, tickAt: number): string {
-    return `${this.prefix}:tick:${schedule}:${tickAt}`;
+    return `${this.base}:tick:${schedule}:${tickAt}`;
   }
+}
+
+/**
+ * `{<prefix>}`, the start of every key of a queue. Whatever the prefix holds, the hash tag of a
+ * key `{<prefix>}:...` is decided by the prefix alone (Redis hashes the text between the first
+ * `{` and the first `}` after it, which lies within `{<prefix>}`), so all keys of one queue share
+ * one slot.
+ */
+export function queueBase(prefix: string): string {
+  return `{${prefix}}`;
 }
 
 /** A lane: the jobs of one queue, name, tag set and priority, claimed together. */
@@ -91,17 +116,40 @@ export function parseLane(id: string): Lane {
   return { queue, name, tags, priority: priority ?? 0 };
 }
 
+/** A connection to one Redis server, or to a Redis Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/** The servers to SCAN: each master of a cluster (once connected: before, it knows none), or the one server. */
+export function scanTargets(redis: RedisClient): Redis[] {
+  return redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
+}
+
 /**
- * Deletes every key that starts with `<prefix>:` (SCAN MATCH + UNLINK, a page at a time), and
- * nothing else. Returns how many were deleted.
+ * Deletes every key of the queue with this prefix, in this layout (`{<prefix>}:*`) and in the
+ * layout before it (`<prefix>:*`), a SCAN page at a time on every server that holds keys (each
+ * master of a cluster), and nothing else. Returns how many were deleted.
  */
-export async function deleteQueueKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
+export async function deleteQueueKeys(redis: RedisClient, prefix: string): Promise<number> {
   let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', prefixPattern(prefix), 'COUNT', 1000);
-    if (keys.length > 0) deleted += await redis.unlink(keys);
-    cursor = next;
-  } while (cursor !== '0');
+  for (const server of scanTargets(redis)) {
+    for (const pattern of [prefixPattern(prefix), legacyPattern(prefix)]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length === 0) continue;
+        if (server === redis) {
+          deleted += await server.unlink(keys);
+        } else {
+          // A cluster node refuses a multi-key UNLINK across slots: one key per command, one round trip.
+          const replies = (await server.pipeline(keys.map((key) => ['unlink', key])).exec()) ?? [];
+          for (const [err, count] of replies) {
+            if (err) throw err;
+            deleted += count as number;
+          }
+        }
+      } while (cursor !== '0');
+    }
+  }
   return deleted;
 }

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './keys.js';
 import { LUA_SCRIPTS, SCRIPT_NAMES } from './lua.generated.js';
 
 /** The Lua scripts of the Redis backend: one file each in `lua/`, built into `lua.generated.ts`. */
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 /** Defines every script on a connection as a command (`EVALSHA`, falling back to `EVAL` once per connection). */
-export function defineScripts(redis: Redis): void {
+export function defineScripts(redis: RedisClient): void {
   for (const name of SCRIPT_NAMES) {
     const { numberOfKeys, lua } = LUA_SCRIPTS[name];
     redis.defineCommand(commandName(name), { numberOfKeys, lua });
@@ -16,7 +16,7 @@ type ScriptCommand = (keys: string[], args: Array<string | number>) => Promise<u
 
 /** Runs a script defined by `defineScripts`. Arguments go as one array, however many there are. */
 export function runScript(
-  redis: Redis,
+  redis: RedisClient,
   name: ScriptName,
   keys: string[],
   args: Array<string | number>,

@@ -21,6 +21,11 @@ export interface RedisLocation {
   prefix: string;
   /** The URI for messages: as written, without the password. */
   display: string;
+  /**
+   * The cluster nodes to start from, for a `redis+cluster://` URI (undefined for one server):
+   * ioredis' `Cluster` asks them for the others. `options` then applies to every node.
+   */
+  nodes?: Array<{ host: string; port: number }>;
 }
 
 /**
@@ -43,12 +48,17 @@ const PARAMETERS: Record<string, 'ms' | 'boolean' | 'family'> = {
  * than `prefix` are the ioredis options in `PARAMETERS`, checked and converted. Anything else is
  * refused with a message naming it, so that a URI is never half understood (a database that
  * silently becomes 0, a timeout that crashes the process later).
+ *
+ * `redis+cluster://[user:password@]host:port,host:port[?prefix=myapp]` (or `rediss+cluster://`)
+ * names a Redis Cluster by some of its nodes (`nodes`), with the same parameters; a cluster has
+ * database 0 only, so its path is empty or `/0`.
  */
 export function parseRedisUri(uri: string): RedisLocation {
   const display = redactPassword(uri);
   const refuse = (problem: string, cause?: unknown): never => {
     throw new QueueConnectionError(`The Redis URI '${display}' ${problem}`, cause ? { cause } : undefined);
   };
+  if (/^\s*rediss?\+cluster:/i.test(uri)) return parseClusterUri(uri.trim(), display, refuse);
   let url: URL;
   try {
     url = new URL(uri.trim());
@@ -59,36 +69,111 @@ export function parseRedisUri(uri: string): RedisLocation {
     );
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    refuse(`starts with ${url.protocol}//; use redis:// (or rediss:// for TLS).`);
+    refuse(
+      `starts with ${url.protocol}//; use redis:// (or rediss:// for TLS); redis+cluster://host:port,host:port names a Redis Cluster.`,
+    );
   }
   if (url.hostname === '') refuse('names no host; write it as redis://host:6379/0.');
   if (url.hash !== '') refuse(`has a #fragment ('${url.hash}'), which means nothing here; remove it.`);
 
   const db = databaseOf(url.pathname, refuse);
-  const prefix = url.searchParams.get('prefix') ?? DEFAULT_PREFIX;
-  if (prefix === '') refuse('has an empty prefix; write ?prefix=myapp or leave it out.');
-  if (prefix.includes(':')) {
-    // `a` would own the keys of `a:b` (its keys all start with `a:`), and flushing it would delete them.
-    refuse(
-      `has the prefix '${prefix}', which contains ':'; keys are built as <prefix>:..., ` +
-        `so one queue's keys could fall under another's. Use a prefix without ':', e.g. ?prefix=${prefix.replaceAll(':', '-')}.`,
-    );
-  }
-
   const options: RedisOptions = {
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: url.port === '' ? 6379 : Number(url.port),
     db,
   };
+  readCredentials(options, url.username, url.password, refuse);
+  if (url.protocol === 'rediss:') options.tls = {};
+  const prefix = readParameters(url.searchParams, options, refuse);
+  return { options, db, prefix, display };
+}
+
+/**
+ * `redis+cluster://[user:password@]host:port,host:port[/0][?params]`. The WHATWG URL parser
+ * refuses a host list, so the URI is split here and each node is read as a `redis://` authority.
+ */
+function parseClusterUri(
+  uri: string,
+  display: string,
+  refuse: (problem: string, cause?: unknown) => never,
+): RedisLocation {
+  const match = /^(rediss?)\+cluster:\/\/([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/i.exec(uri);
+  if (!match) {
+    return refuse(
+      'cannot be read; write a Redis Cluster as redis+cluster://host:7000,host:7001 (optionally with ?prefix=myapp).',
+    );
+  }
+  const [, scheme, authority, path, query, fragment] = match;
+  if (fragment) refuse(`has a #fragment ('${fragment}'), which means nothing here; remove it.`);
+  const at = authority.lastIndexOf('@');
+  const userinfo = at >= 0 ? authority.slice(0, at) : '';
+  const hostList = at >= 0 ? authority.slice(at + 1) : authority;
+  if (hostList === '') refuse('names no node; write it as redis+cluster://host:7000,host:7001.');
+
+  const nodes = hostList.split(',').map((entry) => {
+    let node: URL | undefined;
+    try {
+      node = entry === '' ? undefined : new URL(`redis://${entry}`);
+    } catch {
+      node = undefined;
+    }
+    if (
+      !node ||
+      node.hostname === '' ||
+      node.pathname !== '' ||
+      node.username !== '' ||
+      node.password !== '' ||
+      node.search !== ''
+    ) {
+      return refuse(`has the node '${entry}' in its node list; write each node as host:port, separated by commas.`);
+    }
+    return { host: node.hostname.replace(/^\[|\]$/g, ''), port: node.port === '' ? 6379 : Number(node.port) };
+  });
+  if (path !== '' && path !== '/' && path !== '/0') {
+    refuse(`has the path '${path}'; a Redis Cluster has database 0 only, so leave the path out.`);
+  }
+  const options: RedisOptions = {};
+  if (userinfo !== '') {
+    const colon = userinfo.indexOf(':');
+    const user = colon >= 0 ? userinfo.slice(0, colon) : userinfo;
+    readCredentials(options, user, colon >= 0 ? userinfo.slice(colon + 1) : '', refuse);
+  }
+  if (scheme.toLowerCase() === 'rediss') options.tls = {};
+  const prefix = readParameters(new URLSearchParams(query ?? ''), options, refuse);
+  return { options, db: 0, prefix, display, nodes };
+}
+
+function readCredentials(
+  options: RedisOptions,
+  user: string,
+  password: string,
+  refuse: (problem: string, cause?: unknown) => never,
+): void {
   try {
-    if (url.username !== '') options.username = decodeURIComponent(url.username);
-    if (url.password !== '') options.password = decodeURIComponent(url.password);
+    if (user !== '') options.username = decodeURIComponent(user);
+    if (password !== '') options.password = decodeURIComponent(password);
   } catch (err) {
     refuse('has a % in its user or password that is not followed by two hex digits; write %25 for a literal %.', err);
   }
-  if (url.protocol === 'rediss:') options.tls = {};
+}
+
+/** Reads `prefix` and the ioredis parameters into `options`; returns the prefix. */
+function readParameters(
+  params: URLSearchParams,
+  options: RedisOptions,
+  refuse: (problem: string, cause?: unknown) => never,
+): string {
+  const prefix = params.get('prefix') ?? DEFAULT_PREFIX;
+  if (prefix === '') refuse('has an empty prefix; write ?prefix=myapp or leave it out.');
+  if (prefix.includes(':')) {
+    // `a` would own the keys of `a:b` (its keys all start with `a:`), and flushing it would delete them.
+    refuse(
+      `has the prefix '${prefix}', which contains ':'; keys are built as {<prefix>}:..., ` +
+        `so one queue's keys could fall under another's. Use a prefix without ':', e.g. ?prefix=${prefix.replaceAll(':', '-')}.`,
+    );
+  }
   const seen = new Set<string>();
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of params) {
     if (seen.has(name)) refuse(`gives ${name} twice; give it once.`);
     seen.add(name);
     if (name === 'prefix') continue;
@@ -101,7 +186,7 @@ export function parseRedisUri(uri: string): RedisLocation {
     }
     (options as Record<string, unknown>)[name] = parameterValue(name, value, type, refuse);
   }
-  return { options, db, prefix, display };
+  return prefix;
 }
 
 /** `''`, `/` -> 0; `/5` -> 5; anything else is refused. */
@@ -137,7 +222,16 @@ function parameterValue(
   }
 }
 
-/** The prefix as a SCAN MATCH pattern for all of its keys, glob characters escaped. */
+/** All keys of the queue with this prefix as a SCAN MATCH pattern (`{<prefix>}:*`), glob characters escaped. */
 export function prefixPattern(prefix: string): string {
-  return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*`;
+  return `{${escapeGlob(prefix)}}:*`;
+}
+
+/** The keys of the layout before hash tags (`<prefix>:*`), as a SCAN MATCH pattern. */
+export function legacyPattern(prefix: string): string {
+  return `${escapeGlob(prefix)}:*`;
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
 }

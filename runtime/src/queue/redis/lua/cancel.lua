@@ -5,7 +5,8 @@
     Input:
       KEYS[1] lanes        set of lane ids that hold queued jobs
 
-      ARGV[1] prefix       key prefix; job, lane and status keys are built from it
+      ARGV[1] base         '{<prefix>}', the hash-tagged start of every key, so that the
+                           keys built here share KEYS[1]'s slot; job, lane and status keys are built from it
       ARGV[2] now          ms since the epoch
       ARGV[3] name         the job name
 

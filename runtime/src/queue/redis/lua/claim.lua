@@ -25,7 +25,8 @@
       KEYS[4] paused       set: 'worker:<name>' and 'queue:<name>' of what is paused
       KEYS[5] running      hash: '<name>\0<concurrency key>' -> jobs processing
 
-      ARGV[1] prefix       key prefix; job and lane keys are built from it
+      ARGV[1] base         '{<prefix>}', the hash-tagged start of every key, so that the
+                           keys built here share KEYS[1]'s slot; job and lane keys are built from it
       ARGV[2] now          ms since the epoch; jobs with run_at <= now are due
       ARGV[3] lease_until  ms since the epoch, given to each claimed job
       ARGV[4] limit        most jobs to claim

@@ -20,7 +20,8 @@
       KEYS[2] names        set of job names that have jobs
       KEYS[3] wake         list of wake tokens
 
-      ARGV[1] prefix       key prefix; job, lane, keys and status keys are built from it
+      ARGV[1] base         '{<prefix>}', the hash-tagged start of every key, so that the
+                           keys built here share KEYS[1]'s slot; job, lane, keys and status keys are built from it
       ARGV[2] now          ms since the epoch
       ARGV[3] token        unique per call
       ARGV[4] wake_max     most tokens kept in the wake list

@@ -7,7 +7,8 @@
       KEYS[2] lanes        set of lane ids that hold queued jobs
       KEYS[3] wake         list of wake tokens
 
-      ARGV[1] prefix       key prefix; job, lane and status keys are built from it
+      ARGV[1] base         '{<prefix>}', the hash-tagged start of every key, so that the
+                           keys built here share KEYS[1]'s slot; job, lane and status keys are built from it
       ARGV[2] now          ms since the epoch; leases with lease_until < now have run out
       ARGV[3] batch        most jobs to move in this call
       ARGV[4] wake_max     most tokens kept in the wake list

@@ -10,7 +10,8 @@
       KEYS[2] leases       sorted set: processing job id -> lease_until
       KEYS[3] names        set of job names that have jobs
 
-      ARGV[1] prefix       key prefix; job, lane and status keys are built from it
+      ARGV[1] base         '{<prefix>}', the hash-tagged start of every key, so that the
+                           keys built here share KEYS[1]'s slot; job, lane and status keys are built from it
       ARGV[2] statuses     JSON array of statuses
       ARGV[3] updated_before  only jobs with updated_at < this; '' for any
       ARGV[4] ids          JSON array of ids to consider; '' for every job

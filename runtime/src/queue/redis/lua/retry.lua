@@ -8,7 +8,8 @@
       KEYS[2] names        set of job names that have jobs
       KEYS[3] wake         list of wake tokens
 
-      ARGV[1] prefix       key prefix; job, lane, keys and status keys are built from it
+      ARGV[1] base         '{<prefix>}', the hash-tagged start of every key, so that the
+                           keys built here share KEYS[1]'s slot; job, lane, keys and status keys are built from it
       ARGV[2] now          ms since the epoch
       ARGV[3] statuses     JSON array of the statuses to retry (failed, cancelled)
       ARGV[4] ids          JSON array of ids to consider; '' for every job

@@ -7,7 +7,8 @@
       KEYS[2] leases       sorted set: processing job id -> lease_until
       KEYS[3] names        set of job names that have jobs
 
-      ARGV[1] prefix       key prefix; job, lane and status keys are built from it
+      ARGV[1] base         '{<prefix>}', the hash-tagged start of every key, so that the
+                           keys built here share KEYS[1]'s slot; job, lane and status keys are built from it
 
     Output:
       { name_1, status_1, count_1, name_2, ... } without zero counts, in no particular order
