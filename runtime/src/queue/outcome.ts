@@ -6,8 +6,9 @@ import { storableText } from '../job-limits.js';
 import { backoffDelay, type RetryPolicy } from '../retry.js';
 import type { ClaimedJob, JobOutcome } from './backend.js';
 
-/** `last_error` of a job whose lease ran out with no attempts left. */
-export const LEASE_EXPIRED_ERROR = 'The lease ran out before the job finished (its worker stopped or hung).';
+/** `last_error` of a job whose lease ran out: it is queued again at its place, or fails with no attempts left. */
+export const LEASE_EXPIRED_ERROR =
+  'The lease ran out before the job finished: its worker exited, was killed, or was blocked past the lease (no heartbeat).';
 
 /**
  * The attempt succeeded: a one-off job ends `completed` (keeping any error of an earlier
