@@ -32,6 +32,14 @@ export interface WorkerLoopOptions {
 const YIELD_EVERY_MS = 10;
 
 /**
+ * Outcomes not yet written may hold this many times `concurrency` beyond the running jobs before
+ * claims wait for the writer: a crash re-runs every job that ran but was not recorded, so this
+ * bounds re-runs (running plus unrecorded jobs stay within twice the slots) while one batch is
+ * claimed as the previous one is written.
+ */
+const UNRECORDED_PER_SLOT = 1;
+
+/**
  * The worker loop, shared by every backend: claims due jobs for free slots, runs them, records
  * their outcomes (batched while a write is in flight), keeps their leases alive with heartbeats,
  * returns expired leases to the queue, and sleeps on the backend's wake-up when there is no work.
@@ -78,12 +86,18 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     });
     running.set(key, { id: job.id, done });
   };
+  const unrecordedLimit = concurrency * (1 + UNRECORDED_PER_SLOT);
 
   try {
     while (!signal.aborted) {
       if (running.size >= concurrency) {
         await new Promise<void>((resolve) => (slotFreed = resolve));
         slotFreed = undefined;
+        continue;
+      }
+      const room = unrecordedLimit - running.size - outcomes.unrecorded;
+      if (room <= 0) {
+        await outcomes.progress();
         continue;
       }
       const now = Date.now();
@@ -101,7 +115,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
           names,
           tags: options.tags,
           anyTag: options.anyTag,
-          limit: concurrency - running.size,
+          limit: Math.min(concurrency - running.size, room),
           limits: Object.keys(limits).length > 0 ? limits : undefined,
           leaseMs: options.leaseMs,
           now,
