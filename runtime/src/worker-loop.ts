@@ -3,8 +3,9 @@ import { describeError } from './errors.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
-import { failed, succeeded } from './queue/outcome.js';
+import { failed, interrupted, succeeded } from './queue/outcome.js';
 import type { WorkerRegistry } from './registry.js';
+import { runningJob } from './rejections.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { sleep } from './sleep.js';
 
@@ -25,7 +26,19 @@ export interface WorkerLoopOptions {
   anyTag?: boolean;
   /** Abort to stop claiming; running jobs finish and their outcomes are saved before the promise resolves. */
   signal: AbortSignal;
+  /**
+   * Once `signal` aborts, how long running jobs get to finish; those still running then are handed
+   * back to the queue, due at once, their attempt recorded as interrupted. (config
+   * `workers.shutdown_timeout_sec`; Default: 30 s)
+   */
+  shutdownTimeoutMs?: number;
   logger: Logger;
+}
+
+/** How a worker loop ended. */
+export interface WorkerLoopResult {
+  /** Jobs still running when the shutdown timeout passed, handed back to the queue. */
+  interrupted: number;
 }
 
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
@@ -45,7 +58,7 @@ const UNRECORDED_PER_SLOT = 1;
  * returns expired leases to the queue, and sleeps on the backend's wake-up when there is no work.
  * Resolves once `signal` has aborted and every running job has finished and been recorded.
  */
-export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
+export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerLoopResult> {
   const { backend, registry, concurrency, signal, logger } = options;
   const names = registry.names();
   /** The limits of the names that have them, sent with every claim. */
@@ -56,8 +69,9 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     }),
   );
   /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
-  const running = new Map<string, { id: string; done: Promise<void> }>();
+  const running = new Map<string, { job: ClaimedJob; done: Promise<void>; handedBack?: boolean }>();
   const outcomes = new OutcomeWriter(backend, logger);
+  const result: WorkerLoopResult = { interrupted: 0 };
   let slotFreed: (() => void) | undefined;
   let claimFailures = 0;
   let nextReap = 0;
@@ -66,7 +80,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const heartbeat = setInterval(
     () => {
       if (running.size === 0) return;
-      const ids = [...new Set([...running.values()].map((run) => run.id))];
+      const ids = [...new Set([...running.values()].map((run) => run.job.id))];
       backend.heartbeat(ids, Date.now() + options.leaseMs).catch((err) => {
         logger.error(
           `Could not extend the lease of running jobs (they may run twice if this goes on): ${describeError(err)}`,
@@ -75,16 +89,24 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     },
     Math.max(10, Math.floor(options.leaseMs / 3)),
   );
+  // Holds the process open only while jobs run: a job on a store with no pending I/O (SQLite)
+  // must not let the process end under it.
   heartbeat.unref();
 
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
-    const done = runJob(job, registry, logger).then((outcome) => {
-      running.delete(key);
-      outcomes.add(outcome);
-      slotFreed?.();
-    });
-    running.set(key, { id: job.id, done });
+    const run: { job: ClaimedJob; done: Promise<void>; handedBack?: boolean } = {
+      job,
+      done: runJob(job, registry, logger).then((outcome) => {
+        if (run.handedBack) return;
+        running.delete(key);
+        if (running.size === 0) heartbeat.unref();
+        outcomes.add(outcome);
+        slotFreed?.();
+      }),
+    };
+    running.set(key, run);
+    heartbeat.ref();
   };
   const unrecordedLimit = concurrency * (1 + UNRECORDED_PER_SLOT);
 
@@ -142,14 +164,57 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
       }
     }
   } finally {
-    while (running.size > 0) await Promise.all([...running.values()].map((run) => run.done));
+    const handedBack = await settleOrHandBack(running, options.shutdownTimeoutMs ?? 30_000, outcomes, logger);
     clearInterval(heartbeat);
     await outcomes.flushed();
+    result.interrupted = handedBack;
   }
+  return result;
+}
+
+/**
+ * Waits up to `timeoutMs` for the running jobs to finish; hands those still running then back to
+ * the queue through `outcomes` (their late outcomes are ignored) and returns how many.
+ */
+async function settleOrHandBack(
+  running: Map<string, { job: ClaimedJob; done: Promise<void>; handedBack?: boolean }>,
+  timeoutMs: number,
+  outcomes: OutcomeWriter,
+  logger: Logger,
+): Promise<number> {
+  if (running.size === 0) return 0;
+  let timer: NodeJS.Timeout | undefined;
+  // A timer that holds the process open: waiting for jobs must not end in an empty event loop.
+  const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), timeoutMs)));
+  try {
+    while (running.size > 0) {
+      const settled = await Promise.race([Promise.all([...running.values()].map((run) => run.done)), expired]);
+      if (settled === 'expired') break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  const left = [...running.values()];
+  for (const run of left) {
+    run.handedBack = true;
+    outcomes.add(interrupted(run.job, timeoutMs));
+  }
+  running.clear();
+  if (left.length > 0) {
+    logger.error(
+      `Shutdown timeout of ${timeoutMs / 1000} s passed with ${left.length} job(s) still running ` +
+        `(${left.map((run) => `${run.job.id} ${run.job.name}`).join(', ')}): handed back to the queue to run again at once.`,
+    );
+  }
+  return left.length;
 }
 
 /** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never throws. */
-async function runJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger): Promise<JobOutcome> {
+function runJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger): Promise<JobOutcome> {
+  return runningJob.run({ id: job.id, worker: job.name, attempt: job.attempts }, attemptJob, job, registry, logger);
+}
+
+async function attemptJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger): Promise<JobOutcome> {
   const worker = registry.get(job.name);
   try {
     if (!worker) throw new Error(`No worker is registered under the name '${job.name}'.`);

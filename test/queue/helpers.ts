@@ -30,7 +30,10 @@ export function testContext(
   // The defaults of an empty file, in the given mode; the store is `backend`, opened by the test.
   return {
     environment: 'test',
-    config: { ...validateConfig({}, 'test.yaml'), workers: { mode } },
+    config: (() => {
+      const config = validateConfig({}, 'test.yaml');
+      return { ...config, workers: { ...config.workers, mode } };
+    })(),
     queue,
     root: ROOT,
     appName: 'test',

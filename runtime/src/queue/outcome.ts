@@ -56,3 +56,23 @@ export function failed(job: ClaimedJob, error: string, retry: RetryPolicy, now =
     error: storableText(error),
   };
 }
+
+/**
+ * The attempt was cut short by a shutdown that ran out of time: the job is queued again due at
+ * once (its attempt counted, so a late outcome of it stays fenced off), or ends `failed` when that
+ * was its last attempt, as when a lease runs out.
+ */
+export function interrupted(job: ClaimedJob, timeoutMs: number, now = Date.now()): JobOutcome {
+  const again = job.attempts < job.max_attempts;
+  return {
+    id: job.id,
+    name: job.name,
+    attempts: job.attempts,
+    status: again ? 'queued' : 'failed',
+    runAt: again ? now : null,
+    nextAttempts: job.attempts,
+    error:
+      `Interrupted: the worker shut down and the job was still running when its shutdown timeout of ` +
+      `${timeoutMs / 1000} s passed (workers.shutdown_timeout_sec).`,
+  };
+}
