@@ -3,11 +3,14 @@
 // its password hidden), and a worker loop left running picks up work again once the store is
 // back. Redis: a redis-server this test starts in a temp folder and kills. Postgres: a TCP proxy
 // this test runs in front of the shared server, closed to cut it off. Never the shared servers.
+// SQLite has no server: a file another connection keeps locked fails an enqueue the same way after
+// its busy timeout.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -18,7 +21,7 @@ import {
   runWorkerLoop,
   silentLogger,
 } from '../../runtime/src/internals.js';
-import { postgresAdmin } from '../stores.js';
+import { postgresAdmin, sqliteStore } from '../stores.js';
 import { exited, openStore, sleep, testStoreConfig, waitUntil } from './helpers.js';
 
 const CONNECT_TIMEOUT_MS = 1000;
@@ -202,3 +205,36 @@ function runOutage(name: string, kind: 'Redis' | 'Postgres', make: () => Outage)
 
 runOutage('redis', 'Redis', redisOutage);
 runOutage('postgres', 'Postgres', postgresOutage);
+
+const sqlite = suite('outage: sqlite');
+
+sqlite('a file locked by another writer past the busy timeout: QueueConnectionError, nothing written', async () => {
+  const store = sqliteStore('outage');
+  const uri = store.fresh();
+  const backend = await openStore(testStoreConfig({ kind: 'Sqlite', uri }));
+  const other = new Database(uri.replace(/^sqlite:\/\//, '').replace(/\?.*$/, ''));
+  try {
+    const queue = new Queue('BackgroundQueue', backend);
+    other.exec('BEGIN IMMEDIATE');
+    const started = Date.now();
+    const error = await queue.enqueueByName('PingWorker', [{ n: 1 }]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const took = Date.now() - started;
+    assert.instance(error, QueueConnectionError, `expected a QueueConnectionError, got ${error}`);
+    assert.match((error as Error).message, /Cannot write to the SQLite queue \S+ to enqueue: database is locked/);
+    assert.match((error as Error).message, /Nothing was written\.$/);
+    assert.ok(took >= 4500 && took < 10_000, `after the busy timeout of 5 s (${took} ms)`);
+    other.exec('ROLLBACK');
+    assert.equal(await backend.stats(), [], 'nothing was written');
+    await queue.enqueueByName('PingWorker', [{ n: 2 }]);
+    assert.is((await backend.stats())[0]?.count, 1, 'writes go through once the lock is gone');
+  } finally {
+    other.close();
+    await backend.close();
+    await store.drop();
+  }
+});
+
+sqlite.run();
