@@ -41,6 +41,15 @@ export interface WorkerLoopResult {
   interrupted: number;
 }
 
+/** A job running in this loop; `handedBack` once the shutdown timeout gave it back to the queue. */
+interface Run {
+  job: ClaimedJob;
+  /** Aborts the `signal` its `perform` was given. */
+  attempt: AbortController;
+  done: Promise<void>;
+  handedBack?: boolean;
+}
+
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
 const YIELD_EVERY_MS = 10;
 
@@ -69,10 +78,10 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
     }),
   );
   /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
-  const running = new Map<string, { job: ClaimedJob; done: Promise<void>; handedBack?: boolean }>();
+  const running = new Map<string, Run>();
   const outcomes = new OutcomeWriter(backend, logger);
-  const result: WorkerLoopResult = { interrupted: 0 };
   let slotFreed: (() => void) | undefined;
+  let handedBack = 0;
   let claimFailures = 0;
   let nextReap = 0;
   let lastYield = Date.now();
@@ -89,15 +98,17 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
     },
     Math.max(10, Math.floor(options.leaseMs / 3)),
   );
-  // Holds the process open only while jobs run: a job on a store with no pending I/O (SQLite)
-  // must not let the process end under it.
+  // Referenced only while jobs run (see `start`): then it holds the process open, so a job waiting
+  // on nothing Node tracks (SQLite has no socket) does not let the process end under it.
   heartbeat.unref();
 
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
-    const run: { job: ClaimedJob; done: Promise<void>; handedBack?: boolean } = {
+    const attempt = new AbortController();
+    const run: Run = {
       job,
-      done: runJob(job, registry, logger).then((outcome) => {
+      attempt,
+      done: runJob(job, registry, logger, attempt).then((outcome) => {
         if (run.handedBack) return;
         running.delete(key);
         if (running.size === 0) heartbeat.unref();
@@ -164,12 +175,11 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
       }
     }
   } finally {
-    const handedBack = await settleOrHandBack(running, options.shutdownTimeoutMs ?? 30_000, outcomes, logger);
+    handedBack = await settleOrHandBack(running, options.shutdownTimeoutMs ?? 30_000, outcomes, logger);
     clearInterval(heartbeat);
     await outcomes.flushed();
-    result.interrupted = handedBack;
   }
-  return result;
+  return { interrupted: handedBack };
 }
 
 /**
@@ -177,7 +187,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
  * the queue through `outcomes` (their late outcomes are ignored) and returns how many.
  */
 async function settleOrHandBack(
-  running: Map<string, { job: ClaimedJob; done: Promise<void>; handedBack?: boolean }>,
+  running: Map<string, Run>,
   timeoutMs: number,
   outcomes: OutcomeWriter,
   logger: Logger,
@@ -197,6 +207,8 @@ async function settleOrHandBack(
   const left = [...running.values()];
   for (const run of left) {
     run.handedBack = true;
+    // A job that listens to its signal can stop; its outcome is ignored either way.
+    run.attempt.abort(new Error(`${run.job.name} was handed back to the queue: the shutdown timeout passed.`));
     outcomes.add(interrupted(run.job, timeoutMs));
   }
   running.clear();
@@ -210,16 +222,32 @@ async function settleOrHandBack(
 }
 
 /** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never throws. */
-function runJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger): Promise<JobOutcome> {
-  return runningJob.run({ id: job.id, worker: job.name, attempt: job.attempts }, attemptJob, job, registry, logger);
+function runJob(
+  job: ClaimedJob,
+  registry: WorkerRegistry,
+  logger: Logger,
+  attempt: AbortController,
+): Promise<JobOutcome> {
+  return runningJob.run(
+    { id: job.id, worker: job.name, attempt: job.attempts },
+    attemptJob,
+    job,
+    registry,
+    logger,
+    attempt,
+  );
 }
 
-async function attemptJob(job: ClaimedJob, registry: WorkerRegistry, logger: Logger): Promise<JobOutcome> {
+async function attemptJob(
+  job: ClaimedJob,
+  registry: WorkerRegistry,
+  logger: Logger,
+  attempt: AbortController,
+): Promise<JobOutcome> {
   const worker = registry.get(job.name);
   try {
     if (!worker) throw new Error(`No worker is registered under the name '${job.name}'.`);
     const args = worker.argsSchema ? await validateArgs(worker.argsSchema, job.task_data, job.name) : job.task_data;
-    const attempt = new AbortController();
     const work = worker.instance.perform(args, attempt.signal);
     await (worker.timeoutMs === undefined ? work : withTimeout(work, worker.timeoutMs, job.name, attempt));
     return succeeded(job);

@@ -18,9 +18,10 @@ const TSX = import.meta.resolve('tsx');
 
 const APP_TS = `import { BackgroundWorker, type Hooks } from ${JSON.stringify(path.join(ROOT, 'runtime/src/index.ts'))};
 
-/** Never settles. */
+/** Never settles; says when its signal aborts. */
 export class StuckWorker extends BackgroundWorker<Record<string, never>> {
-  async perform() {
+  async perform(_args: Record<string, never>, signal: AbortSignal) {
+    signal.addEventListener('abort', () => console.log('stuck aborted: ' + signal.reason.message));
     console.log('stuck start');
     await new Promise(() => {});
   }
@@ -125,7 +126,7 @@ function runStopSuite(store: TestStore): void {
     const took = Date.now() - signalledAt;
     assert.ok(took >= 900, `waited for the timeout (${took} ms)`);
     assert.ok(took < 15_000, `exited soon after it (${took} ms)`);
-    assert.match(worker.output(), /shutdown hook ran/);
+    assert.match(worker.output(), /stuck aborted: StuckWorker was handed back to the queue[\s\S]*shutdown hook ran/);
     assert.match(worker.output(), /stopped, forced: 1 job/);
     const after = await backend.get(id!);
     assert.is(after?.status, 'queued', 'handed back, not left to its lease');
