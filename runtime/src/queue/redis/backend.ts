@@ -75,6 +75,8 @@ export class RedisBackend implements QueueBackend {
   private closed = false;
   /** The latest failed (re)connection: what an enqueue during an outage reports. */
   private lastConnectError: Error | undefined;
+  /** While calls wait for a reconnect: true once connected, false after `queue.connect_timeout`. */
+  private reconnected: Promise<boolean> | undefined;
   private readonly lanes = new Map<string, Lane>();
   /** Names with concurrency limits seen in claims: a job of one that ends wakes an idle worker. */
   private readonly limitedNames = new Set<string>();
@@ -201,19 +203,23 @@ export class RedisBackend implements QueueBackend {
    * reconnects: a call made during an outage then fails in bounded time with a
    * `QueueConnectionError` instead of waiting through ioredis' retries of the command.
    */
-  private whenConnected(action: string): Promise<void> {
-    if (this.redis.status === 'ready' || this.closed) return Promise.resolve();
-    return new Promise((resolve, reject) => {
+  private async whenConnected(action: string): Promise<void> {
+    if (this.redis.status === 'ready' || this.closed) return;
+    // One wait shared by every call made during the outage (one listener, not one per call).
+    this.reconnected ??= new Promise<boolean>((resolve) => {
       const onReady = () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       };
       const timer = setTimeout(() => {
         this.redis.off('ready', onReady);
-        reject(this.outageError(action, this.lastConnectError, false));
+        resolve(false);
       }, this.connectTimeoutMs);
       this.redis.once('ready', onReady);
+    }).finally(() => {
+      this.reconnected = undefined;
     });
+    if (!(await this.reconnected)) throw this.outageError(action, this.lastConnectError, false);
   }
 
   /** The error of a call the server could not be reached for, worded as boot's. */
