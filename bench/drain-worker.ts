@@ -57,7 +57,7 @@ async function main(): Promise<DrainReport> {
   } else {
     rssAtStart = process.memoryUsage().rss;
     t0 = now();
-    loop = booted.runWorkers({ tags: [], signal: stop.signal });
+    loop = booted.runWorkers({ tags: [], signal: stop.signal }).then(() => undefined);
     startCallMs = now() - t0;
   }
   let timer: NodeJS.Timeout | undefined;

@@ -71,7 +71,7 @@ async function bootApp(config: LocoConfig): Promise<BootedApp> {
 /** Starts the worker loop the way `loco start --worker` does; the in-process pool runs from boot. */
 function startWorkers(booted: BootedApp, signal: AbortSignal): Promise<void> {
   if (booted.ctx.queue.mode === 'BackgroundAsync') return Promise.resolve();
-  return booted.runWorkers({ tags: [], signal });
+  return booted.runWorkers({ tags: [], signal }).then(() => undefined);
 }
 
 const enqueue: ScenarioFn = async (_system, config, ctl, cfg) => {

@@ -11,7 +11,7 @@ import { createBackend } from './queue/create.js';
 import { InProcessBackend } from './queue/memory/backend.js';
 import { readTextFile } from './read-file.js';
 import { TaskRegistry } from './task.js';
-import { runWorkerLoop } from './worker-loop.js';
+import { runWorkerLoop, type WorkerLoopResult } from './worker-loop.js';
 
 /** Options of `boot`. */
 export interface BootOptions {
@@ -38,9 +38,10 @@ export interface BootedApp {
   tasks: TaskRegistry;
   /**
    * Starts the worker loop on the app's queue with the given tags (see the tag rules), and the
-   * watchdog (`workers.watchdog_sec`). Resolves when `signal` aborts and running jobs have finished.
+   * watchdog (`workers.watchdog_sec`). Resolves when `signal` aborts and running jobs have finished,
+   * or were handed back to the queue once `workers.shutdown_timeout_sec` passed (counted in `interrupted`).
    */
-  runWorkers(options: { tags: string[]; signal: AbortSignal; concurrency?: number }): Promise<void>;
+  runWorkers(options: { tags: string[]; signal: AbortSignal; concurrency?: number }): Promise<WorkerLoopResult>;
   /** Stops the in-process pool (BackgroundAsync), closes the queue and runs `onShutdown`. */
   shutdown(): Promise<void>;
 }
@@ -77,6 +78,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
     pollIntervalMs: config.queue.poll_interval_sec * 1000,
     leaseMs: config.queue.lease_sec * 1000,
     prefetch: config.queue.prefetch ?? undefined,
+    shutdownTimeoutMs: config.workers.shutdown_timeout_sec * 1000,
     registry: queue.registry,
     logger,
   };
@@ -108,7 +110,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   }
 
   const pool = new AbortController();
-  let poolDone: Promise<void> | undefined;
+  let poolDone: Promise<WorkerLoopResult> | undefined;
   if (config.workers.mode === 'BackgroundAsync' && backend) {
     poolDone = runWorkerLoop({ ...loopSettings, backend, tags: [], anyTag: true, signal: pool.signal });
   }

@@ -29,9 +29,9 @@ export type {
 } from './queue/backend.js';
 export { createBackend } from './queue/create.js';
 export { InProcessBackend } from './queue/memory/backend.js';
-export { failed, LEASE_EXPIRED_ERROR, succeeded } from './queue/outcome.js';
+export { failed, interrupted, LEASE_EXPIRED_ERROR, succeeded } from './queue/outcome.js';
 export { type RegisteredWorker, WorkerRegistry } from './registry.js';
 export { backoffDelay } from './retry.js';
 export { upperCamelCase } from './worker.js';
 export type { WorkerInstance } from './worker-class.js';
-export { runWorkerLoop, type WorkerLoopOptions } from './worker-loop.js';
+export { runWorkerLoop, type WorkerLoopOptions, type WorkerLoopResult } from './worker-loop.js';

@@ -17,6 +17,10 @@ const POISON_TRIES = 5;
 export class OutcomeWriter {
   private pending: JobOutcome[] = [];
   private writing: Promise<void> | undefined;
+  /** Outcomes handed to the store in the write in flight. */
+  private inFlight = 0;
+  /** Waiting for the write in flight to end. */
+  private waiters: Array<() => void> = [];
   /** Successful writes so far: tells a refused outcome from a store that is down. */
   private saved = 0;
   private readonly refused = new Map<JobOutcome, { tries: number; savedBefore: number }>();
@@ -33,6 +37,17 @@ export class OutcomeWriter {
     this.writing ??= this.drain();
   }
 
+  /** Outcomes added and not yet saved (waiting, or in the write in flight). */
+  get unrecorded(): number {
+    return this.pending.length + this.inFlight;
+  }
+
+  /** Resolves when the next write ends, saved or not (at once when nothing waits). */
+  progress(): Promise<void> {
+    if (!this.writing) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
   /** Resolves when every outcome added so far is saved. */
   async flushed(): Promise<void> {
     while (this.writing) await this.writing;
@@ -47,12 +62,14 @@ export class OutcomeWriter {
       // cannot hold back the others.
       const single = failures >= WRITE_TRIES;
       const batch = single ? this.pending.splice(0, 1) : this.pending.splice(0);
+      this.inFlight = batch.length;
       try {
         await this.backend.finish(batch);
         failures = 0;
         this.saved += 1;
         for (const outcome of batch) this.refused.delete(outcome);
       } catch (err) {
+        this.inFlight = 0;
         failures += 1;
         if (single && this.giveUp(batch[0])) {
           this.logger.error(
@@ -67,9 +84,19 @@ export class OutcomeWriter {
           `Could not save ${batch.length} job outcome(s) (retrying in ${wait} ms): ${describeError(err)}`,
         );
         await sleep(wait);
+      } finally {
+        this.inFlight = 0;
+        this.wake();
       }
     }
     this.writing = undefined;
+    this.wake();
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Counts a refusal of one outcome; true once it was refused often while other writes went through. */

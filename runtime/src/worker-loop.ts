@@ -4,8 +4,9 @@ import { JobRunner } from './job-runner.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
-import { failed, handedBack, succeeded } from './queue/outcome.js';
+import { failed, handedBack as givenBack, interrupted, succeeded } from './queue/outcome.js';
 import type { WorkerRegistry } from './registry.js';
+import { runningJob } from './rejections.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { sleep } from './sleep.js';
 
@@ -28,12 +29,33 @@ export interface WorkerLoopOptions {
   anyTag?: boolean;
   /** Abort to stop claiming; running jobs finish and their outcomes are saved before the promise resolves. */
   signal: AbortSignal;
-  logger: Logger;
+  /**
+   * Once `signal` aborts, how long running jobs get to finish; those still running then are handed
+   * back to the queue, due at once, their attempt recorded as interrupted. (config
+   * `workers.shutdown_timeout_sec`; Default: 30 s)
+   */
+  shutdownTimeoutMs?: number;
   /**
    * Kill the process once its event loop has been blocked this long, in ms (`watchdog.ts`);
    * 0 or `undefined` for none. (config `workers.watchdog_sec`)
    */
   watchdogMs?: number;
+  logger: Logger;
+}
+
+/** How a worker loop ended. */
+export interface WorkerLoopResult {
+  /** Jobs still running when the shutdown timeout passed, handed back to the queue. */
+  interrupted: number;
+}
+
+/** A job running in this loop; `handedBack` once the shutdown timeout gave it back to the queue. */
+interface Run {
+  job: ClaimedJob;
+  /** Aborts the `signal` its `perform` was given. */
+  attempt: AbortController;
+  done: Promise<void>;
+  handedBack?: boolean;
 }
 
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
@@ -46,6 +68,14 @@ export const SHORT_JOB_MS = 50;
 const MEAN_WEIGHT = 0.2;
 
 /**
+ * Outcomes not yet written may hold this many times `concurrency` beyond the running jobs before
+ * claims wait for the writer: a crash re-runs every job that ran but was not recorded, so this
+ * bounds re-runs (running plus unrecorded jobs stay within twice the slots) while one batch is
+ * claimed as the previous one is written.
+ */
+const UNRECORDED_PER_SLOT = 1;
+
+/**
  * The worker loop, shared by every backend: claims due jobs for free slots, runs them, records
  * their outcomes (batched while a write is in flight), keeps their leases alive with heartbeats,
  * returns expired leases to the queue, and sleeps on the backend's wake-up when there is no work.
@@ -56,9 +86,10 @@ const MEAN_WEIGHT = 0.2;
  * ahead are leased and heartbeaten like running ones; at shutdown those not started are handed
  * back to the queue, due at once, with their attempt given back.
  *
- * Resolves once `signal` has aborted and every running job has finished and been recorded.
+ * Resolves once `signal` has aborted and every running job has finished and been recorded (or
+ * was handed back when the shutdown timeout passed).
  */
-export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
+export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerLoopResult> {
   const { backend, registry, concurrency, signal, logger } = options;
   const prefetch = options.prefetch ?? concurrency;
   const names = registry.names();
@@ -70,12 +101,12 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     }),
   );
   /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
-  const running = new Map<string, { id: string; done: Promise<void> }>();
+  const running = new Map<string, Run>();
   /** Jobs claimed ahead of a free slot, oldest claim first. */
   const ready: ClaimedJob[] = [];
   const outcomes = new OutcomeWriter(backend, logger);
   const runner = new JobRunner({ logger, watchdogMs: options.watchdogMs });
-  /** Wakes the loop when a slot frees or a claim returns. */
+  /** Wakes the loop when a slot frees, a claim returns or an outcome write ends. */
   let changed: (() => void) | undefined;
   const notify = () => changed?.();
   let claimsInFlight = 0;
@@ -83,6 +114,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   let asked = 0;
   /** The last claim found nothing: wait for work before the next. */
   let dry = false;
+  let handedBack = 0;
   let claimFailures = 0;
   let retryAt = 0;
   let nextReap = 0;
@@ -93,7 +125,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const heartbeat = setInterval(
     () => {
       if (running.size === 0 && ready.length === 0) return;
-      const ids = [...new Set([...[...running.values()].map((run) => run.id), ...ready.map((job) => job.id)])];
+      const ids = [...new Set([...[...running.values()].map((run) => run.job.id), ...ready.map((job) => job.id)])];
       backend.heartbeat(ids, Date.now() + options.leaseMs).catch((err) => {
         logger.error(
           `Could not extend the lease of running jobs (they may run twice if this goes on): ${describeError(err)}`,
@@ -102,22 +134,43 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     },
     Math.max(10, Math.floor(options.leaseMs / 3)),
   );
+  // Referenced only while jobs run (see `start`): then it holds the process open, so a job waiting
+  // on nothing Node tracks (SQLite has no socket) does not let the process end under it.
   heartbeat.unref();
 
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
+    const attempt = new AbortController();
     const began = performance.now();
-    const done = runJob(job, registry, runner, logger).then((outcome) => {
-      meanRunMs += (performance.now() - began - meanRunMs) * MEAN_WEIGHT;
-      running.delete(key);
-      outcomes.add(outcome);
-      notify();
-    });
-    running.set(key, { id: job.id, done });
+    const run: Run = {
+      job,
+      attempt,
+      done: runJob(job, registry, runner, logger, attempt).then((outcome) => {
+        if (run.handedBack) return;
+        meanRunMs += (performance.now() - began - meanRunMs) * MEAN_WEIGHT;
+        running.delete(key);
+        if (running.size === 0) heartbeat.unref();
+        outcomes.add(outcome);
+        notify();
+      }),
+    };
+    running.set(key, run);
+    heartbeat.ref();
   };
 
-  /** Room for more claimed jobs: free slots, plus `prefetch` more while jobs are short. */
-  const room = () => concurrency + (meanRunMs < SHORT_JOB_MS ? prefetch : 0) - running.size - ready.length - asked;
+  /**
+   * Room for more claimed jobs: free slots, plus `prefetch` more while jobs are short; and, since
+   * a crash re-runs every job that ran but was not recorded, no more than `UNRECORDED_PER_SLOT`
+   * times the slots of outcomes waiting to be written beyond the running jobs.
+   */
+  const room = () => {
+    const ahead = meanRunMs < SHORT_JOB_MS ? prefetch : 0;
+    const held = running.size + ready.length + asked;
+    return Math.min(
+      concurrency + ahead - held,
+      concurrency * (1 + UNRECORDED_PER_SLOT) + ahead - held - outcomes.unrecorded,
+    );
+  };
 
   const claim = async (limit: number) => {
     claimsInFlight += 1;
@@ -185,36 +238,96 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
         }
         continue;
       }
-      // Every change the loop waits for (a slot freed, a claim back, the abort) calls `notify`;
-      // none can happen between the checks above and here, as nothing is awaited in between.
-      await new Promise<void>((resolve) => (changed = resolve));
+      // Every change the loop waits for (a slot freed, a claim back, the abort, a write of
+      // outcomes) calls `notify` or ends `progress`; none can happen between the checks above and
+      // here, as nothing is awaited in between.
+      const wake = new Promise<void>((resolve) => (changed = resolve));
+      await (outcomes.unrecorded > 0 ? Promise.race([wake, outcomes.progress()]) : wake);
       changed = undefined;
     }
   } finally {
     signal.removeEventListener('abort', notify);
     while (claimsInFlight > 0) await new Promise<void>((resolve) => (changed = resolve));
     changed = undefined;
-    for (const job of ready.splice(0)) outcomes.add(handedBack(job));
-    while (running.size > 0) await Promise.all([...running.values()].map((run) => run.done));
+    for (const job of ready.splice(0)) outcomes.add(givenBack(job));
+    handedBack = await settleOrHandBack(running, options.shutdownTimeoutMs ?? 30_000, outcomes, logger);
     clearInterval(heartbeat);
     await Promise.all([outcomes.flushed(), runner.close()]);
   }
+  return { interrupted: handedBack };
+}
+
+/**
+ * Waits up to `timeoutMs` for the running jobs to finish; hands those still running then back to
+ * the queue through `outcomes` (their late outcomes are ignored) and returns how many.
+ */
+async function settleOrHandBack(
+  running: Map<string, Run>,
+  timeoutMs: number,
+  outcomes: OutcomeWriter,
+  logger: Logger,
+): Promise<number> {
+  if (running.size === 0) return 0;
+  let timer: NodeJS.Timeout | undefined;
+  // A timer that holds the process open: waiting for jobs must not end in an empty event loop.
+  const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), timeoutMs)));
+  try {
+    while (running.size > 0) {
+      const settled = await Promise.race([Promise.all([...running.values()].map((run) => run.done)), expired]);
+      if (settled === 'expired') break;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  const left = [...running.values()];
+  for (const run of left) {
+    run.handedBack = true;
+    // A job that listens to its signal can stop; its outcome is ignored either way.
+    run.attempt.abort(new Error(`${run.job.name} was handed back to the queue: the shutdown timeout passed.`));
+    outcomes.add(interrupted(run.job, timeoutMs));
+  }
+  running.clear();
+  if (left.length > 0) {
+    logger.error(
+      `Shutdown timeout of ${timeoutMs / 1000} s passed with ${left.length} job(s) still running ` +
+        `(${left.map((run) => `${run.job.id} ${run.job.name}`).join(', ')}): handed back to the queue to run again at once.`,
+    );
+  }
+  return left.length;
 }
 
 /** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never throws. */
-async function runJob(
+function runJob(
   job: ClaimedJob,
   registry: WorkerRegistry,
   runner: JobRunner,
   logger: Logger,
+  attempt: AbortController,
+): Promise<JobOutcome> {
+  return runningJob.run(
+    { id: job.id, worker: job.name, attempt: job.attempts },
+    attemptJob,
+    job,
+    registry,
+    runner,
+    logger,
+    attempt,
+  );
+}
+
+async function attemptJob(
+  job: ClaimedJob,
+  registry: WorkerRegistry,
+  runner: JobRunner,
+  logger: Logger,
+  attempt: AbortController,
 ): Promise<JobOutcome> {
   const worker = registry.get(job.name);
   try {
     if (!worker) throw new Error(`No worker is registered under the name '${job.name}'.`);
     const args = worker.argsSchema ? await validateArgs(worker.argsSchema, job.task_data, job.name) : job.task_data;
-    const ready = runner.prepare(worker, job);
-    const perform = typeof ready === 'function' ? ready : await ready;
-    const attempt = new AbortController();
+    const prepared = runner.prepare(worker, job);
+    const perform = typeof prepared === 'function' ? prepared : await prepared;
     const work = perform(args, attempt.signal);
     await (worker.timeoutMs === undefined ? work : withTimeout(work, worker.timeoutMs, job.name, attempt));
     return succeeded(job);

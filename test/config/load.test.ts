@@ -288,6 +288,35 @@ test('workers.watchdog_sec: the lease by default, 0 turns it off, a number of se
   assert.match(err.message, 'workers.watchdog_sec: expected a number from 0 to 86400, found number -1.');
 });
 
+test('workers: shutdown_timeout_sec (30 s) and unhandled_rejection (keep_running) by default, checked', () => {
+  const load = (lines: string) =>
+    loadConfig({
+      root: app({ 'test.yaml': `workers:\n  mode: BackgroundAsync\n${lines}` }),
+      environment: 'test',
+      env: {},
+    });
+  assert.equal(load('').workers, {
+    mode: 'BackgroundAsync',
+    watchdog_sec: 30,
+    shutdown_timeout_sec: 30,
+    unhandled_rejection: 'keep_running',
+  });
+  assert.equal(load('  shutdown_timeout_sec: 2.5\n  unhandled_rejection: exit\n').workers, {
+    mode: 'BackgroundAsync',
+    watchdog_sec: 30,
+    shutdown_timeout_sec: 2.5,
+    unhandled_rejection: 'exit',
+  });
+  assert.match(
+    failure(() => load('  unhandled_rejection: crash\n')).message,
+    "workers.unhandled_rejection: found the string 'crash'; allowed: keep_running, exit.",
+  );
+  assert.match(
+    failure(() => load('  shutdown_timeout_sec: -1\n')).message,
+    'workers.shutdown_timeout_sec: expected a number from 0 to 86400, found number -1.',
+  );
+});
+
 test('queue.max_args_bytes: 1 MiB by default, bytes or a size, at most 64 MiB, said in the message', () => {
   const load = (value?: string) => {
     const line = value === undefined ? '' : `  max_args_bytes: ${value}\n`;

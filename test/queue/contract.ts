@@ -12,6 +12,7 @@ import {
   ArgsError,
   BackgroundWorker,
   type JobRecord,
+  LEASE_EXPIRED_ERROR,
   type QueueBackend,
   type RetryPolicy,
   runWorkerLoop,
@@ -493,6 +494,32 @@ export function runContract(target: BackendUnderTest): void {
     assert.is((await job(id)).status, 'processing');
     await backend.finish([completedOutcome(again)]);
     assert.is((await job(id)).status, 'completed');
+  });
+
+  test('a job whose lease ran out keeps its place (run_at, priority, order) and says why it came back', async () => {
+    register(EchoWorker);
+    const [first, second] = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }])).map((r) => r.id!);
+    const urgent = (await EchoWorker.performLater(ctx, { n: 3 }, { priority: 5 }))!;
+    const before = await job(first);
+    const claim = (limit: number, leaseMs: number, now: number) =>
+      backend.claim({ names: ['EchoWorker'], tags: [], limit, leaseMs, now });
+    const [u, f] = await claim(2, 1, Date.now() + 1);
+    assert.equal([u.id, f.id], [urgent, first]);
+    await sleep(20);
+    // Later jobs queued meanwhile must not overtake the ones coming back.
+    const later = (await EchoWorker.performLater(ctx, { n: 4 }))!;
+    assert.is(await backend.reapExpired(Date.now() + 10), 2);
+    const back = await job(first);
+    assert.is(back.status, 'queued');
+    assert.is(back.run_at, before.run_at, 'its original run_at, not the reap time');
+    assert.is(back.last_error, LEASE_EXPIRED_ERROR, 'why it came back');
+    assert.is((await job(urgent)).priority, 5);
+    const again = await claim(4, 5000, Date.now() + 20);
+    assert.equal(
+      again.map((row) => row.id),
+      [urgent, first, second, later],
+      'higher priority first, then its place among the others',
+    );
   });
 
   test('operator verbs: list, stats, cancel, remove and requeue, with their time bounds', async () => {

@@ -37,12 +37,12 @@ export function runMultiProcess(target: BackendUnderTest): void {
     readdirSync(countDir).flatMap((file) =>
       readFileSync(path.join(countDir, file), 'utf8').split('\n').filter(Boolean).map(Number),
     );
-  const start = () =>
+  const start = (processes = PROCESSES, concurrency = 5) =>
     Promise.all(
-      Array.from({ length: PROCESSES }, () =>
+      Array.from({ length: processes }, () =>
         spawnWorkerProcess(
           target.queueConfig(),
-          { LOCO_TEST_COUNT_DIR: countDir, LOCO_TEST_CONCURRENCY: '5', LOCO_TEST_LEASE_MS: '1000' },
+          { LOCO_TEST_COUNT_DIR: countDir, LOCO_TEST_CONCURRENCY: String(concurrency), LOCO_TEST_LEASE_MS: '1000' },
           /ready/,
         ),
       ),
@@ -79,6 +79,27 @@ export function runMultiProcess(target: BackendUnderTest): void {
     await Promise.all(workers.map(({ child }) => exited(child)));
     assert.equal(stats, [{ name: 'CountWorker', status: 'completed', count: JOBS }], 'none left queued or processing');
     assert.is(new Set(counted()).size, JOBS, 'every job ran');
+  });
+
+  test('a worker SIGKILLed mid-drain re-runs at most twice its slots of jobs: outcomes do not pile up', async () => {
+    const slots = 2;
+    await enqueue();
+    const [victim] = await start(1, slots);
+    while (counted().length < JOBS / 4) await sleep(2);
+    victim.child.kill('SIGKILL');
+    await exited(victim.child);
+    const processing = (await backend.stats())
+      .filter((row) => row.status === 'processing')
+      .reduce((sum, row) => sum + row.count, 0);
+    const [rescuer] = await start(1, 5);
+    const stats = await waitForCompleted(60_000);
+    rescuer.child.kill('SIGTERM');
+    await exited(rescuer.child);
+    assert.equal(stats, [{ name: 'CountWorker', status: 'completed', count: JOBS }], 'none lost or stuck');
+    const runs = counted();
+    const reruns = runs.length - new Set(runs).size;
+    assert.ok(processing <= 2 * slots, `${processing} jobs were processing when it was killed (at most ${2 * slots})`);
+    assert.ok(reruns <= 2 * slots, `${reruns} jobs ran twice (at most ${2 * slots})`);
   });
 
   test.run();

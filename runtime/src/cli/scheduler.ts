@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
+import { handleUnhandledRejections } from '../rejections.js';
 import { formatJobList } from '../scheduler/list.js';
 import { type PreparedScheduler, prepareScheduler } from '../scheduler/start.js';
 import { scheduledTasks } from '../scheduler/tasks.js';
@@ -56,6 +57,7 @@ async function runScheduler(options: SchedulerOptions): Promise<void> {
   }
 
   const { logger } = ctx;
+  handleUnhandledRejections(ctx.config.workers.unhandled_rejection, logger);
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
+import { handleUnhandledRejections } from '../rejections.js';
 import { type PreparedScheduler, prepareScheduler } from '../scheduler/start.js';
 import { scheduledTasks } from '../scheduler/tasks.js';
 import { loadApp } from './load-app.js';
@@ -47,6 +48,7 @@ async function start(options: StartOptions): Promise<void> {
   const app = await loadApp(root);
   const booted = await boot(app, { environment: options.environment, root });
   const { ctx } = booted;
+  handleUnhandledRejections(ctx.config.workers.unhandled_rejection, ctx.logger);
   const runWorker = options.worker !== undefined || options.serverAndWorker || options.all;
   const runServer = options.worker === undefined;
   const tags = typeof options.worker === 'string' ? parseTags(options.worker) : [];
@@ -83,7 +85,10 @@ async function start(options: StartOptions): Promise<void> {
       logger.error(`${signal} again: exiting now, without waiting for running jobs.`);
       process.exit(130);
     }
-    logger.info(`${signal}: stopping; running jobs finish first (send it again to exit at once).`);
+    logger.info(
+      `${signal}: stopping; running jobs get ${ctx.config.workers.shutdown_timeout_sec} s to finish ` +
+        '(workers.shutdown_timeout_sec), then go back to the queue (send it again to exit at once).',
+    );
     stop.abort();
   };
   process.on('SIGINT', onSignal);
@@ -91,6 +96,8 @@ async function start(options: StartOptions): Promise<void> {
 
   await booted.hooks.afterBoot?.(ctx);
   const tasks: Promise<unknown>[] = [];
+  /** Jobs handed back to the queue because the shutdown timeout passed. */
+  let interrupted = 0;
   if (runServer) {
     const { createHttpApp, listen } = await import('../server.js');
     const http = await createHttpApp(booted);
@@ -109,7 +116,11 @@ async function start(options: StartOptions): Promise<void> {
       `worker started: ${backend?.kind} queue ${backend?.display}, ${ctx.config.queue.num_workers} at once, ` +
         `${tags.length ? `tags ${tags.join(', ')}` : 'untagged jobs only'}; workers: ${ctx.queue.names().join(', ') || 'none registered'}`,
     );
-    tasks.push(booted.runWorkers({ tags, signal: stop.signal }));
+    tasks.push(
+      booted.runWorkers({ tags, signal: stop.signal }).then((result) => {
+        interrupted = result.interrupted;
+      }),
+    );
   }
   if (scheduler && scheduler.jobs.length === 0) {
     logger.info(`scheduler: no jobs (no scheduler: section in ${ctx.config.file}, and no SCHEDULER_CONFIG file).`);
@@ -130,9 +141,19 @@ async function start(options: StartOptions): Promise<void> {
   ]);
   await Promise.all(tasks);
   await booted.shutdown();
+  if (interrupted > 0) {
+    logger.error(
+      `stopped, forced: ${interrupted} job(s) were still running after workers.shutdown_timeout_sec ` +
+        `(${ctx.config.workers.shutdown_timeout_sec} s) and went back to the queue; exit code ${FORCED_EXIT_CODE}.`,
+    );
+    process.exit(FORCED_EXIT_CODE);
+  }
   logger.info('stopped.');
   process.exit(0);
 }
+
+/** The exit code of a shutdown that handed running jobs back once its timeout passed (as timeout(1)). */
+export const FORCED_EXIT_CODE = 124;
 
 function parseTags(value: string): string[] {
   const tags = value

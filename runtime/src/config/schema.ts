@@ -60,6 +60,10 @@ export interface StoreConfig extends QueueSettings {
   uri: string;
 }
 
+/** What a process does with a promise rejection nothing handled (job code that left one behind). */
+export const UNHANDLED_REJECTION_POLICIES = ['keep_running', 'exit'] as const;
+export type UnhandledRejectionPolicy = (typeof UNHANDLED_REJECTION_POLICIES)[number];
+
 /** `workers:` of a config file. */
 export interface WorkersConfig {
   /** How `performLater` runs a job. (Default: BackgroundAsync) */
@@ -71,6 +75,18 @@ export interface WorkersConfig {
    * `queue.lease_sec`, since past the lease the blocked process's jobs are given to others anyway)
    */
   watchdog_sec: number;
+  /**
+   * After a stop signal, how long running jobs get to finish before they are handed back to the
+   * queue (due at once, their attempt recorded as interrupted), the shutdown hooks run and the
+   * process exits with code 124. (Default: 30)
+   */
+  shutdown_timeout_sec: number;
+  /**
+   * A promise rejection nothing handled: `keep_running` logs it (with the worker whose job left it,
+   * when that can be told) and serves on; `exit` logs it and exits with code 1 without waiting for
+   * running jobs, as Node does by default. (Default: keep_running)
+   */
+  unhandled_rejection: UnhandledRejectionPolicy;
 }
 
 /** `server:` of a config file. */
@@ -206,10 +222,17 @@ function readServer(raw: unknown, file: string): ServerConfig {
 
 function readWorkers(raw: unknown, file: string, leaseSec: number): WorkersConfig {
   const section = sectionOf(raw, 'workers', file);
-  const reader = new SectionReader(section, 'workers', file, ['mode', 'watchdog_sec']);
+  const reader = new SectionReader(section, 'workers', file, [
+    'mode',
+    'watchdog_sec',
+    'shutdown_timeout_sec',
+    'unhandled_rejection',
+  ]);
   return {
     mode: reader.oneOf('mode', WORKER_MODES, 'BackgroundAsync'),
     watchdog_sec: reader.number('watchdog_sec', leaseSec, 0, 86_400),
+    shutdown_timeout_sec: reader.number('shutdown_timeout_sec', 30, 0, 86_400),
+    unhandled_rejection: reader.oneOf('unhandled_rejection', UNHANDLED_REJECTION_POLICIES, 'keep_running'),
   };
 }
 

@@ -6,8 +6,9 @@ import { storableText } from '../job-limits.js';
 import { backoffDelay, type RetryPolicy } from '../retry.js';
 import type { ClaimedJob, JobOutcome } from './backend.js';
 
-/** `last_error` of a job whose lease ran out with no attempts left. */
-export const LEASE_EXPIRED_ERROR = 'The lease ran out before the job finished (its worker stopped or hung).';
+/** `last_error` of a job whose lease ran out: it is queued again at its place, or fails with no attempts left. */
+export const LEASE_EXPIRED_ERROR =
+  'The lease ran out before the job finished: its worker exited, was killed, or was blocked past the lease (no heartbeat).';
 
 /**
  * The attempt succeeded: a one-off job ends `completed` (keeping any error of an earlier
@@ -53,6 +54,26 @@ export function failed(job: ClaimedJob, error: string, retry: RetryPolicy, now =
     // An error message may hold a NUL (Postgres cannot store it) or half a surrogate pair (drivers
     // replace it): written the same way for every store.
     error: storableText(error),
+  };
+}
+
+/**
+ * The attempt was cut short by a shutdown that ran out of time: the job is queued again due at
+ * once (its attempt counted, so a late outcome of it stays fenced off), or ends `failed` when that
+ * was its last attempt, as when a lease runs out.
+ */
+export function interrupted(job: ClaimedJob, timeoutMs: number, now = Date.now()): JobOutcome {
+  const again = job.attempts < job.max_attempts;
+  return {
+    id: job.id,
+    name: job.name,
+    attempts: job.attempts,
+    status: again ? 'queued' : 'failed',
+    runAt: again ? now : null,
+    nextAttempts: job.attempts,
+    error:
+      `Interrupted: the worker shut down and the job was still running when its shutdown timeout of ` +
+      `${timeoutMs / 1000} s passed (workers.shutdown_timeout_sec).`,
   };
 }
 

@@ -299,11 +299,10 @@ export class InProcessBackend implements QueueBackend {
       if (job.status === 'processing' && job.lease_until !== null && job.lease_until < now) {
         job.updated_at = now;
         job.lease_until = null;
-        if (job.attempts < job.max_attempts) this.backInQueue(job, now);
-        else {
-          job.last_error = LEASE_EXPIRED_ERROR;
-          this.settle(job, 'failed');
-        }
+        job.last_error = LEASE_EXPIRED_ERROR;
+        // Back at its own place: its run_at, so jobs queued since do not overtake it.
+        if (job.attempts < job.max_attempts) this.backInQueue(job, job.run_at);
+        else this.settle(job, 'failed');
         moved += 1;
       }
     }

@@ -197,13 +197,15 @@ export class PostgresBackend implements QueueBackend {
     }
   }
 
-  private connectionError(err: unknown, timedOut = false): QueueConnectionError {
+  /** A failure to reach the server, worded the same at boot and for a call made later (`action`). */
+  private connectionError(err: unknown, timedOut = false, action?: string): QueueConnectionError {
     const reason = timedOut
       ? `no answer within ${this.config.connect_timeout} ms (queue.connect_timeout)`
       : errorMessage(err);
     return new QueueConnectionError(
-      `Cannot connect to the Postgres queue at ${this.location.display}: ${reason}. ` +
-        'Check that the server is running and queue.uri is right.',
+      `Cannot connect to the Postgres queue at ${this.location.display}${action ? ` to ${action}` : ''}: ${reason}. ` +
+        'Check that the server is running and queue.uri is right.' +
+        (action ? ' Workers reconnect by themselves once it is back.' : ''),
       { cause: err },
     );
   }
@@ -247,9 +249,17 @@ export class PostgresBackend implements QueueBackend {
         await this.run(this.statements.notifyInTransaction, [this.names.channel, 'commit'], client);
       }
     } else {
-      results = plain
-        ? await this.insert(folded.jobs, now)
-        : await this.inTransaction((client) => this.upsert(folded.jobs, onConflict, now, client));
+      const started = Date.now();
+      try {
+        results = plain
+          ? await this.insert(folded.jobs, now)
+          : await this.inTransaction((client) => this.upsert(folded.jobs, onConflict, now, client));
+      } catch (err) {
+        if (!isConnectFailure(err)) throw err;
+        // The pool gives up connecting after queue.connect_timeout (connectionTimeoutMillis).
+        const timedOut = Date.now() - started >= this.config.connect_timeout;
+        throw this.connectionError(err, timedOut, 'enqueue');
+      }
       if (results.some((result) => result.added) && folded.jobs.some((job) => job.run_at <= now)) this.wake();
     }
     return unfoldResults(folded, results);
@@ -346,6 +356,7 @@ export class PostgresBackend implements QueueBackend {
   /** Runs `work` on one pooled connection inside a transaction that waits for the disk. */
   private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.openPool().connect();
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -353,9 +364,11 @@ export class PostgresBackend implements QueueBackend {
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      // A connection the server dropped must not go back to the pool.
+      if (err instanceof Error && isConnectFailure(err)) broken = err;
       throw err;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 

@@ -453,15 +453,14 @@ export const heartbeatJobs = (t: SqlNames) => `
   UPDATE ${t.jobs} SET lease_until = $2 WHERE status = 'processing' AND id = ANY($1::text[])`;
 
 /**
- * Returns jobs whose lease ran out to the queue (or fails them with $2 as their error when no
- * attempts are left). $1 now. Returns `moved` (all of them) and `requeued` (those queued again).
+ * Returns jobs whose lease ran out to the queue at their own place (run_at, priority and order
+ * kept), or fails them when no attempts are left; either way $2 says why. $1 now. Returns `moved` (all of them) and `requeued` (those queued again).
  */
 export const reapExpiredJobs = (t: SqlNames) => `
   WITH reaped AS (
     UPDATE ${t.jobs}
        SET status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
-           last_error = CASE WHEN attempts < max_attempts THEN last_error ELSE $2 END,
-           run_at = $1, lease_until = NULL, updated_at = $1
+           last_error = $2, lease_until = NULL, updated_at = $1
      WHERE status = 'processing' AND lease_until < $1
     RETURNING status
   )

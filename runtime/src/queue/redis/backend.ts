@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { StoreConfig } from '../../config/schema.js';
-import { LocoError } from '../../errors.js';
+import { LocoError, QueueConnectionError } from '../../errors.js';
 import {
   type BackendCapabilities,
   type ClaimedJob,
@@ -79,6 +79,10 @@ export class RedisBackend implements QueueBackend {
   private nextDue: number | undefined;
   private connected = false;
   private closed = false;
+  /** The latest failed (re)connection: what an enqueue during an outage reports. */
+  private lastConnectError: Error | undefined;
+  /** While calls wait for a reconnect: true once connected, false after `queue.connect_timeout`. */
+  private reconnected: Promise<boolean> | undefined;
   private readonly lanes = new Map<string, Lane>();
   /** Names with concurrency limits seen in claims: a job of one that ends wakes an idle worker. */
   private readonly limitedNames = new Set<string>();
@@ -110,6 +114,7 @@ export class RedisBackend implements QueueBackend {
     let connectError: Error | undefined;
     redis.on('error', (err: Error) => {
       connectError ??= err;
+      this.lastConnectError = err;
     });
     defineScripts(redis);
     this.redis = redis;
@@ -172,6 +177,7 @@ export class RedisBackend implements QueueBackend {
       );
       if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
     }
+    await this.whenConnected('enqueue');
     let reply: string[];
     try {
       reply = (await runScript(
@@ -181,12 +187,51 @@ export class RedisBackend implements QueueBackend {
         args,
       )) as string[];
     } catch (err) {
+      if (isConnectionFailure(err)) throw this.outageError('enqueue', err as Error, true);
       throw scriptError(err, this.location.display);
     }
     this.noteDue(soonest);
     const results: EnqueueResult[] = [];
     for (let i = 0; i < reply.length; i += 2) results.push({ id: reply[i], added: reply[i + 1] === '1' });
     return unfoldResults(folded, results);
+  }
+
+  /**
+   * Resolves once the connection is up, waiting at most `queue.connect_timeout` while ioredis
+   * reconnects: a call made during an outage then fails in bounded time with a
+   * `QueueConnectionError` instead of waiting through ioredis' retries of the command.
+   */
+  private async whenConnected(action: string): Promise<void> {
+    if (this.redis.status === 'ready' || this.closed) return;
+    // One wait shared by every call made during the outage (one listener, not one per call).
+    this.reconnected ??= new Promise<boolean>((resolve) => {
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.redis.off('ready', onReady);
+        resolve(false);
+      }, this.connectTimeoutMs);
+      this.redis.once('ready', onReady);
+    }).finally(() => {
+      this.reconnected = undefined;
+    });
+    if (!(await this.reconnected)) throw this.outageError(action, this.lastConnectError, false);
+  }
+
+  /** The error of a call the server could not be reached for, worded as boot's. */
+  private outageError(action: string, cause: Error | undefined, sent: boolean): QueueConnectionError {
+    const reason = cause?.message.replace(/\.$/, '') ?? `not reconnected within ${this.connectTimeoutMs} ms`;
+    return new QueueConnectionError(
+      `Cannot connect to the Redis queue at ${this.location.display} to ${action}: ${reason} ` +
+        `(waited ${this.connectTimeoutMs} ms, queue.connect_timeout). ` +
+        (sent
+          ? 'The connection dropped with the call in flight, so it may or may not have been applied. '
+          : 'Nothing was written. ') +
+        'Check that the server is running and queue.uri is right; workers reconnect by themselves once it is back.',
+      { cause },
+    );
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
@@ -582,6 +627,14 @@ async function execPipeline(pipeline: ReturnType<RedisClient['pipeline']>): Prom
     if (err) throw err;
     return value;
   });
+}
+
+/** Whether ioredis failed a command because the server could not be reached (not because the command failed). */
+function isConnectionFailure(err: unknown): boolean {
+  const message = err instanceof Error ? err.message : '';
+  return /max retries per request|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND/i.test(
+    message,
+  );
 }
 
 /** `promise`, or a rejection with `message` after `ms`. */

@@ -29,9 +29,12 @@ import { claimOrder } from '../order.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
-import { openError } from './errors.js';
+import { openError, writeError } from './errors.js';
 import * as sql from './sql.js';
 import { parseSqliteUri, type SqliteLocation } from './uri.js';
+
+/** How long a write waits for another connection's write lock before it fails, in ms. */
+const BUSY_TIMEOUT_MS = 5000;
 
 /** How often an idle worker checks whether another process committed to the file, in ms. */
 const CHANGE_CHECK_MS = 25;
@@ -111,7 +114,7 @@ export class SqliteBackend implements QueueBackend {
       throw openError(err, this.display, { create, mode, file });
     }
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (mode !== 'ro') this.migrate();
     this.statements = prepare(this.db);
     if (options.flush) this.db.exec(sql.flushJobs);
@@ -129,7 +132,12 @@ export class SqliteBackend implements QueueBackend {
   async enqueue(jobs: NewJob[], request: EnqueueRequest = {}): Promise<EnqueueResult[]> {
     const folded = foldKeys(jobs, request.onConflict ?? 'keep');
     const statements = request.transaction === undefined ? this.statements : this.onAppConnection(request.transaction);
-    const results = statements.enqueue.immediate(folded.jobs, request.onConflict ?? 'keep', Date.now());
+    let results: EnqueueResult[];
+    try {
+      results = statements.enqueue.immediate(folded.jobs, request.onConflict ?? 'keep', Date.now());
+    } catch (err) {
+      throw request.transaction === undefined ? writeError(err, this.display, BUSY_TIMEOUT_MS, 'enqueue') : err;
+    }
     this.wakeup.notify();
     return unfoldResults(folded, results);
   }

@@ -158,11 +158,14 @@ export const heartbeatJobs = `
   UPDATE loco_jobs SET lease_until = @lease_until
    WHERE status = 'processing' AND id IN (SELECT value FROM json_each(@ids))`;
 
+/**
+ * Returns jobs whose lease ran out to the queue at their own place (run_at, priority and order
+ * kept), or fails them when no attempts are left; either way `@error` says why.
+ */
 export const reapExpiredJobs = `
   UPDATE loco_jobs
      SET status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END,
-         last_error = CASE WHEN attempts < max_attempts THEN last_error ELSE @error END,
-         run_at = @now, lease_until = NULL, updated_at = @now
+         last_error = @error, lease_until = NULL, updated_at = @now
    WHERE status = 'processing' AND lease_until < @now`;
 
 export const listJobs = `
