@@ -109,10 +109,18 @@ async function killAndRestart(worker: WorkerProcess, result: DrillResult): Promi
   worker.start();
 }
 
-/** Drill 1: 3 workers drain while one of them, at random, is SIGKILLed and restarted every 1-2 s. */
+/** How long drill 1 goes on killing before the workers left drain in peace (and must finish). */
+const STORM_MS = 60_000;
+
+/**
+ * Drill 1: 3 workers drain while one of them, at random, is SIGKILLed and restarted every 1-2 s,
+ * until the drain ends or for 60 s at most.
+ */
 export function killStorm(settings: DrillSettings): Promise<DrillResult> {
-  return drain(settings, '3 workers, one SIGKILLed and restarted every 1-2 s', 3, async (workers, done, result) => {
-    while (!done()) {
+  const title = '3 workers, one SIGKILLed and restarted every 1-2 s (for 60 s at most)';
+  return drain(settings, title, 3, async (workers, done, result) => {
+    const stormEnds = Date.now() + STORM_MS;
+    while (!done() && Date.now() < stormEnds) {
       await sleep(between(1000, 2000));
       // Only a worker past its boot holds jobs: killing one still loading tsx tests nothing.
       const working = workers.filter((worker) => worker.ready);

@@ -22,6 +22,7 @@ const USAGE = `usage: npm run chaos -- [options]
   --only a,b       stores to drill (default all): ${STORES.join(', ')}
   --jobs N         jobs per drill (default 5000)
   --job-ms MS      how long each job works (default 20)
+  --drills a,b     drills to run (default all): 1 (worker kills), 2 (server crash), 3 (two SQLite workers)
   --keep           keep the temp folder (stores, runs, worker logs) even when every drill passes
   --help`;
 
@@ -31,6 +32,7 @@ function parseCli() {
       only: { type: 'string', default: STORES.join(',') },
       jobs: { type: 'string', default: '5000' },
       'job-ms': { type: 'string', default: '20' },
+      drills: { type: 'string', default: '1,2,3' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -47,7 +49,12 @@ function parseCli() {
     console.error(`Expected stores among ${STORES.join(', ')}, --jobs of at least 100 and a whole --job-ms.\n${USAGE}`);
     process.exit(2);
   }
-  return { only: only as Store[], jobs, jobMs, keep: values.keep };
+  const drills = values.drills.split(',').map((s) => s.trim());
+  if (drills.some((d) => !['1', '2', '3'].includes(d))) {
+    console.error(`Expected drills among 1, 2, 3, found '${values.drills}'.\n${USAGE}`);
+    process.exit(2);
+  }
+  return { only: only as Store[], jobs, jobMs, keep: values.keep, drills };
 }
 
 const cli = parseCli();
@@ -77,6 +84,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 /** Runs one drill, prints its table, and remembers whether it passed. */
 async function drill(store: Store, name: string, run: () => Promise<DrillResult>): Promise<void> {
+  if (!cli.drills.includes(name)) return;
   try {
     const result = await run();
     results.push({ store, drill: name, result });

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type BootedApp, boot, createLogger } from '../runtime/src/internals.js';
+import { type BootedApp, boot, silentLogger } from '../runtime/src/internals.js';
 import type { WorkerEnv } from './workers.js';
 import { FIXTURE } from './workers.js';
 
@@ -17,8 +17,8 @@ export async function openStore(env: WorkerEnv): Promise<BootedApp> {
   process.env.CHAOS_QUEUE_KIND = env.kind;
   process.env.CHAOS_QUEUE_URI = env.uri;
   process.env.CHAOS_RUNS_DIR = env.runsDir;
-  // Errors only: while a store is down, its driver's complaints are expected.
-  const logger = createLogger({ level: 'error', format: 'compact', name: 'chaos' });
+  // Silent: while a store is down, its driver's complaints are expected; the tables say the rest.
+  const logger = silentLogger;
   return boot(
     { appName: 'chaos-drill', connectWorkers: async () => {} },
     { environment: 'chaos', root: FIXTURE, logger },
