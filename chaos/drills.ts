@@ -40,8 +40,18 @@ export interface DrillResult {
   checks: Array<{ what: string; ok: boolean; detail: string }>;
 }
 
+/** What a disturbance works with. */
+interface Drain {
+  workers: WorkerProcess[];
+  /** Whether every job enqueued so far is `completed`. */
+  done(): boolean;
+  /** Enqueues `count` more jobs, numbered after the others. */
+  enqueueMore(count: number): Promise<void>;
+  result: DrillResult;
+}
+
 /** What a drill does to the workers and the store while they drain; resolves when it is done. */
-type Disturbance = (workers: WorkerProcess[], done: () => boolean, result: DrillResult) => Promise<void>;
+type Disturbance = (drain: Drain) => Promise<void>;
 
 async function drain(
   settings: DrillSettings,
@@ -66,14 +76,19 @@ async function drain(
   };
   let workers: WorkerProcess[] = [];
   try {
-    await enqueueJobs(app, settings.jobs, settings.jobMs);
+    let enqueued = settings.jobs;
+    await enqueueJobs(app, 0, enqueued, settings.jobMs);
     // Redis writes its AOF once a second: let the enqueued jobs reach the disk before any crash.
     if (settings.kind === 'Redis') await sleep(1500);
     const started = Date.now();
     workers = startWorkers(env, workerCount);
     let completed = 0;
     let asking = false;
-    const done = () => completed >= settings.jobs;
+    const done = () => completed >= enqueued;
+    const enqueueMore = async (count: number) => {
+      await enqueueJobs(app, enqueued, count, settings.jobMs);
+      enqueued += count;
+    };
     const follow = setInterval(async () => {
       if (asking) return; // the store may be down: one question at a time
       asking = true;
@@ -81,7 +96,7 @@ async function drain(
       asking = false;
     }, 250);
     try {
-      await disturb(workers, done, result);
+      await disturb({ workers, done, enqueueMore, result });
       await waitUntil(done, settings.drainTimeoutMs);
     } finally {
       clearInterval(follow);
@@ -94,7 +109,7 @@ async function drain(
       result.unexpectedExits.push(...worker.unexpectedExits);
       result.hung += worker.hung;
     }
-    result.tally = await tally(app, settings.jobs, runsDir);
+    result.tally = await tally(app, enqueued, runsDir);
     return result;
   } finally {
     await Promise.all(workers.map((worker) => worker.kill()));
@@ -118,7 +133,7 @@ const STORM_MS = 60_000;
  */
 export function killStorm(settings: DrillSettings): Promise<DrillResult> {
   const title = '3 workers, one SIGKILLed and restarted every 1-2 s (for 60 s at most)';
-  return drain(settings, title, 3, async (workers, done, result) => {
+  return drain(settings, title, 3, async ({ workers, done, result }) => {
     const stormEnds = Date.now() + STORM_MS;
     while (!done() && Date.now() < stormEnds) {
       await sleep(between(1000, 2000));
@@ -129,31 +144,53 @@ export function killStorm(settings: DrillSettings): Promise<DrillResult> {
   });
 }
 
+/** Jobs enqueued after the idle workers' store came back, in drill 2. */
+const JOBS_AFTER_IDLE_CRASH = 400;
+
 /**
  * Drill 2: 3 workers drain; a quarter of the way through, the store server is crashed (Redis
  * SIGKILL, Postgres `stop -m immediate`) and started again 5 s later. The same worker processes
- * must go on by themselves: each must run jobs again after the restart.
+ * must go on by themselves: each must run jobs again after the restart. Once the drain is over,
+ * the server is crashed again while the workers wait for work, restarted 5 s later, and 400 more
+ * jobs enqueued: each idle worker must wake up for them (its blocking pop or LISTEN reconnected).
  */
 export function serverCrash(settings: DrillSettings, server: StoreServer, how: string): Promise<DrillResult> {
-  const title = `3 workers; ${how} a quarter into the drain, restarted after 5 s`;
-  return drain(settings, title, 3, async (workers, done, result) => {
+  const title = `3 workers; ${how} a quarter into the drain and again once idle, restarted after 5 s`;
+  return drain(settings, title, 3, async ({ workers, done, enqueueMore, result }) => {
     await waitUntil(() => readProgress(settings) >= settings.jobs / 4, settings.drainTimeoutMs, 100);
     if (done())
       throw new Error('The drain ended before the store could be crashed: give the jobs more work (--job-ms).');
-    await server.crash();
-    await sleep(5000);
-    await server.restart();
-    const back = Date.now();
-    const resumed = await waitUntil(() => runFilesTouchedSince(settings, back) >= workers.length, 30_000, 100);
-    const after = Math.round((Date.now() - back) / 100) / 10;
-    result.checks.push({
-      what: 'every worker ran jobs again after the restart',
-      ok: resumed,
-      detail: resumed
-        ? `all ${workers.length} within ${after} s`
-        : `${runFilesTouchedSince(settings, back)} of ${workers.length} within 30 s; see ${settings.dir}/logs`,
-    });
+    const busy = await crashAndWatch(server, settings, workers.length, () => Promise.resolve());
+    result.checks.push({ what: 'every busy worker ran jobs again after the restart', ...busy });
+
+    if (!(await waitUntil(done, settings.drainTimeoutMs))) return; // the tally reports what is stuck
+    await sleep(1000); // the workers are waiting for work now
+    const idle = await crashAndWatch(server, settings, workers.length, () => enqueueMore(JOBS_AFTER_IDLE_CRASH));
+    result.checks.push({ what: `every idle worker took new jobs after the restart`, ...idle });
   });
+}
+
+/**
+ * Crashes the server, starts it again 5 s later, calls `then`, and waits up to 30 s for all
+ * `workers` to record runs after the restart.
+ */
+async function crashAndWatch(
+  server: StoreServer,
+  settings: DrillSettings,
+  workers: number,
+  then: () => Promise<void>,
+): Promise<{ ok: boolean; detail: string }> {
+  await server.crash();
+  await sleep(5000);
+  await server.restart();
+  const back = Date.now();
+  await then();
+  const ok = await waitUntil(() => runFilesTouchedSince(settings, back) >= workers, 30_000, 100);
+  const after = Math.round((Date.now() - back) / 100) / 10;
+  const detail = ok
+    ? `all ${workers} within ${after} s`
+    : `${runFilesTouchedSince(settings, back)} of ${workers} within 30 s; see ${settings.dir}/logs`;
+  return { ok, detail };
 }
 
 /** Jobs run at least once so far, from the run files: readable while the store is down. */
@@ -173,7 +210,7 @@ function runFilesTouchedSince(settings: DrillSettings, since: number): number {
  */
 export async function sqliteKills(settings: DrillSettings, file: string): Promise<DrillResult> {
   const title = 'two workers on one file, each SIGKILLed 0.5-1.5 s into its work, for 20 s';
-  const result = await drain(settings, title, 2, async (workers, done, result) => {
+  const result = await drain(settings, title, 2, async ({ workers, done, result }) => {
     const stormEnds = Date.now() + 20_000;
     const lifetime = workers.map(() => between(500, 1500));
     while (!done() && Date.now() < stormEnds) {

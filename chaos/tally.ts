@@ -25,10 +25,10 @@ export async function openStore(env: WorkerEnv): Promise<BootedApp> {
   );
 }
 
-/** Enqueues jobs `{ n: 0 .. count-1, ms: jobMs }`, 1,000 per write; every one must be added. */
-export async function enqueueJobs(app: BootedApp, count: number, jobMs: number): Promise<void> {
-  for (let from = 0; from < count; from += 1000) {
-    const args = Array.from({ length: Math.min(1000, count - from) }, (_, i) => ({ n: from + i, ms: jobMs }));
+/** Enqueues jobs `{ n: first .. first+count-1, ms: jobMs }`, 1,000 per write; every one must be added. */
+export async function enqueueJobs(app: BootedApp, first: number, count: number, jobMs: number): Promise<void> {
+  for (let from = first; from < first + count; from += 1000) {
+    const args = Array.from({ length: Math.min(1000, first + count - from) }, (_, i) => ({ n: from + i, ms: jobMs }));
     const results = await app.ctx.queue.enqueueByName(WORKER, args, { maxAttempts: 1000 });
     const added = results.filter((result) => result.added).length;
     if (added !== args.length) throw new Error(`Expected ${args.length} jobs added, the store added ${added}.`);
