@@ -106,6 +106,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
           leaseMs: options.leaseMs,
           now,
         });
+        if (claimFailures > 0) outcomes.storeAnswered();
         claimFailures = 0;
       } catch (err) {
         claimFailures += 1;
