@@ -61,7 +61,9 @@ export async function startRedis(dir: string): Promise<StoreServer> {
     ...['--logfile', path.join(dir, 'redis.log'), '--daemonize', 'no'],
   ];
   let child: ChildProcess | undefined;
+  let stopped = false;
   const launch = async () => {
+    if (stopped) throw new Error('The drill stopped its Redis: not starting it again.');
     child = spawn('redis-server', args, { stdio: 'ignore' });
     child.once('error', () => {}); // a missing binary shows as the port never opening
     await waitForPort(port, 10_000, `redis-server (log: ${dir}/redis.log)`);
@@ -79,7 +81,10 @@ export async function startRedis(dir: string): Promise<StoreServer> {
     uri: `redis://127.0.0.1:${port}/0?prefix=chaos`,
     crash: () => kill('SIGKILL'),
     restart: launch,
-    stop: () => kill('SIGTERM'),
+    stop: () => {
+      stopped = true;
+      return kill('SIGTERM');
+    },
   };
 }
 
@@ -117,7 +122,9 @@ export async function startPostgres(dir: string): Promise<StoreServer> {
   const pgCtl = (args: string[]) => run('pg_ctl', ['-D', data, ...args]);
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'root', '--no-sync', '--no-instructions']);
   let started = false;
+  let stopped = false;
   const launch = async () => {
+    if (stopped) throw new Error('The drill stopped its Postgres: not starting it again.');
     pgCtl(['-o', options, '-l', path.join(dir, 'postgres.log'), '-w', '-t', '60', 'start']);
     started = true;
     await waitForPort(port, 10_000, `postgres (log: ${dir}/postgres.log)`);
@@ -131,6 +138,7 @@ export async function startPostgres(dir: string): Promise<StoreServer> {
     },
     restart: launch,
     stop: async () => {
+      stopped = true;
       if (!started && !existsSync(path.join(data, 'postmaster.pid'))) return;
       started = false;
       try {

@@ -16,9 +16,12 @@ const TSX = import.meta.resolve('tsx');
 
 /** Every worker process running now, so that an interrupted drill leaves none behind. */
 const live = new Set<ChildProcess>();
+/** Set once the drill is interrupted: a drill still running must not start new processes. */
+let closed = false;
 
-/** SIGKILLs every worker process the drill started that still runs. */
+/** SIGKILLs every worker process the drill started that still runs, and refuses new ones. */
 export function killAllWorkers(): void {
+  closed = true;
   for (const child of live) child.kill('SIGKILL');
 }
 
@@ -56,6 +59,7 @@ export class WorkerProcess {
 
   /** Starts a new process in this slot; it is `ready` once it logs that its worker started. */
   start(): void {
+    if (closed) return;
     const child = spawn(process.execPath, ['--import', TSX, CLI, 'start', '--worker', '-e', 'chaos'], {
       cwd: FIXTURE,
       env: {
