@@ -206,12 +206,12 @@ function runFilesTouchedSince(settings: DrillSettings, since: number): number {
 
 /**
  * Drill 3 (SQLite): two workers on one file, each SIGKILLed 0.5-1.5 s after it starts working,
- * over and over, for the first 20 s of the drain; then `PRAGMA integrity_check` on the file.
+ * over and over, until the drain ends (40 s at most); then `PRAGMA integrity_check` on the file.
  */
 export async function sqliteKills(settings: DrillSettings, file: string): Promise<DrillResult> {
-  const title = 'two workers on one file, each SIGKILLed 0.5-1.5 s into its work, for 20 s';
+  const title = 'two workers on one file, each SIGKILLed 0.5-1.5 s into its work, for 40 s at most';
   const result = await drain(settings, title, 2, async ({ workers, done, result }) => {
-    const stormEnds = Date.now() + 20_000;
+    const stormEnds = Date.now() + 40_000;
     const lifetime = workers.map(() => between(500, 1500));
     while (!done() && Date.now() < stormEnds) {
       await sleep(50);
