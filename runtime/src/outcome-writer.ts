@@ -24,6 +24,8 @@ export class OutcomeWriter {
   /** Successful writes so far: tells a refused outcome from a store that is down. */
   private saved = 0;
   private readonly refused = new Map<JobOutcome, { tries: number; savedBefore: number }>();
+  /** Aborted to end the wait after a failed write early. */
+  private backoff: AbortController | undefined;
 
   constructor(
     private readonly backend: QueueBackend,
@@ -46,6 +48,16 @@ export class OutcomeWriter {
   progress(): Promise<void> {
     if (!this.writing) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /**
+   * Says the store answers again (a claim went through after failing): a write waiting out its
+   * backoff is tried at once. Otherwise the outcomes that piled up during an outage would wait
+   * up to 5 s more while new jobs are claimed and run, and leases shorter than that would run out
+   * and bring those jobs back to run again.
+   */
+  storeAnswered(): void {
+    this.backoff?.abort();
   }
 
   /** Resolves when every outcome added so far is saved. */
@@ -83,7 +95,9 @@ export class OutcomeWriter {
         this.logger.error(
           `Could not save ${batch.length} job outcome(s) (retrying in ${wait} ms): ${describeError(err)}`,
         );
-        await sleep(wait);
+        this.backoff = new AbortController();
+        await sleep(wait, this.backoff.signal);
+        this.backoff = undefined;
       } finally {
         this.inFlight = 0;
         this.wake();

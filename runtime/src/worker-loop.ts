@@ -186,6 +186,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
         leaseMs: options.leaseMs,
         now,
       });
+      if (claimFailures > 0) outcomes.storeAnswered();
       claimFailures = 0;
       if (jobs.length === 0) dry = true;
       ready.push(...jobs);
