@@ -310,8 +310,8 @@ export interface QueueBackend {
   list(query: JobQuery): Promise<JobRecord[]>;
   /** Counts by status and name. */
   stats(): Promise<JobCount[]>;
-  /** `queued` jobs of this name become `cancelled`; returns how many. */
-  cancel(name: string): Promise<number>;
+  /** `queued` jobs of this name (only those of `ids`, when given) become `cancelled`; returns how many. */
+  cancel(name: string, ids?: string[]): Promise<number>;
   /** Deletes jobs in these statuses, optionally only those last updated before a time; returns how many. */
   remove(query: RemoveQuery): Promise<number>;
   /** `processing` jobs not updated since `updatedBefore` go back to `queued`; returns how many. */

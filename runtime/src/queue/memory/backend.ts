@@ -380,11 +380,11 @@ export class InProcessBackend implements QueueBackend {
     return [...counts.values()];
   }
 
-  async cancel(name: string): Promise<number> {
+  async cancel(name: string, ids?: string[]): Promise<number> {
     let count = 0;
-    for (const id of [...this.queued.keys()]) {
-      const job = this.jobs.get(id)!;
-      if (job.name === name) {
+    for (const id of ids ?? [...this.queued.keys()]) {
+      const job = this.jobs.get(id);
+      if (job && this.queued.has(id) && job.name === name) {
         job.updated_at = Date.now();
         this.settle(job, 'cancelled');
         count += 1;

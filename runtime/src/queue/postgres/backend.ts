@@ -525,8 +525,9 @@ export class PostgresBackend implements QueueBackend {
     return (await this.run(this.statements.stats, [])).rows as JobCount[];
   }
 
-  async cancel(name: string): Promise<number> {
-    return (await this.run(this.statements.cancel, [name, Date.now()])).rowCount ?? 0;
+  async cancel(name: string, ids?: string[]): Promise<number> {
+    if (ids?.length === 0) return 0;
+    return (await this.run(this.statements.cancel, [name, Date.now(), ids ?? null])).rowCount ?? 0;
   }
 
   async remove(query: RemoveQuery): Promise<number> {

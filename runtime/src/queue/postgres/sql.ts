@@ -487,8 +487,10 @@ export const jobStats = (t: SqlNames) => `
   SELECT name, status, count(*)::integer AS count FROM ${t.jobs} GROUP BY name, status ORDER BY name, status COLLATE "C"`;
 
 /** $1 name, $2 now. */
+/** $1 name, $2 now, $3 ids (null: every queued job of the name). */
 export const cancelJobs = (t: SqlNames) => `
-  UPDATE ${t.jobs} SET status = 'cancelled', updated_at = $2 WHERE status = 'queued' AND name = $1`;
+  UPDATE ${t.jobs} SET status = 'cancelled', updated_at = $2
+   WHERE status = 'queued' AND name = $1 AND ($3::text[] IS NULL OR id = ANY($3::text[]))`;
 
 /** $1 statuses, $2 updated before (null: any time), $3 ids (null: any). */
 export const removeJobs = (t: SqlNames) => `

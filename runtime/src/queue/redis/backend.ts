@@ -444,8 +444,14 @@ export class RedisBackend implements QueueBackend {
     return rows.sort((a, b) => compare(a.name, b.name) || compare(a.status, b.status));
   }
 
-  async cancel(name: string): Promise<number> {
-    return (await runScript(this.redis, 'cancel', [this.keys.lanes], [this.keys.prefix, Date.now(), name])) as number;
+  async cancel(name: string, ids?: string[]): Promise<number> {
+    if (ids?.length === 0) return 0;
+    return (await runScript(
+      this.redis,
+      'cancel',
+      [this.keys.lanes],
+      [this.keys.prefix, Date.now(), name, ids ? JSON.stringify(ids) : ''],
+    )) as number;
   }
 
   async remove(query: RemoveQuery): Promise<number> {

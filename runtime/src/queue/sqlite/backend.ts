@@ -264,8 +264,9 @@ export class SqliteBackend implements QueueBackend {
     return this.statements.stats.all() as JobCount[];
   }
 
-  async cancel(name: string): Promise<number> {
-    return this.statements.cancel.run({ name, now: Date.now() }).changes;
+  async cancel(name: string, ids?: string[]): Promise<number> {
+    if (ids?.length === 0) return 0;
+    return this.statements.cancel.run({ name, now: Date.now(), ids: ids ? JSON.stringify(ids) : null }).changes;
   }
 
   async remove(query: RemoveQuery): Promise<number> {

@@ -160,7 +160,8 @@ export const listJobs = `
 export const jobStats = `SELECT name, status, COUNT(*) AS count FROM loco_jobs GROUP BY name, status ORDER BY name, status`;
 
 export const cancelJobs = `
-  UPDATE loco_jobs SET status = 'cancelled', updated_at = @now WHERE status = 'queued' AND name = @name`;
+  UPDATE loco_jobs SET status = 'cancelled', updated_at = @now
+   WHERE status = 'queued' AND name = @name AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))`;
 
 export const removeJobs = `
   DELETE FROM loco_jobs
