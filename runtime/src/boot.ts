@@ -4,6 +4,7 @@ import { loadConfig, resolveEnvironment } from './config/load.js';
 import { type LocoConfig, storeConfig } from './config/schema.js';
 import type { AppContext } from './context.js';
 import { ConfigError, LocoError } from './errors.js';
+import { observeAll } from './events.js';
 import type { AppDefinition, Hooks } from './hooks.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
 import type { QueueBackend } from './queue/backend.js';
@@ -78,6 +79,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
     leaseMs: config.queue.lease_sec * 1000,
     registry: queue.registry,
     logger,
+    observer: queue.events.observer(logger),
   };
   const runWorkers: BootedApp['runWorkers'] = ({ tags, signal, concurrency }) => {
     if (!backend?.capabilities.shared) {

@@ -1,5 +1,6 @@
 import { validateArgs } from './args-schema.js';
 import { describeError } from './errors.js';
+import type { JobObserver } from './events.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
@@ -26,6 +27,8 @@ export interface WorkerLoopOptions {
   /** Abort to stop claiming; running jobs finish and their outcomes are saved before the promise resolves. */
   signal: AbortSignal;
   logger: Logger;
+  /** Told of starts, outcomes, claim errors and expired leases (lifecycle events, metrics); must not throw. */
+  observer?: JobObserver;
 }
 
 /** Longest stretch the loop runs without letting timers, I/O and signals in, in ms. */
@@ -38,7 +41,7 @@ const YIELD_EVERY_MS = 10;
  * Resolves once `signal` has aborted and every running job has finished and been recorded.
  */
 export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
-  const { backend, registry, concurrency, signal, logger } = options;
+  const { backend, registry, concurrency, signal, logger, observer } = options;
   const names = registry.names();
   /** The limits of the names that have them, sent with every claim. */
   const limits = Object.fromEntries(
@@ -71,9 +74,12 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
 
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
+    const startedAt = performance.now();
+    observer?.started(job, Date.now());
     const done = runJob(job, registry, logger).then((outcome) => {
       running.delete(key);
       outcomes.add(outcome);
+      observer?.finished(job, outcome, performance.now() - startedAt);
       slotFreed?.();
     });
     running.set(key, { id: job.id, done });
@@ -92,10 +98,12 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
         if (now >= nextReap) {
           nextReap = now + Math.max(50, Math.min(options.leaseMs / 2, 5000));
           const reaped = await backend.reapExpired(now);
-          if (reaped > 0)
+          if (reaped > 0) {
             logger.info(
               `Found ${reaped} job(s) whose lease ran out: queued again, or failed where no attempts were left.`,
             );
+            observer?.stalled(reaped);
+          }
         }
         jobs = await backend.claim({
           names,
@@ -109,6 +117,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
         claimFailures = 0;
       } catch (err) {
         claimFailures += 1;
+        observer?.claimFailed();
         const wait = Math.min(options.pollIntervalMs * claimFailures, 10_000);
         logger.error(`${backend.kind} queue: could not claim jobs (retrying in ${wait} ms): ${describeError(err)}`);
         await sleep(wait, signal);
