@@ -2,6 +2,8 @@ import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { AdminAuth, bearerToken } from './admin/auth.js';
+import { checkAdminConfig } from './admin/check.js';
+import { createAdminApp } from './admin/routes.js';
 import type { BootedApp } from './boot.js';
 import { formatBytes } from './byte-size.js';
 import { describeError } from './errors.js';
@@ -36,6 +38,10 @@ export async function createHttpApp(booted: BootedApp): Promise<Hono> {
     }
   });
   const { admin } = ctx.config;
+  if (admin.enabled) {
+    checkAdminConfig(ctx);
+    http.route(admin.path, createAdminApp(ctx, admin, ctx.queue.backend!));
+  }
   const { metrics } = booted;
   if (metrics) {
     // The admin token protects the metrics too, whenever one is set (a scraper sends it as a Bearer token).

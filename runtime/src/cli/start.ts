@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { checkAdminConfig } from '../admin/check.js';
 import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
 import { type PreparedScheduler, prepareScheduler } from '../scheduler/start.js';
@@ -59,6 +60,15 @@ async function start(options: StartOptions): Promise<void> {
           : '') +
         'for worker processes set workers.mode: BackgroundQueue with a queue: section.',
     );
+  }
+
+  if (runServer) {
+    try {
+      checkAdminConfig(ctx);
+    } catch (err) {
+      await booted.shutdown();
+      throw err;
+    }
   }
 
   let scheduler: PreparedScheduler | undefined;
