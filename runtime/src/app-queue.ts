@@ -9,6 +9,7 @@ import { type JobEventHandler, type JobEventName, JobEvents } from './events.js'
 import { checkedJob } from './job-limits.js';
 import type { JobRecord, NewJob, OnConflict, PauseTarget, QueueBackend } from './queue/backend.js';
 import { type RegisteredWorker, WorkerRegistry } from './registry.js';
+import { traceEnqueue } from './tracing.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
 
 /**
@@ -270,7 +271,9 @@ export class Queue {
           'Postgres and SQLite queues can. Enqueue after your commit, or without client.',
       );
     }
-    return backend.enqueue(jobs, { onConflict: options.onConflict, transaction: options.client });
+    return traceEnqueue(jobs, (traced) =>
+      backend.enqueue(traced, { onConflict: options.onConflict, transaction: options.client }),
+    );
   }
 
   /** The store jobs go to, or an error saying this mode has none. */

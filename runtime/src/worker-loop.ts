@@ -8,6 +8,7 @@ import { failed, succeeded } from './queue/outcome.js';
 import type { WorkerRegistry } from './registry.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { sleep } from './sleep.js';
+import { traceRun } from './tracing.js';
 
 /** Options of `runWorkerLoop`. */
 export interface WorkerLoopOptions {
@@ -76,7 +77,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     const key = `${job.id}#${job.attempts}`;
     const startedAt = performance.now();
     observer?.started(job, Date.now());
-    const done = runJob(job, registry, logger).then((outcome) => {
+    const done = traceRun(job, () => runJob(job, registry, logger)).then((outcome) => {
       running.delete(key);
       outcomes.add(outcome);
       observer?.finished(job, outcome, performance.now() - startedAt);

@@ -127,6 +127,7 @@ export class InProcessBackend implements QueueBackend {
         lease_until: null,
         created_at: job.created_at ?? now,
         updated_at: restored?.updated_at ?? now,
+        traceparent: job.traceparent ?? null,
       };
       this.jobs.set(job.id, record);
       if (status === 'queued') {
@@ -207,6 +208,7 @@ export class InProcessBackend implements QueueBackend {
       priority: job.priority,
       attempts: job.attempts,
       max_attempts: job.max_attempts,
+      traceparent: job.traceparent,
     };
   }
 

@@ -273,6 +273,7 @@ export class PostgresBackend implements QueueBackend {
           Math.round(job.created_at ?? now),
           job.concurrency_key,
           now,
+          job.traceparent ?? null,
         ],
         client,
       );
@@ -391,6 +392,7 @@ export class PostgresBackend implements QueueBackend {
       priority: row.priority,
       attempts: row.attempts,
       max_attempts: row.max_attempts,
+      traceparent: row.traceparent,
     }));
   }
 
@@ -580,7 +582,7 @@ function prepareStatements(t: sql.SqlNames) {
   };
 }
 
-/** The columns `enqueueJobs` and `upsertJobs` share, as arrays ($1 to $11). */
+/** The columns `enqueueJobs` and `upsertJobs` share, as arrays ($1 to $12). */
 function jobColumns(jobs: NewJob[], now: number): unknown[] {
   return [
     jobs.map((job) => job.id),
@@ -594,6 +596,7 @@ function jobColumns(jobs: NewJob[], now: number): unknown[] {
     jobs.map((job) => job.max_attempts),
     jobs.map((job) => Math.round(job.created_at ?? now)),
     jobs.map((job) => job.concurrency_key),
+    jobs.map((job) => job.traceparent ?? null),
   ];
 }
 

@@ -171,6 +171,7 @@ export class RedisBackend implements QueueBackend {
         restored?.last_error ?? '',
         restored?.updated_at ?? '',
         job.concurrency_key ?? '',
+        job.traceparent ?? '',
       );
       if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
     }
@@ -217,7 +218,7 @@ export class RedisBackend implements QueueBackend {
     const due = [reply[0], reply[1]].filter((at) => at !== '-1').map(Number);
     this.nextDue = due.length > 0 ? Math.min(...due) : undefined;
     const jobs: ClaimedJob[] = [];
-    for (let i = 2; i < reply.length; i += 6) {
+    for (let i = 2; i < reply.length; i += 7) {
       const lane = this.lane(reply[i]);
       jobs.push({
         id: reply[i + 1],
@@ -229,6 +230,7 @@ export class RedisBackend implements QueueBackend {
         priority: lane.priority,
         attempts: Number(reply[i + 2]),
         max_attempts: Number(reply[i + 5]),
+        traceparent: reply[i + 6] === '' ? null : reply[i + 6],
       });
     }
     return jobs;
@@ -528,6 +530,7 @@ export class RedisBackend implements QueueBackend {
       key: hash.key ?? null,
       attempts: Number(hash.attempts),
       max_attempts: Number(hash.max_attempts),
+      traceparent: hash.traceparent ?? null,
       last_error: hash.last_error ?? null,
       lease_until: status === 'processing' && lease !== null ? Number(lease) : null,
       created_at: Number(hash.created_at),

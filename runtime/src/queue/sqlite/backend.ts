@@ -51,6 +51,7 @@ interface ClaimRow {
   attempts: number;
   max_attempts: number;
   run_at: number;
+  traceparent: string | null;
 }
 
 /** What the claim reads of a due job before picking. */
@@ -328,6 +329,7 @@ function prepare(db: Database.Database) {
           last_error: restored?.last_error ?? null,
           created_at: job.created_at ?? now,
           updated_at: restored?.updated_at ?? now,
+          traceparent: job.traceparent ?? null,
         });
         return { id: job.id, added: true };
       }),
@@ -458,6 +460,7 @@ function claimer(db: Database.Database) {
         priority: row.priority,
         attempts: row.attempts,
         max_attempts: row.max_attempts,
+        traceparent: row.traceparent,
       })),
     };
   });
@@ -481,5 +484,6 @@ function toRecord(row: Row): JobRecord {
     lease_until: row.lease_until as number | null,
     created_at: row.created_at as number,
     updated_at: row.updated_at as number,
+    traceparent: (row.traceparent as string | null) ?? null,
   };
 }

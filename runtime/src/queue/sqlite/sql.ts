@@ -62,13 +62,15 @@ export const MIGRATIONS: string[] = [
      paused_at INTEGER NOT NULL,
      PRIMARY KEY (kind, name)
    ) WITHOUT ROWID;`,
+  // The W3C trace context of the span that enqueued a job, which its runs' spans link to.
+  `ALTER TABLE loco_jobs ADD COLUMN traceparent TEXT;`,
 ];
 
 export const enqueueJob = `
   INSERT INTO loco_jobs (id, name, task_data, status, run_at, interval, tags, queue, priority, unique_key,
-                         concurrency_key, attempts, max_attempts, last_error, created_at, updated_at)
+                         concurrency_key, attempts, max_attempts, last_error, created_at, updated_at, traceparent)
   VALUES (@id, @name, @task_data, @status, @run_at, @interval, @tags, @queue, @priority, @unique_key,
-          @concurrency_key, @attempts, @max_attempts, @last_error, @created_at, @updated_at)`;
+          @concurrency_key, @attempts, @max_attempts, @last_error, @created_at, @updated_at, @traceparent)`;
 
 /** The live job (queued or processing) holding a key. */
 export const findKeyHolder = `
@@ -112,7 +114,7 @@ export const startJobs = `
   UPDATE loco_jobs
      SET status = 'processing', attempts = attempts + 1, lease_until = @lease_until, updated_at = @now
    WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'
-  RETURNING id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at`;
+  RETURNING id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at, traceparent`;
 
 /** Running jobs of a name by concurrency key. */
 export const runningByKey = `
