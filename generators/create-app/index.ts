@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import pc from 'picocolors';
@@ -222,6 +223,8 @@ export function templateData(
   return {
     name,
     dbName: toSnakeName(name),
+    // The development config's default admin token: a secret of this app's own, not one shared by every app.
+    adminToken: randomBytes(24).toString('base64url'),
     background,
     backgroundIs: { [background]: true },
     mode: WORKER_MODE[background],
@@ -298,6 +301,11 @@ export function nextSteps(
   }
   lines.push(
     `  curl -X POST localhost:5150/downloads -H 'content-type: application/json' -d '{"userGuid": "foo"}'`,
+    ...(background === 'blocking'
+      ? []
+      : [
+          '  open http://localhost:5150/_admin/jobs   # the jobs dashboard; its token is admin.token in config/development.yaml',
+        ]),
     '  npm test',
     '  npx loco-gen worker report_worker',
     '  npx loco-gen task send_report    # then: npx loco task send_report',

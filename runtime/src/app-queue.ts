@@ -5,9 +5,11 @@ import { validateArgs } from './args-schema.js';
 import type { WorkerMode } from './config/schema.js';
 import { type Duration, parseDuration } from './duration.js';
 import { LocoError, RegistryError } from './errors.js';
+import { type JobEventHandler, type JobEventName, JobEvents } from './events.js';
 import { checkedJob } from './job-limits.js';
 import type { JobRecord, NewJob, OnConflict, PauseTarget, QueueBackend } from './queue/backend.js';
 import { type RegisteredWorker, WorkerRegistry } from './registry.js';
+import { traceEnqueue } from './tracing.js';
 import type { WorkerClass, WorkerInstance } from './worker-class.js';
 
 /**
@@ -93,6 +95,8 @@ interface JobDefaults {
 export class Queue {
   /** The registered workers; the worker loop takes jobs for these names only. */
   readonly registry = new WorkerRegistry();
+  /** The lifecycle events of the jobs this process runs (see `on`). */
+  readonly events = new JobEvents();
 
   constructor(
     /** How `performLater` runs jobs. */
@@ -106,6 +110,22 @@ export class Queue {
   /** Registers a worker instance under its class's `className()`. A second worker of the same name is an error. */
   register(worker: WorkerInstance): void {
     this.registry.register(worker);
+  }
+
+  /**
+   * Calls `handler` when a job this process runs completes (`completed`), fails for good
+   * (`failed`), fails and will run again (`retrying`), or when this process finds jobs whose lease
+   * ran out (`stalled`). Worker processes and the `BackgroundAsync` pool emit them; inline
+   * (`ForegroundBlocking`) runs do not. A handler that throws or rejects is logged and never stops
+   * the worker. Returns a function that removes the handler.
+   */
+  on<E extends JobEventName>(event: E, handler: JobEventHandler<E>): () => void {
+    return this.events.on(event, handler);
+  }
+
+  /** Removes a handler given to `on`. */
+  off<E extends JobEventName>(event: E, handler: JobEventHandler<E>): void {
+    this.events.off(event, handler);
   }
 
   /** The names of all registered workers. */
@@ -251,7 +271,9 @@ export class Queue {
           'Postgres and SQLite queues can. Enqueue after your commit, or without client.',
       );
     }
-    return backend.enqueue(jobs, { onConflict: options.onConflict, transaction: options.client });
+    return traceEnqueue(jobs, (traced) =>
+      backend.enqueue(traced, { onConflict: options.onConflict, transaction: options.client }),
+    );
   }
 
   /** The store jobs go to, or an error saying this mode has none. */

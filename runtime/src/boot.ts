@@ -4,8 +4,10 @@ import { loadConfig, resolveEnvironment } from './config/load.js';
 import { type LocoConfig, storeConfig } from './config/schema.js';
 import type { AppContext } from './context.js';
 import { ConfigError, LocoError } from './errors.js';
+import { observeAll } from './events.js';
 import type { AppDefinition, Hooks } from './hooks.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
+import { QueueMetrics } from './metrics.js';
 import type { QueueBackend } from './queue/backend.js';
 import { createBackend } from './queue/create.js';
 import { InProcessBackend } from './queue/memory/backend.js';
@@ -36,6 +38,8 @@ export interface BootedApp {
   hooks: Hooks;
   /** The app's tasks, as its `registerTasks` hook registered them. */
   tasks: TaskRegistry;
+  /** The queue's Prometheus metrics, when the config's `metrics.enabled` is true. */
+  metrics?: QueueMetrics;
   /**
    * Starts the worker loop on the app's queue with the given tags (see the tag rules), and the
    * watchdog (`workers.watchdog_sec`). Resolves when `signal` aborts and running jobs have finished,
@@ -73,6 +77,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   const backend = await openBackend(config, { root, logger, readOnly: options.readOnly ?? false });
   const queue = new Queue(config.workers.mode, backend, config.queue.max_args_bytes);
   const ctx: AppContext = { environment, config, queue, root, appName, logger };
+  const metrics = config.metrics.enabled ? new QueueMetrics(backend) : undefined;
   const loopSettings = {
     concurrency: config.queue.num_workers,
     pollIntervalMs: config.queue.poll_interval_sec * 1000,
@@ -81,6 +86,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
     shutdownTimeoutMs: config.workers.shutdown_timeout_sec * 1000,
     registry: queue.registry,
     logger,
+    observer: observeAll(queue.events.observer(logger), metrics?.observer),
   };
   const runWorkers: BootedApp['runWorkers'] = ({ tags, signal, concurrency }) => {
     if (!backend?.capabilities.shared) {
@@ -119,6 +125,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
     ctx,
     hooks,
     tasks,
+    metrics,
     runWorkers,
     async shutdown() {
       pool.abort();

@@ -1,12 +1,16 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { AdminAuth, bearerToken } from './admin/auth.js';
+import { checkAdminConfig } from './admin/check.js';
+import { createAdminApp } from './admin/routes.js';
 import type { BootedApp } from './boot.js';
 import { formatBytes } from './byte-size.js';
 import { describeError } from './errors.js';
 
 /**
- * Builds the HTTP app: `/_ping`, `/_health` and the app's own `routes`, every one behind the
+ * Builds the HTTP app: `/_ping`, `/_health`, the jobs dashboard (`admin:`) and the metrics
+ * (`metrics:`) where the config turns them on, and the app's own `routes`, every one behind the
  * `server.body_limit` on request bodies (413 past it, before any route reads the body).
  */
 export async function createHttpApp(booted: BootedApp): Promise<Hono> {
@@ -33,6 +37,23 @@ export async function createHttpApp(booted: BootedApp): Promise<Hono> {
       );
     }
   });
+  const { admin } = ctx.config;
+  if (admin.enabled) {
+    checkAdminConfig(ctx);
+    http.route(admin.path, createAdminApp(ctx, admin, ctx.queue.backend!));
+  }
+  const { metrics } = booted;
+  if (metrics) {
+    // The admin token protects the metrics too, whenever one is set (a scraper sends it as a Bearer token).
+    const auth = admin.token === '' ? undefined : new AdminAuth(admin.token);
+    http.get(ctx.config.metrics.path, async (c) => {
+      if (auth && !auth.tokenMatches(bearerToken(c.req.header('authorization')))) {
+        c.header('WWW-Authenticate', 'Bearer realm="loco metrics"');
+        return c.text('Unauthorized: send the admin token as Authorization: Bearer <token>.', 401);
+      }
+      return c.body(await metrics.metrics(), 200, { 'Content-Type': metrics.contentType });
+    });
+  }
   await hooks.routes?.(http, ctx);
   return http;
 }

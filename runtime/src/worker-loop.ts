@@ -1,5 +1,6 @@
 import { validateArgs } from './args-schema.js';
 import { describeError } from './errors.js';
+import type { JobObserver } from './events.js';
 import { JobRunner } from './job-runner.js';
 import type { Logger } from './logger.js';
 import { OutcomeWriter } from './outcome-writer.js';
@@ -9,6 +10,7 @@ import type { WorkerRegistry } from './registry.js';
 import { runningJob } from './rejections.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { sleep } from './sleep.js';
+import { traceRun } from './tracing.js';
 
 /** Options of `runWorkerLoop`. */
 export interface WorkerLoopOptions {
@@ -41,6 +43,8 @@ export interface WorkerLoopOptions {
    */
   watchdogMs?: number;
   logger: Logger;
+  /** Told of starts, outcomes, claim errors and expired leases (lifecycle events, metrics); must not throw. */
+  observer?: JobObserver;
 }
 
 /** How a worker loop ended. */
@@ -90,7 +94,7 @@ const UNRECORDED_PER_SLOT = 1;
  * was handed back when the shutdown timeout passed).
  */
 export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerLoopResult> {
-  const { backend, registry, concurrency, signal, logger } = options;
+  const { backend, registry, concurrency, signal, logger, observer } = options;
   const prefetch = options.prefetch ?? concurrency;
   const names = registry.names();
   /** The limits of the names that have them, sent with every claim. */
@@ -142,15 +146,18 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
     const key = `${job.id}#${job.attempts}`;
     const attempt = new AbortController();
     const began = performance.now();
+    observer?.started(job, Date.now());
     const run: Run = {
       job,
       attempt,
-      done: runJob(job, registry, runner, logger, attempt).then((outcome) => {
+      done: traceRun(job, () => runJob(job, registry, runner, logger, attempt)).then((outcome) => {
         if (run.handedBack) return;
-        meanRunMs += (performance.now() - began - meanRunMs) * MEAN_WEIGHT;
+        const ranMs = performance.now() - began;
+        meanRunMs += (ranMs - meanRunMs) * MEAN_WEIGHT;
         running.delete(key);
         if (running.size === 0) heartbeat.unref();
         outcomes.add(outcome);
+        observer?.finished(job, outcome, ranMs);
         notify();
       }),
     };
@@ -192,6 +199,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
       ready.push(...jobs);
     } catch (err) {
       claimFailures += 1;
+      observer?.claimFailed();
       const wait = Math.min(options.pollIntervalMs * claimFailures, 10_000);
       retryAt = Date.now() + wait;
       logger.error(`${backend.kind} queue: could not claim jobs (retrying in ${wait} ms): ${describeError(err)}`);
@@ -206,8 +214,10 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
     nextReap = now + Math.max(50, Math.min(options.leaseMs / 2, 5000));
     try {
       const reaped = await backend.reapExpired(now);
-      if (reaped > 0)
+      if (reaped > 0) {
         logger.info(`Found ${reaped} job(s) whose lease ran out: queued again, or failed where no attempts were left.`);
+        observer?.stalled(reaped);
+      }
     } catch (err) {
       logger.error(`${backend.kind} queue: could not return expired leases to the queue: ${describeError(err)}`);
     }

@@ -776,6 +776,30 @@ export function runContract(target: BackendUnderTest): void {
     assert.is(await ctx.queue.job('01HZZZZZZZZZZZZZZZZZZZZZZZ'), null);
   });
 
+  test('cancel by ids: only those queued jobs of the name, the others left to run', async () => {
+    register(EchoWorker, ReportWorker);
+    const [e1, e2, e3] = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])).map(
+      (result) => result.id!,
+    );
+    const delayed = (await EchoWorker.performLater(ctx, { n: 4 }, { delay: '1m', key: 'later' }))!;
+    const report = (await ReportWorker.performLater(ctx, { n: 5 }))!;
+    assert.is(await backend.cancel('EchoWorker', [e2, delayed, report, 'no-such-id']), 2, 'another name is left alone');
+    assert.is(await backend.cancel('EchoWorker', [e2]), 0, 'a cancelled job is not cancelled again');
+    assert.is(await backend.cancel('EchoWorker', []), 0);
+    const statuses = await Promise.all([e1, e2, e3, delayed, report].map(async (id) => (await job(id)).status));
+    assert.equal(statuses, ['queued', 'cancelled', 'queued', 'cancelled', 'queued']);
+    const claimed = await backend.claim({
+      names: ['EchoWorker'],
+      tags: [],
+      limit: 10,
+      leaseMs: 60_000,
+      now: Date.now() + 120_000,
+    });
+    assert.equal(claimed.map((row) => row.id).sort(), [e1, e3].sort(), 'the cancelled jobs are never claimed');
+    const again = (await EchoWorker.performLater(ctx, { n: 6 }, { key: 'later' }))!;
+    assert.is.not(again, delayed, "the cancelled job's key is free");
+  });
+
   test('retry: failed (and cancelled, when asked) jobs are queued again with attempts reset and args kept', async () => {
     register(EchoWorker, FlakyWorker);
     const failedId = (await FlakyWorker.performLater(ctx, { n: 1 }, { key: 'flaky' }))!;

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { checkAdminConfig } from '../admin/check.js';
 import { boot } from '../boot.js';
 import { LocoError } from '../errors.js';
 import { handleUnhandledRejections } from '../rejections.js';
@@ -61,6 +62,15 @@ async function start(options: StartOptions): Promise<void> {
           : '') +
         'for worker processes set workers.mode: BackgroundQueue with a queue: section.',
     );
+  }
+
+  if (runServer) {
+    try {
+      checkAdminConfig(ctx);
+    } catch (err) {
+      await booted.shutdown();
+      throw err;
+    }
   }
 
   let scheduler: PreparedScheduler | undefined;

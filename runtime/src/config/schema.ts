@@ -114,6 +114,28 @@ export interface LoggerConfig {
   format: LogFormat;
 }
 
+/** `admin:` of a config file: the jobs dashboard `loco start` serves in its server modes. */
+export interface AdminConfig {
+  /** Serve the dashboard. (Default: false) */
+  enabled: boolean;
+  /** Where it is served. (Default: /_admin/jobs) */
+  path: string;
+  /**
+   * The token every request must carry (`Authorization: Bearer <token>`, or through the login
+   * form); usually `{{ get_env(name="LOCO_ADMIN_TOKEN", default="") }}`. Also protects
+   * `/_metrics` when set. `enabled: true` with an empty token refuses to start. (Default: empty)
+   */
+  token: string;
+}
+
+/** `metrics:` of a config file: Prometheus metrics of the queue. */
+export interface MetricsConfig {
+  /** Serve the metrics (behind `admin.token` when it is set). (Default: false) */
+  enabled: boolean;
+  /** Where they are served. (Default: /_metrics) */
+  path: string;
+}
+
 /** A loaded, validated config file. */
 export interface LocoConfig {
   /** The file it came from. */
@@ -123,6 +145,8 @@ export interface LocoConfig {
   /** Always present, with defaults; `kind` and `uri` only where the file names a store. */
   queue: QueueConfig;
   logger: LoggerConfig;
+  admin: AdminConfig;
+  metrics: MetricsConfig;
   /** Sections of Loco's config this runtime does not read, kept for the app (`database`, `mailer`, `settings`, ...). */
   extra: Record<string, unknown>;
 }
@@ -149,7 +173,7 @@ export const QUEUE_DEFAULTS: QueueSettings = {
 export const MAX_ARGS_BYTES_LIMIT = 64 * 1024 * 1024;
 
 /** Top-level sections this runtime reads. */
-const SECTIONS = ['server', 'workers', 'queue', 'logger'] as const;
+const SECTIONS = ['server', 'workers', 'queue', 'logger', 'admin', 'metrics'] as const;
 /** Top-level sections of Loco's config that this runtime keeps for the app without reading them. */
 const PASSED_ON = ['database', 'mailer', 'auth', 'cache', 'initializers', 'settings', 'scheduler', 'static'];
 
@@ -179,7 +203,7 @@ export function validateConfig(doc: unknown, file: string): LocoConfig {
       );
     }
   }
-  const { server, workers, queue, logger, ...extra } = root;
+  const { server, workers, queue, logger, admin, metrics, ...extra } = root;
   const queueConfig = readQueue(queue, file);
   const config: LocoConfig = {
     file,
@@ -187,6 +211,8 @@ export function validateConfig(doc: unknown, file: string): LocoConfig {
     workers: readWorkers(workers, file, queueConfig.lease_sec),
     queue: queueConfig,
     logger: readLogger(logger, file),
+    admin: readAdmin(admin, file),
+    metrics: readMetrics(metrics, file),
     extra,
   };
   if (config.workers.mode === 'BackgroundQueue' && !storeConfig(config.queue)) {
@@ -252,6 +278,23 @@ function readLogger(raw: unknown, file: string): LoggerConfig {
     level: reader.oneOf('level', LOG_LEVELS, 'info'),
     format: reader.oneOf('format', LOG_FORMATS, 'pretty'),
   };
+}
+
+function readAdmin(raw: unknown, file: string): AdminConfig {
+  const section = sectionOf(raw, 'admin', file);
+  const reader = new SectionReader(section, 'admin', file, ['enabled', 'path', 'token']);
+  const token = section.token ?? '';
+  // Never shown back: the message names the type only.
+  if (typeof token !== 'string') {
+    throw new ConfigError(file, 'admin.token', `expected a string, found a value of type ${typeof token}.`);
+  }
+  return { enabled: reader.boolean('enabled', false), path: reader.path('path', '/_admin/jobs'), token };
+}
+
+function readMetrics(raw: unknown, file: string): MetricsConfig {
+  const section = sectionOf(raw, 'metrics', file);
+  const reader = new SectionReader(section, 'metrics', file, ['enabled', 'path']);
+  return { enabled: reader.boolean('enabled', false), path: reader.path('path', '/_metrics') };
 }
 
 function readQueue(raw: unknown, file: string): QueueConfig {
@@ -362,6 +405,14 @@ class SectionReader {
   string(key: string, fallback?: string): string {
     const value = this.value(key, fallback);
     if (typeof value !== 'string' || value.trim() === '') this.fail(key, 'a non-empty string', value);
+    return value;
+  }
+
+  /** A URL path of its own: starts with `/`, is not `/` alone, no trailing `/`, query or fragment. */
+  path(key: string, fallback: string): string {
+    const value = this.string(key, fallback);
+    if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(value))
+      this.fail(key, 'a path such as /_admin/jobs (letters, digits, . _ ~ -)', value);
     return value;
   }
 

@@ -46,6 +46,11 @@ export interface JobRecord {
   created_at: number;
   /** ms since the epoch */
   updated_at: number;
+  /**
+   * The W3C trace context (`traceparent`) of the span that enqueued it, which its runs' spans link
+   * to; `null` when no OpenTelemetry SDK was tracing the enqueue.
+   */
+  traceparent: string | null;
 }
 
 /** What `enqueue` needs; the backend fills in the rest. */
@@ -62,6 +67,8 @@ export interface NewJob {
   /** The worker's `concurrencyKey(args)`: with a concurrency limit, the limit holds per key. `null` for none. */
   concurrency_key: string | null;
   max_attempts: number;
+  /** The enqueue span's W3C `traceparent`. (Default: none) */
+  traceparent?: string | null;
   /** Timestamps, when importing a dump that keeps them; otherwise now. */
   created_at?: number;
   /**
@@ -157,7 +164,7 @@ export interface ClaimRequest extends ClaimFilter {
 /** A claimed job: `attempts` already counts this attempt. */
 export type ClaimedJob = Pick<
   JobRecord,
-  'id' | 'name' | 'task_data' | 'interval' | 'tags' | 'queue' | 'priority' | 'attempts' | 'max_attempts'
+  'id' | 'name' | 'task_data' | 'interval' | 'tags' | 'queue' | 'priority' | 'attempts' | 'max_attempts' | 'traceparent'
 >;
 
 /**
@@ -319,8 +326,8 @@ export interface QueueBackend {
   list(query: JobQuery): Promise<JobRecord[]>;
   /** Counts by status and name. */
   stats(): Promise<JobCount[]>;
-  /** `queued` jobs of this name become `cancelled`; returns how many. */
-  cancel(name: string): Promise<number>;
+  /** `queued` jobs of this name (only those of `ids`, when given) become `cancelled`; returns how many. */
+  cancel(name: string, ids?: string[]): Promise<number>;
   /** Deletes jobs in these statuses, optionally only those last updated before a time; returns how many. */
   remove(query: RemoveQuery): Promise<number>;
   /**

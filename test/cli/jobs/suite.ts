@@ -25,7 +25,7 @@ import {
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const LOCO_FIELDS = ['id', 'name', 'task_data', 'status', 'run_at', 'interval', 'tags', 'created_at', 'updated_at'];
-const OUR_FIELDS = ['queue', 'priority', 'key', 'attempts', 'max_attempts', 'last_error'];
+const OUR_FIELDS = ['queue', 'priority', 'key', 'attempts', 'max_attempts', 'last_error', 'traceparent'];
 
 export function runJobsCli(store: TestStore): void {
   const test = suite(`loco jobs: ${store.name}`);

@@ -5,7 +5,8 @@
  * mappings with `id`, `name`, `task_data` (the args), `status` (lowercase), `run_at`,
  * `interval` (ms or null), `created_at`, `updated_at` (RFC 3339 UTC) and `tags` (a list or null);
  * Loco 1.0 adds `priority`. Dumps written here have Loco's fields first, then this queue's own
- * (`queue`, `priority`, `key`, `attempts`, `max_attempts`, `last_error`), which an import may lack.
+ * (`queue`, `priority`, `key`, `attempts`, `max_attempts`, `last_error`, `traceparent`), which an
+ * import may lack.
  */
 import { isSeq, LineCounter, parseDocument, stringify } from 'yaml';
 import { argsSizeProblem, DEFAULT_MAX_ARGS_BYTES, MAX_ARGS_DEPTH } from '../../args.js';
@@ -34,7 +35,15 @@ export const LOCO_FIELDS = [
   'updated_at',
 ] as const;
 /** This queue's fields, written after Loco's; optional on import. */
-export const EXTRA_FIELDS = ['queue', 'priority', 'key', 'attempts', 'max_attempts', 'last_error'] as const;
+export const EXTRA_FIELDS = [
+  'queue',
+  'priority',
+  'key',
+  'attempts',
+  'max_attempts',
+  'last_error',
+  'traceparent',
+] as const;
 const KNOWN_FIELDS: readonly string[] = [...LOCO_FIELDS, ...EXTRA_FIELDS];
 
 /** One job of a dump, as read and checked by `parseDump`. Absent fields are `undefined`. */
@@ -61,6 +70,8 @@ export interface DumpEntry {
   attempts?: number;
   max_attempts?: number;
   last_error?: string | null;
+  /** The W3C trace context of the span that enqueued it. */
+  traceparent?: string | null;
 }
 
 /** Writes jobs as a dump: a YAML list with Loco's field names, times as RFC 3339 UTC. */
@@ -81,6 +92,7 @@ export function formatDump(jobs: JobRecord[]): string {
     attempts: job.attempts,
     max_attempts: job.max_attempts,
     last_error: job.last_error,
+    traceparent: job.traceparent,
   }));
   // No anchors/aliases and no folded lines: the file stays easy to edit by hand and to read with serde_yaml.
   return stringify(entries, { aliasDuplicateObjects: false, lineWidth: 0 });
@@ -262,6 +274,11 @@ function checkEntry(
         else entry.priority = raw as number;
         break;
       }
+      case 'traceparent':
+        if (raw === null || (typeof raw === 'string' && TRACEPARENT.test(raw)))
+          entry.traceparent = raw as string | null;
+        else expect(field, 'a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>), or null', raw);
+        break;
       case 'key': {
         const problem = raw === null ? undefined : keyProblem(raw);
         if (problem) problems.push(`${field}: ${problem}, or null`);
@@ -282,6 +299,8 @@ function entryLabel(value: unknown, index: number, line: number): string {
   const details = parts.filter(Boolean).join(', ');
   return `entry ${index}${details ? ` (${details})` : ''}`;
 }
+
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 

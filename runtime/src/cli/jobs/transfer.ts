@@ -64,14 +64,14 @@ export async function importJobs(
 
 /**
  * A dumped job as a new job. Kept: name, args, tags, queue, priority, key, interval,
- * max_attempts and created_at; a `run_at` still in the future (a delayed job) is kept too, an
+ * max_attempts, created_at and traceparent; a `run_at` still in the future (a delayed job) is kept too, an
  * earlier one becomes now (with `keepStatus`, run_at is kept as it was). Fields a dump lacks come
  * from the registered worker, as for a job enqueued today; `tags: null` (Loco's way of writing
  * "no tags") means no tags.
  */
-function newJobFrom(entry: DumpEntry, queue: Queue, now: number, keepStatus: boolean): Promise<NewJob> {
+async function newJobFrom(entry: DumpEntry, queue: Queue, now: number, keepStatus: boolean): Promise<NewJob> {
   const status = entry.status ?? 'queued';
-  return queue.jobByName(entry.name, entry.task_data, {
+  const job = await queue.jobByName(entry.name, entry.task_data, {
     runAt: keepStatus ? (entry.run_at ?? now) : Math.max(entry.run_at ?? now, now),
     interval: entry.interval ?? undefined,
     tags: entry.tags === undefined ? undefined : (entry.tags ?? []),
@@ -89,4 +89,6 @@ function newJobFrom(entry: DumpEntry, queue: Queue, now: number, keepStatus: boo
         }
       : undefined,
   });
+  // The trace context goes with the job, so its runs still link to the span that first enqueued it.
+  return { ...job, traceparent: entry.traceparent ?? null };
 }

@@ -128,6 +128,7 @@ export class InProcessBackend implements QueueBackend {
         lease_until: null,
         created_at: job.created_at ?? now,
         updated_at: restored?.updated_at ?? now,
+        traceparent: job.traceparent ?? null,
       };
       this.jobs.set(job.id, record);
       if (status === 'queued') {
@@ -208,6 +209,7 @@ export class InProcessBackend implements QueueBackend {
       priority: job.priority,
       attempts: job.attempts,
       max_attempts: job.max_attempts,
+      traceparent: job.traceparent,
     };
   }
 
@@ -380,11 +382,11 @@ export class InProcessBackend implements QueueBackend {
     return [...counts.values()];
   }
 
-  async cancel(name: string): Promise<number> {
+  async cancel(name: string, ids?: string[]): Promise<number> {
     let count = 0;
-    for (const id of [...this.queued.keys()]) {
-      const job = this.jobs.get(id)!;
-      if (job.name === name) {
+    for (const id of ids ?? [...this.queued.keys()]) {
+      const job = this.jobs.get(id);
+      if (job && this.queued.has(id) && job.name === name) {
         job.updated_at = Date.now();
         this.settle(job, 'cancelled');
         count += 1;

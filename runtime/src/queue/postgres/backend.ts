@@ -284,6 +284,7 @@ export class PostgresBackend implements QueueBackend {
           Math.round(job.created_at ?? now),
           job.concurrency_key,
           now,
+          job.traceparent ?? null,
         ],
         client,
       );
@@ -405,6 +406,7 @@ export class PostgresBackend implements QueueBackend {
       priority: row.priority,
       attempts: row.attempts,
       max_attempts: row.max_attempts,
+      traceparent: row.traceparent,
     }));
   }
 
@@ -539,8 +541,9 @@ export class PostgresBackend implements QueueBackend {
     return (await this.run(this.statements.stats, [])).rows as JobCount[];
   }
 
-  async cancel(name: string): Promise<number> {
-    return (await this.run(this.statements.cancel, [name, Date.now()])).rowCount ?? 0;
+  async cancel(name: string, ids?: string[]): Promise<number> {
+    if (ids?.length === 0) return 0;
+    return (await this.run(this.statements.cancel, [name, Date.now(), ids ?? null])).rowCount ?? 0;
   }
 
   async reclaimSpace(options: { vacuum: boolean }): Promise<SpaceReport> {
@@ -609,7 +612,7 @@ function prepareStatements(t: sql.SqlNames) {
   };
 }
 
-/** The columns `enqueueJobs` and `upsertJobs` share, as arrays ($1 to $11). */
+/** The columns `enqueueJobs` and `upsertJobs` share, as arrays ($1 to $12). */
 function jobColumns(jobs: NewJob[], now: number): unknown[] {
   return [
     jobs.map((job) => job.id),
@@ -623,6 +626,7 @@ function jobColumns(jobs: NewJob[], now: number): unknown[] {
     jobs.map((job) => job.max_attempts),
     jobs.map((job) => Math.round(job.created_at ?? now)),
     jobs.map((job) => job.concurrency_key),
+    jobs.map((job) => job.traceparent ?? null),
   ];
 }
 

@@ -146,7 +146,16 @@ export const MIGRATIONS: Migration[] = [
       CREATE INDEX loco_jobs_claim ON ${t.jobs} (name, priority DESC, run_at, id)
         WHERE status = 'queued' AND tags = '{}';
       CREATE INDEX loco_jobs_claim_tagged ON ${t.jobs} (name, priority DESC, run_at, id)
-        WHERE status = 'queued' AND tags <> '{}';
+        WHERE status = 'queued' AND tags <> '{}';`,
+  },
+  {
+    version: 6,
+    name: 'trace context: the traceparent of the span that enqueued a job',
+    sql: (t) => `
+      ALTER TABLE ${t.jobs} ADD COLUMN traceparent text;
+      -- the claim returns it: a new result type, so the function is made again (walking the
+      -- claim indexes of migration 5)
+      DROP FUNCTION IF EXISTS ${t.schema}.loco_claim_jobs(bigint, bigint, text[], integer, text[], text, json);
       ${claimFunction(t)}`,
   },
 ];
@@ -175,23 +184,24 @@ export const recordMigration = (t: SqlNames) => `INSERT INTO ${t.migrations} (ve
 /** One job without a key. */
 export const enqueueJob = (t: SqlNames) => `
   INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
-                         concurrency_key, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+                         concurrency_key, updated_at, traceparent)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`;
 
 /**
  * Many jobs without keys in one statement; all or none. Arrays, one element per job: $1 id,
  * $2 name, $3 task_data, $4 run_at, $5 interval, $6 tags (each a JSON array, as `text[][]` needs
- * equal lengths), $7 queue, $8 priority, $9 max_attempts, $10 created_at, $11 concurrency key;
- * $12 now.
+ * equal lengths), $7 queue, $8 priority, $9 max_attempts, $10 created_at, $11 concurrency key,
+ * $12 traceparent; $13 now.
  */
 export const enqueueJobs = (t: SqlNames) => `
   INSERT INTO ${t.jobs} (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
-                         concurrency_key, updated_at)
+                         concurrency_key, traceparent, updated_at)
   SELECT j.id, j.name, j.task_data, j.run_at, j."interval", ARRAY(SELECT json_array_elements_text(j.tags)),
-         j.queue, j.priority, j.max_attempts, j.created_at, j.concurrency_key, $12
+         j.queue, j.priority, j.max_attempts, j.created_at, j.concurrency_key, j.traceparent, $13
     FROM unnest($1::text[], $2::text[], $3::json[], $4::bigint[], $5::bigint[], $6::json[], $7::text[],
-                $8::integer[], $9::integer[], $10::bigint[], $11::text[])
-      AS j(id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at, concurrency_key)`;
+                $8::integer[], $9::integer[], $10::bigint[], $11::text[], $12::text[])
+      AS j(id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at, concurrency_key,
+           traceparent)`;
 
 /** Live-key holders that are `processing` give their key up to the new jobs: $1 names, $2 keys. */
 export const releaseKeys = (t: SqlNames) => `
@@ -203,25 +213,25 @@ export const releaseKeys = (t: SqlNames) => `
  * Jobs with keys, or restored from a dump: inserted unless a queued job of the same name holds
  * the key, which is then kept as it is ($15 false) or takes the new args and run time ($15 true).
  * A row that meets a processing holder (which took a job between \`releaseKeys\` and this) comes
- * back with nothing, and the caller tries it again. Arrays as in \`enqueueJobs\` ($1 to $11), plus
- * $12 key, $13 status, $14 attempts, $15 last_error, $17 updated_at; $16 replace (boolean); $18 now.
+ * back with nothing, and the caller tries it again. Arrays as in \`enqueueJobs\` ($1 to $12), plus
+ * $13 key, $14 status, $15 attempts, $16 last_error, $18 updated_at; $17 replace (boolean); $19 now.
  * Returns \`id\`, \`name\` and \`unique_key\` of each row inserted or matched.
  */
 export const upsertJobs = (t: SqlNames) => `
   INSERT INTO ${t.jobs} AS j (id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
-                              concurrency_key, unique_key, status, attempts, last_error, updated_at)
+                              concurrency_key, traceparent, unique_key, status, attempts, last_error, updated_at)
   SELECT n.id, n.name, n.task_data, n.run_at, n."interval", ARRAY(SELECT json_array_elements_text(n.tags)),
-         n.queue, n.priority, n.max_attempts, n.created_at, n.concurrency_key, n.unique_key, n.status, n.attempts,
-         n.last_error, COALESCE(n.updated_at, $18)
+         n.queue, n.priority, n.max_attempts, n.created_at, n.concurrency_key, n.traceparent, n.unique_key, n.status,
+         n.attempts, n.last_error, COALESCE(n.updated_at, $19)
     FROM unnest($1::text[], $2::text[], $3::json[], $4::bigint[], $5::bigint[], $6::json[], $7::text[],
-                $8::integer[], $9::integer[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::integer[],
-                $15::text[], $17::bigint[])
+                $8::integer[], $9::integer[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[],
+                $15::integer[], $16::text[], $18::bigint[])
       AS n(id, name, task_data, run_at, "interval", tags, queue, priority, max_attempts, created_at,
-           concurrency_key, unique_key, status, attempts, last_error, updated_at)
+           concurrency_key, traceparent, unique_key, status, attempts, last_error, updated_at)
   ON CONFLICT (name, unique_key) WHERE unique_key IS NOT NULL AND status IN ('queued', 'processing')
-  DO UPDATE SET task_data = CASE WHEN $16 THEN EXCLUDED.task_data ELSE j.task_data END,
-                run_at = CASE WHEN $16 THEN EXCLUDED.run_at ELSE j.run_at END,
-                updated_at = CASE WHEN $16 THEN $18 ELSE j.updated_at END
+  DO UPDATE SET task_data = CASE WHEN $17 THEN EXCLUDED.task_data ELSE j.task_data END,
+                run_at = CASE WHEN $17 THEN EXCLUDED.run_at ELSE j.run_at END,
+                updated_at = CASE WHEN $17 THEN $19 ELSE j.updated_at END
      WHERE j.status = 'queued'
   RETURNING j.id, j.name, j.unique_key`;
 
@@ -287,7 +297,7 @@ export const dueJobsOfName = (t: SqlNames, variant: ClaimVariant, name: string, 
     )
     .join('\n    UNION ALL');
 
-const CLAIMED_COLUMNS = `j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.priority, j.attempts, j.max_attempts, j.run_at`;
+const CLAIMED_COLUMNS = `j.id, j.name, j.task_data, j."interval", j.tags, j.queue, j.priority, j.attempts, j.max_attempts, j.run_at, j.traceparent`;
 
 /** The claim without limits: the best `$4` due jobs across the allowed names. */
 const plainClaim = (t: SqlNames, variant: ClaimVariant) => `
@@ -373,7 +383,7 @@ export function claimFunction(t: SqlNames): string {
         bigint, bigint, text[], integer, text[], text, json
       ) RETURNS TABLE (
         id text, name text, task_data json, "interval" bigint, tags text[], queue text, priority integer,
-        attempts integer, max_attempts integer, run_at bigint
+        attempts integer, max_attempts integer, run_at bigint, traceparent text
       ) LANGUAGE plpgsql ${settings} AS $$
       #variable_conflict use_column
       DECLARE
@@ -468,7 +478,7 @@ export const reapExpiredJobs = (t: SqlNames) => `
 
 /** The columns of a `JobRecord`, in its field names. */
 const RECORD_COLUMNS = `id, name, task_data, status, run_at, "interval", tags, queue, priority, unique_key AS key,
-         attempts, max_attempts, last_error, lease_until, created_at, updated_at`;
+         attempts, max_attempts, last_error, lease_until, created_at, updated_at, traceparent`;
 
 /**
  * Jobs matching a `JobQuery`, oldest first, or newest first when limited.
@@ -514,8 +524,10 @@ export const jobStats = (t: SqlNames) => `
   SELECT name, status, count(*)::integer AS count FROM ${t.jobs} GROUP BY name, status ORDER BY name, status COLLATE "C"`;
 
 /** $1 name, $2 now. */
+/** $1 name, $2 now, $3 ids (null: every queued job of the name). */
 export const cancelJobs = (t: SqlNames) => `
-  UPDATE ${t.jobs} SET status = 'cancelled', updated_at = $2 WHERE status = 'queued' AND name = $1`;
+  UPDATE ${t.jobs} SET status = 'cancelled', updated_at = $2
+   WHERE status = 'queued' AND name = $1 AND ($3::text[] IS NULL OR id = ANY($3::text[]))`;
 
 /** $1 statuses, $2 updated before (null: any time), $3 ids (null: any). */
 export const removeJobs = (t: SqlNames) => `

@@ -174,6 +174,7 @@ export class RedisBackend implements QueueBackend {
         restored?.last_error ?? '',
         restored?.updated_at ?? '',
         job.concurrency_key ?? '',
+        job.traceparent ?? '',
       );
       if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
     }
@@ -271,7 +272,7 @@ export class RedisBackend implements QueueBackend {
     const due = [reply[0], reply[1]].filter((at) => at !== '-1').map(Number);
     this.nextDue = due.length > 0 ? Math.min(...due) : undefined;
     const jobs: ClaimedJob[] = [];
-    for (let i = 2; i < reply.length; i += 6) {
+    for (let i = 2; i < reply.length; i += 7) {
       const lane = this.lane(reply[i]);
       jobs.push({
         id: reply[i + 1],
@@ -283,6 +284,7 @@ export class RedisBackend implements QueueBackend {
         priority: lane.priority,
         attempts: Number(reply[i + 2]),
         max_attempts: Number(reply[i + 5]),
+        traceparent: reply[i + 6] === '' ? null : reply[i + 6],
       });
     }
     return jobs;
@@ -501,8 +503,14 @@ export class RedisBackend implements QueueBackend {
     return rows.sort((a, b) => compare(a.name, b.name) || compare(a.status, b.status));
   }
 
-  async cancel(name: string): Promise<number> {
-    return (await runScript(this.redis, 'cancel', [this.keys.lanes], [this.keys.base, Date.now(), name])) as number;
+  async cancel(name: string, ids?: string[]): Promise<number> {
+    if (ids?.length === 0) return 0;
+    return (await runScript(
+      this.redis,
+      'cancel',
+      [this.keys.lanes],
+      [this.keys.base, Date.now(), name, ids ? JSON.stringify(ids) : ''],
+    )) as number;
   }
 
   async reclaimSpace(): Promise<SpaceReport> {
@@ -587,6 +595,7 @@ export class RedisBackend implements QueueBackend {
       key: hash.key ?? null,
       attempts: Number(hash.attempts),
       max_attempts: Number(hash.max_attempts),
+      traceparent: hash.traceparent ?? null,
       last_error: hash.last_error ?? null,
       lease_until: status === 'processing' && lease !== null ? Number(lease) : null,
       created_at: Number(hash.created_at),

@@ -56,6 +56,7 @@ interface ClaimRow {
   attempts: number;
   max_attempts: number;
   run_at: number;
+  traceparent: string | null;
 }
 
 /** What the claim reads of a due job before picking. */
@@ -279,8 +280,9 @@ export class SqliteBackend implements QueueBackend {
     return this.statements.stats.all() as JobCount[];
   }
 
-  async cancel(name: string): Promise<number> {
-    return this.statements.cancel.run({ name, now: Date.now() }).changes;
+  async cancel(name: string, ids?: string[]): Promise<number> {
+    if (ids?.length === 0) return 0;
+    return this.statements.cancel.run({ name, now: Date.now(), ids: ids ? JSON.stringify(ids) : null }).changes;
   }
 
   async reclaimSpace(options: { vacuum: boolean }): Promise<SpaceReport> {
@@ -369,6 +371,7 @@ function prepare(db: Database.Database) {
           last_error: restored?.last_error ?? null,
           created_at: job.created_at ?? now,
           updated_at: restored?.updated_at ?? now,
+          traceparent: job.traceparent ?? null,
         });
         return { id: job.id, added: true };
       }),
@@ -503,6 +506,7 @@ function claimer(db: Database.Database) {
         priority: row.priority,
         attempts: row.attempts,
         max_attempts: row.max_attempts,
+        traceparent: row.traceparent,
       })),
     };
   });
@@ -526,5 +530,6 @@ function toRecord(row: Row): JobRecord {
     lease_until: row.lease_until as number | null,
     created_at: row.created_at as number,
     updated_at: row.updated_at as number,
+    traceparent: (row.traceparent as string | null) ?? null,
   };
 }

@@ -71,13 +71,15 @@ export const MIGRATIONS: string[] = [
      WHERE status = 'queued' AND tags = '[]';
    CREATE INDEX loco_jobs_claim_tagged ON loco_jobs (name, priority DESC, run_at, id)
      WHERE status = 'queued' AND tags <> '[]';`,
+  // The W3C trace context of the span that enqueued a job, which its runs' spans link to.
+  `ALTER TABLE loco_jobs ADD COLUMN traceparent TEXT;`,
 ];
 
 export const enqueueJob = `
   INSERT INTO loco_jobs (id, name, task_data, status, run_at, interval, tags, queue, priority, unique_key,
-                         concurrency_key, attempts, max_attempts, last_error, created_at, updated_at)
+                         concurrency_key, attempts, max_attempts, last_error, created_at, updated_at, traceparent)
   VALUES (@id, @name, @task_data, @status, @run_at, @interval, @tags, @queue, @priority, @unique_key,
-          @concurrency_key, @attempts, @max_attempts, @last_error, @created_at, @updated_at)`;
+          @concurrency_key, @attempts, @max_attempts, @last_error, @created_at, @updated_at, @traceparent)`;
 
 /** The live job (queued or processing) holding a key. */
 export const findKeyHolder = `
@@ -126,7 +128,7 @@ export const startJobs = `
   UPDATE loco_jobs
      SET status = 'processing', attempts = attempts + 1, lease_until = @lease_until, updated_at = @now
    WHERE id IN (SELECT value FROM json_each(@ids)) AND status = 'queued'
-  RETURNING id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at`;
+  RETURNING id, name, task_data, interval, tags, queue, priority, attempts, max_attempts, run_at, traceparent`;
 
 /** Running jobs of a name by concurrency key. */
 export const runningByKey = `
@@ -177,7 +179,8 @@ export const listJobs = `
 export const jobStats = `SELECT name, status, COUNT(*) AS count FROM loco_jobs GROUP BY name, status ORDER BY name, status`;
 
 export const cancelJobs = `
-  UPDATE loco_jobs SET status = 'cancelled', updated_at = @now WHERE status = 'queued' AND name = @name`;
+  UPDATE loco_jobs SET status = 'cancelled', updated_at = @now
+   WHERE status = 'queued' AND name = @name AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))`;
 
 export const removeJobs = `
   DELETE FROM loco_jobs

@@ -39,10 +39,11 @@
       ARGV[11] limits      JSON object: name -> { concurrency, rate_max, rate_ms } ('' when none)
 
     Output:
-      { next_due, reopens_at, lane_1, id_1, attempts_1, task_data_1, interval_1, max_attempts_1, lane_2, ... }
+      { next_due, reopens_at, lane_1, id_1, attempts_1, task_data_1, interval_1, max_attempts_1,
+        traceparent_1, lane_2, ... }
       next_due: the earliest run_at not yet due in the lanes this process may take from, or -1
       reopens_at: when the earliest rate window without room opens again, or -1
-      interval: '' when the job has none
+      interval, traceparent: '' when the job has none
 ]]
 --- @include "call-in-chunks"
 --- @include "running"
@@ -63,7 +64,7 @@ local token = ARGV[9]
 if redis.call('SET', KEYS[3], token, 'PX', ARGV[10], 'GET') == token then
   local reply = { '-1', '-1' }
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-    local job = redis.call('HMGET', jobKey(id), 'status', 'claim', 'lane', 'attempts', 'task_data', 'interval', 'max_attempts')
+    local job = redis.call('HMGET', jobKey(id), 'status', 'claim', 'lane', 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent')
     if job[1] == 'processing' and job[2] == token then
       local n = #reply
       reply[n + 1] = job[3]
@@ -72,6 +73,7 @@ if redis.call('SET', KEYS[3], token, 'PX', ARGV[10], 'GET') == token then
       reply[n + 4] = job[5]
       reply[n + 5] = job[6] or ''
       reply[n + 6] = job[7]
+      reply[n + 7] = job[8] or ''
     end
   end
   return reply
@@ -193,7 +195,7 @@ end
 
 local function claim(lane, id)
   local key = jobKey(id)
-  local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts')
+  local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent')
   local attempts = tostring(tonumber(job[1]) + 1)
   redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token)
   countRunning(prefix, id, 1)
@@ -214,6 +216,7 @@ local function claim(lane, id)
   reply[n + 4] = job[2]
   reply[n + 5] = job[3] or ''
   reply[n + 6] = job[4]
+  reply[n + 7] = job[5] or ''
   lane.taken[#lane.taken + 1] = id
   lane.pos = lane.pos + 1
   taken = taken + 1

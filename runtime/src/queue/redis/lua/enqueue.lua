@@ -26,10 +26,10 @@
       ARGV[3] token        unique per call
       ARGV[4] wake_max     most tokens kept in the wake list
       ARGV[5] on_conflict  'keep' or 'replace'
-      ARGV[6..] per job, 14 values: id, name, lane id, task_data (JSON), run_at, interval ('' for
+      ARGV[6..] per job, 15 values: id, name, lane id, task_data (JSON), run_at, interval ('' for
                 none), max_attempts, created_at, key ('' for none), status (queued or a finished
                 status), attempts, last_error ('' for none), updated_at ('' for now), concurrency
-                key ('' for none)
+                key ('' for none), traceparent ('' for none)
 
     Output:
       { id_1, added_1, id_2, added_2, ... }: each job's id (the matched job's when its key
@@ -44,7 +44,7 @@ local now = ARGV[2]
 local token = ARGV[3]
 local wakeMax = tonumber(ARGV[4])
 local replace = ARGV[5] == 'replace'
-local FIRST, WIDTH = 6, 14
+local FIRST, WIDTH = 6, 15
 
 local function jobKey(id)
   return prefix .. ':job:' .. id
@@ -140,6 +140,10 @@ for i = FIRST, #ARGV, WIDTH do
     if ARGV[i + 13] ~= '' then
       fields[#fields + 1] = 'ckey'
       fields[#fields + 1] = ARGV[i + 13]
+    end
+    if ARGV[i + 14] ~= '' then
+      fields[#fields + 1] = 'traceparent'
+      fields[#fields + 1] = ARGV[i + 14]
     end
     if i == FIRST then
       fields[#fields + 1] = 'enqueue_token'
