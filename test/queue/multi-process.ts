@@ -98,7 +98,9 @@ export function runMultiProcess(target: BackendUnderTest): void {
     assert.equal(stats, [{ name: 'CountWorker', status: 'completed', count: JOBS }], 'none lost or stuck');
     const runs = counted();
     const reruns = runs.length - new Set(runs).size;
-    assert.ok(processing <= 2 * slots, `${processing} jobs were processing when it was killed (at most ${2 * slots})`);
+    // Running or unrecorded: at most twice the slots; claimed ahead and not started (they never
+    // ran, so they cannot run twice): at most `prefetch`, which is the slots by default.
+    assert.ok(processing <= 3 * slots, `${processing} jobs were processing when it was killed (at most ${3 * slots})`);
     assert.ok(reruns <= 2 * slots, `${reruns} jobs ran twice (at most ${2 * slots})`);
   });
 
