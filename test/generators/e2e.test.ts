@@ -114,7 +114,48 @@ test("the app's own npm test passes, the generated tests included", async () => 
   succeeded(tested, 'npm test');
   assert.match(tested.output, 'report_worker.test.ts');
   assert.match(tested.output, 'cleanup.test.ts');
-  assert.match(tested.output, /Passed:\s+7/);
+  assert.match(tested.output, /Passed:\s+8/);
+});
+
+/** Runs the app's npm test with `file` edited by `edit`, then puts the file back. */
+async function testEdited(file: string, edit: (text: string) => string): Promise<Result> {
+  const full = path.join(app, file);
+  const original = readFileSync(full, 'utf8');
+  const edited = edit(original);
+  assert.is.not(edited, original, `the edit of ${file} changed nothing`);
+  writeFileSync(full, edited);
+  try {
+    return await exec('npm', ['test'], app, 5 * MINUTE);
+  } finally {
+    writeFileSync(full, original);
+  }
+}
+
+test("the generated tests fail when the worker's perform throws", async () => {
+  needSteps(3);
+  const tested = await testEdited('src/workers/report_worker.ts', (text) =>
+    text.replace(
+      /async perform\(args: ReportWorkerWorkerArgs\): Promise<void> \{\n/,
+      (head) => `${head}    throw new Error('report broke');\n`,
+    ),
+  );
+  assert.is.not(tested.code, 0, `npm test passed with a throwing worker:\n${tested.output.slice(-3000)}`);
+  assert.match(tested.output, 'report broke');
+  assert.match(tested.output, /Passed:\s+6/);
+});
+
+test('the generated tests fail when the workers are not registered in connectWorkers', async () => {
+  needSteps(3);
+  const tested = await testEdited('src/app.ts', (text) =>
+    text
+      .replace('    queue.register(ReportWorkerWorker.build(ctx));\n', '')
+      .replace('    queue.register(DownloadWorker.build(ctx));\n', ''),
+  );
+  assert.is.not(tested.code, 0, `npm test passed with no worker registered:\n${tested.output.slice(-3000)}`);
+  assert.match(tested.output, 'ReportWorkerWorker is not registered');
+  assert.match(tested.output, 'DownloadWorker is not registered');
+  // Only the task's test and the controller's 400 and 415 tests do not run a job.
+  assert.match(tested.output, /Passed:\s+3/);
 });
 
 test('npx loco task lists the task, and runs it with its vars', async () => {
