@@ -8,7 +8,7 @@ import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-// Scaffolds an app with create-loco-app (packing the runtime and loco-ts, npm install from the
+// Scaffolds an app with create-loco-app (packing the runtime and loco-gen, npm install from the
 // registry, which compiles better-sqlite3), generates a worker and a task in it with its own
 // loco-gen, runs the app's own tests and type check, and its task. Takes a few minutes.
 
@@ -65,7 +65,7 @@ test('create-loco-app --yes writes, packs, installs and commits an app', async (
   const created = await exec(process.execPath, ['--import', 'tsx', CREATE, app, '--yes'], ROOT, 15 * MINUTE);
   succeeded(created, 'create-loco-app');
   const pkg = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
-  for (const spec of [pkg.dependencies['loco-runtime'], pkg.devDependencies['loco-ts']]) {
+  for (const spec of [pkg.dependencies['loco-runtime'], pkg.devDependencies['loco-gen']]) {
     assert.ok(existsSync(path.join(app, spec.replace(/^file:/, ''))), `${spec} is missing`);
   }
   assert.ok(existsSync(path.join(app, 'node_modules/loco-runtime/dist/index.js')));
