@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { type Result, exec as run, launch as start, succeeded } from './processes.js';
 
 // Scaffolds an app with create-loco-app (packing the runtime and loco-gen, npm install from the
 // registry, which compiles better-sqlite3), generates a worker and a task in it with its own
@@ -26,32 +26,9 @@ const env = {
   NO_COLOR: '1',
 };
 
-interface Result {
-  code: number | null;
-  output: string;
-}
-
-/** Runs a command to its end, or kills it after `timeoutMs`; output is kept for failure messages. */
-function exec(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      output += `\n[killed after ${timeoutMs / 1000} s]`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-function succeeded(result: Result, what: string): void {
-  assert.is(result.code, 0, `${what} failed (exit ${result.code}):\n${result.output.slice(-4000)}`);
-}
+const exec = (command: string, args: string[], cwd: string, timeoutMs: number) =>
+  run(command, args, cwd, timeoutMs, env);
+const launch = (command: string, args: string[], cwd: string) => start(command, args, cwd, env);
 
 /** Each step needs the ones before it; a later step says so instead of failing obscurely. */
 let stepsDone = 0;
@@ -187,38 +164,6 @@ test('a second loco-gen worker report_worker or task cleanup leaves src/app.ts a
   assert.match(taskAgain.output, 'Nothing to do: CleanupTask exists and is registered.');
   assert.is(readFileSync(path.join(app, 'src/app.ts'), 'utf8'), before);
 });
-
-/**
- * Starts a long-running command in its own process group; `waitFor` resolves with the first match
- * of a pattern in its output; `stop` sends SIGTERM to the whole group, as a terminal's Ctrl-C or
- * a process manager does (npx itself does not pass signals on to the program it runs).
- */
-function launch(command: string, args: string[], cwd: string) {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return {
-    child,
-    exited,
-    output: () => output,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM');
-    },
-    async waitFor(pattern: RegExp, timeoutMs = MINUTE): Promise<RegExpMatchArray> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = output.match(pattern);
-        if (match) return match;
-        if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`${[command, ...args].join(' ')}: no ${pattern} in its output:\n${output.slice(-4000)}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
-}
 
 const schema = `loco_e2e_${process.pid}`;
 const prefix = `loco-e2e-${process.pid}`;
