@@ -33,7 +33,8 @@ const GENERATOR_PACKAGES = {
     folders: ['worker', 'task', 'scheduler', 'shared'],
     templates: ['worker', 'task', 'scheduler'],
     // node-plop only for loco-gen scheduler's tree; worker and task render with Handlebars alone.
-    dependencies: ['handlebars', 'node-plop', 'picocolors', 'ts-morph'],
+    // esbuild (the one tsx brings to every app) checks that src/app.ts parses on the fast path.
+    dependencies: ['esbuild', 'handlebars', 'node-plop', 'picocolors', 'ts-morph'],
   },
 };
 
