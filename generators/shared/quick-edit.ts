@@ -52,7 +52,7 @@ export function quickEdit(source: string, registration: HookRegistration): Codem
     return undefined;
   }
   const wanted = registration.call(parameterNames as string[]);
-  const anyClass = escape(wanted).replace(escape(className), '[A-Za-z_$][\\w$]*');
+  const anyClass = escapeRegExp(wanted).replace(escapeRegExp(className), '[A-Za-z_$][\\w$]*');
   const registrationLine = new RegExp(`^([ \\t]*)(await\\s+)?${anyClass}(;?)\\s*(?:\\/\\/.*)?$`);
   let close = -1;
   let last: RegExpExecArray | undefined;
@@ -92,7 +92,7 @@ export function quickEdit(source: string, registration: HookRegistration): Codem
  * TypeScript scan of the file for a declaration can be left out.
  */
 export function mentions(text: string, name: string): boolean {
-  return new RegExp(`\\b${escape(name)}\\b`).test(text);
+  return new RegExp(`\\b${escapeRegExp(name)}\\b`).test(text);
 }
 
 /** `import { App } from '...'` when the app file exports `App` by name in a plain declaration; else `undefined`. */
@@ -118,6 +118,6 @@ function parses(text: string): boolean {
   }
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
