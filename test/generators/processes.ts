@@ -7,7 +7,10 @@ export interface Result {
   output: string;
 }
 
-/** Runs a command to its end, or kills it after `timeoutMs`. */
+/**
+ * Runs a command to its end, or kills it after `timeoutMs` with everything it started (it runs in
+ * a process group of its own, so that npm's children do not outlive it).
+ */
 export function exec(
   command: string,
   args: string[],
@@ -16,13 +19,13 @@ export function exec(
   env: NodeJS.ProcessEnv,
 ): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const timer = setTimeout(() => {
       output += `\n[killed after ${timeoutMs / 1000} s]`;
-      child.kill('SIGKILL');
+      process.kill(-child.pid!, 'SIGKILL');
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
