@@ -44,6 +44,15 @@ test('the shapes create-loco-app writes take the fast path, with the codemod lin
   assert.is(quickCrlf.text.split('\n').length, quickCrlf.text.split('\r\n').length);
 });
 
+test("a new app's src/app.ts takes the fast path", async () => {
+  const { default: handlebars } = await import('handlebars');
+  const template = readFileSync(path.join(FIXTURES, '../../templates/app/src/app.ts.hbs'), 'utf8');
+  const source = handlebars.compile(template)({ name: 'my-app', backgroundIs: { queue: true } });
+  const quick = quickEdit(source, workerRegistration(REPORT));
+  assert.ok(quick, `the fast path declined:\n${source}`);
+  assert.is(quick.text, addWorkerToApp(source, 'src/app.ts', REPORT).text);
+});
+
 test('a file naming the class, a hook twice, or a file that does not parse is left to the codemod', () => {
   const input = readFileSync(path.join(FIXTURES, 'codemod/class-method/input.ts.txt'), 'utf8');
   const registration = workerRegistration(REPORT);
