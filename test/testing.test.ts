@@ -1,4 +1,6 @@
 import { AssertionError } from 'node:assert';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -227,6 +229,27 @@ test('performEnqueued without the queue mode says how to get it; two test boots 
   } finally {
     await first.shutdown();
     await second.shutdown();
+  }
+});
+
+test('with a store in the config (BackgroundQueue), jobs are recorded with the ids the store gave', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'loco-testing-'));
+  mkdirSync(path.join(dir, 'config'));
+  writeFileSync(
+    path.join(dir, 'config/test.yaml'),
+    `workers:\n  mode: BackgroundQueue\nqueue:\n  kind: Sqlite\n  uri: "sqlite://${dir}/queue.sqlite?mode=rwc"\n`,
+  );
+  greeted.length = 0;
+  const boot = await bootTest(App, { root: dir });
+  try {
+    const id = await GreetWorker.performLater(boot.ctx, { name: 'stored' });
+    assert.equal(boot.enqueued(), [{ name: 'GreetWorker', args: { name: 'stored' }, id }]);
+    assert.is((await boot.queue.job(id as string))?.status, 'queued');
+    assert.equal(boot.performed(), []);
+    assert.equal(greeted, []);
+  } finally {
+    await boot.shutdown();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
