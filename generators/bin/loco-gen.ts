@@ -16,15 +16,23 @@ interface GeneratorOptions {
  */
 const GENERATORS: Record<
   string,
-  { example: string; run: (name: string, options: GeneratorOptions) => Promise<number> }
+  {
+    /** A name to show in messages; `undefined` for a generator that takes no name. */
+    example: string | undefined;
+    run: (name: string | undefined, options: GeneratorOptions) => Promise<number>;
+  }
 > = {
   worker: {
     example: 'report_worker',
-    run: async (name, options) => (await import('../worker/index.js')).generateWorker(name, options),
+    run: async (name, options) => (await import('../worker/index.js')).generateWorker(name!, options),
   },
   task: {
     example: 'send_report',
-    run: async (name, options) => (await import('../task/index.js')).generateTask(name, options),
+    run: async (name, options) => (await import('../task/index.js')).generateTask(name!, options),
+  },
+  scheduler: {
+    example: undefined,
+    run: async (_name, options) => (await import('../scheduler/index.js')).generateScheduler(options),
   },
 };
 
@@ -35,7 +43,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-const USAGE = `Usage: loco-gen <generator> <name> [--force] [--dry-run]
+const USAGE = `Usage: loco-gen <generator> [name] [--force] [--dry-run]
 
 Generators, run in the root folder of a loco app:
   worker <name>   Writes src/workers/<name>.ts and tests/workers/<name>.test.ts and registers
@@ -43,6 +51,8 @@ Generators, run in the root folder of a loco app:
   task <name>     Writes src/tasks/<name>.ts and tests/tasks/<name>.test.ts and registers the
                   task in src/app.ts (registerTasks). send_report -> SendReportTask, run by
                   npx loco task send_report.
+  scheduler       Writes a commented config/scheduler.yaml (every key, the schedule forms),
+                  run by npx loco scheduler --config config/scheduler.yaml.
 
 Names: letters, digits and underscores, starting with a letter, at most 64 characters.
 Nothing is written unless everything can be: a run that is refused leaves the app as it was.
@@ -68,19 +78,23 @@ async function main(argv: string[]): Promise<number> {
   }
   const known = Object.keys(GENERATORS).join(', ');
   const chosen = generator === undefined ? undefined : GENERATORS[generator];
-  if (chosen === undefined || name === undefined || extra.length > 0) {
+  const wantsName = chosen?.example !== undefined;
+  const unexpected = wantsName ? extra : positionals.slice(1);
+  if (chosen === undefined || (wantsName && name === undefined) || unexpected.length > 0) {
     const problem =
       generator === undefined
         ? `Which generator? The generators are: ${known}.`
         : chosen === undefined
           ? `Unknown generator '${generator}'; the generators are: ${known}.`
-          : name === undefined
+          : wantsName && name === undefined
             ? `loco-gen ${generator} needs the name of the ${generator}, such as ${chosen.example}.`
-            : `Unexpected arguments: ${extra.join(' ')}. Give one ${generator} name.`;
+            : wantsName
+              ? `Unexpected arguments: ${unexpected.join(' ')}. Give one ${generator} name.`
+              : `Unexpected arguments: ${unexpected.join(' ')}. loco-gen ${generator} takes no name.`;
     console.error(`${pc.red(problem)}\n\n${USAGE}`);
     return 1;
   }
-  return chosen.run(name, { force: values.force, dryRun: values['dry-run'] });
+  return chosen.run(wantsName ? name : undefined, { force: values.force, dryRun: values['dry-run'] });
 }
 
 function parseCli(argv: string[]) {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pc from 'picocolors';
 import prompts from 'prompts';
 import { folderProblem, shownPath, writeProblem } from '../shared/files.js';
-import { packageRoot, readPackageJson, templatesDir } from '../shared/paths.js';
+import { packageRoot, templatesDir } from '../shared/paths.js';
 import { run } from '../shared/run.js';
 import { listTemplates, renderTemplates } from '../shared/templates.js';
 import {
@@ -20,7 +20,7 @@ import {
   UsageError,
   WORKER_MODE,
 } from './options.js';
-import { packVendor, type VendorPackage, vendorPackages } from './vendor.js';
+import { type AppPackages, appPackages, packVendor, type VendorPackage } from './vendor.js';
 
 /** What `init` uses from the outside world; tests replace parts of it. */
 export interface InitEnvironment {
@@ -34,9 +34,9 @@ export interface InitEnvironment {
   error: (line: string) => void;
   /** Asks questions. (Default: prompts) */
   prompt: typeof prompts;
-  /** Packs the runtime and the generators into `<app>/vendor`. (Default: `npm pack` each) */
+  /** From a checkout, packs the runtime and the generators into `<app>/vendor`. (Default: `scripts/packages.mjs pack`) */
   pack: (packages: VendorPackage[], vendorDir: string) => Promise<void>;
-  /** The loco-ts checkout the templates and packages come from. (Default: the one this file is in) */
+  /** The checkout or package the templates (and, from a checkout, the packages) come from. (Default: the one this file is in) */
   root: string;
 }
 
@@ -45,7 +45,8 @@ class Cancelled extends Error {}
 
 /**
  * `create-loco-app [dir]`: asks what flags do not say, writes the app from `templates/app`,
- * bundles the runtime and the generators into `vendor/`, installs, commits, and prints the next
+ * from a checkout bundles the runtime and the generators into `vendor/` (from the registry the app
+ * names them by version), installs, commits, and prints the next
  * steps. Returns the exit code.
  */
 export async function init(argv: string[], environment: Partial<InitEnvironment> = {}): Promise<number> {
@@ -159,17 +160,21 @@ export async function init(argv: string[], environment: Partial<InitEnvironment>
     }
 
     // 5. Write the app.
-    const packages = vendorPackages(env.root);
-    const data = templateData(name, background, queue, packages, env.root);
+    const packages = appPackages(env.root);
+    const data = templateData(name, background, queue, packages);
     log(`\nCreating ${pc.bold(name)} in ${target} (${WORKER_MODE[background]}${queue ? `, ${queue}` : ''})`);
     await renderTemplates(templates, data, {
       destination: target,
       force: cli.overwrite,
     });
 
-    // 6. Bundle the runtime and the generators, which are not on the npm registry.
-    log(`Packing ${packages.runtime.name} and ${packages.generators.name} into ${path.join(shown, 'vendor')}`);
-    await env.pack([packages.runtime, packages.generators], path.join(target, 'vendor'));
+    // 6. From a checkout, bundle the runtime and the generators, which the registry may not have
+    //    (or not in this version); from the registry, the app names them by version.
+    if (packages.vendor) {
+      const { runtime, generators } = packages.vendor;
+      log(`Packing ${runtime.name} and ${generators.name} into ${path.join(shown, 'vendor')}`);
+      await env.pack([runtime, generators], path.join(target, 'vendor'));
+    }
 
     // 7. Install.
     if (cli.install) {
@@ -209,17 +214,8 @@ export function templateData(
   name: string,
   background: Background,
   queue: QueueChoice | undefined,
-  packages: { runtime: VendorPackage; generators: VendorPackage },
-  root: string,
+  packages: AppPackages,
 ) {
-  const rootPackage = readPackageJson(root);
-  const runtimePackage = readPackageJson(packages.runtime.folder);
-  const version = (dependency: string, from: Record<string, string> | undefined): string => {
-    const found = from?.[dependency];
-    if (!found)
-      throw new Error(`Expected ${dependency} among the dependencies of the loco-ts packages, to pin it in the app.`);
-    return found;
-  };
   return {
     name,
     dbName: toSnakeName(name),
@@ -229,15 +225,9 @@ export function templateData(
     backgroundIs: { [background]: true },
     mode: WORKER_MODE[background],
     queue: queue ? { [queue]: true, kind: queue } : undefined,
-    vendor: { runtime: packages.runtime.tarball, generators: packages.generators.tarball },
-    versions: {
-      // The app's hono must be the runtime's, so that both see one Hono type.
-      hono: version('hono', runtimePackage.dependencies),
-      typescript: version('typescript', rootPackage.devDependencies),
-      tsx: version('tsx', rootPackage.devDependencies),
-      uvu: version('uvu', rootPackage.devDependencies),
-      typesNode: version('@types/node', rootPackage.devDependencies),
-    },
+    packages: { runtime: packages.runtime, generators: packages.generators },
+    vendored: packages.vendor !== undefined,
+    versions: packages.versions,
   };
 }
 

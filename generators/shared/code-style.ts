@@ -48,7 +48,7 @@ export function detectIndentUnit(source: string): string {
 }
 
 /** The extension the file's relative imports use, the last one with a say deciding. */
-function detectImportExtension(specifiers: string[]): string {
+export function detectImportExtension(specifiers: string[]): string {
   for (const specifier of specifiers.filter((s) => s.startsWith('.')).reverse()) {
     const code = /\.[cm]?[jt]s$/.exec(specifier);
     if (code) return code[0];

@@ -92,24 +92,28 @@ export async function generate<N extends ClassNames>(
   //    there or by another file in src/<folder>/, or when the hook cannot be edited. The modules
   //    that read TypeScript load ts-morph (a few hundred ms), so they are imported only here:
   //    a refused name or a folder that is no app never pays for it.
-  const { addToHook, AppSyntaxError, CodemodError, NameClashError } = await import('./codemod.js');
+  //    An app in the shape create-loco-app writes takes the fast path, on the text (quick-edit.ts).
   const registration = generator.registration(names);
+  const { quickEdit } = await import('./quick-edit.js');
   const clashes = await declaredElsewhere(cwd, folder, names);
-  let edit: CodemodResult | undefined;
-  try {
-    edit = addToHook(appSource, APP_FILE, registration);
-  } catch (caught) {
-    if (caught instanceof AppSyntaxError) return refuse(pc.red(caught.message), 'Nothing was written.');
-    if (caught instanceof NameClashError) clashes.unshift(caught.message);
-    else if (caught instanceof CodemodError) {
-      return refuse(
-        pc.red(`Could not register ${names.className} in ${registration.hook}: ${caught.message}`),
-        '',
-        `Nothing was written. Add the lines above to ${APP_FILE} (an app without a ${registration.hook} hook ` +
-          `needs one: ${generator.hookDeclaration}), then run ${command} again: it writes the ${kind} files and ` +
-          `leaves ${APP_FILE} as it is.`,
-      );
-    } else throw caught;
+  let edit: CodemodResult | undefined = quickEdit(appSource, registration);
+  if (edit === undefined) {
+    const { addToHook, AppSyntaxError, CodemodError, NameClashError } = await import('./codemod.js');
+    try {
+      edit = addToHook(appSource, APP_FILE, registration);
+    } catch (caught) {
+      if (caught instanceof AppSyntaxError) return refuse(pc.red(caught.message), 'Nothing was written.');
+      if (caught instanceof NameClashError) clashes.unshift(caught.message);
+      else if (caught instanceof CodemodError) {
+        return refuse(
+          pc.red(`Could not register ${names.className} in ${registration.hook}: ${caught.message}`),
+          '',
+          `Nothing was written. Add the lines above to ${APP_FILE} (an app without a ${registration.hook} hook ` +
+            `needs one: ${generator.hookDeclaration}), then run ${command} again: it writes the ${kind} files and ` +
+            `leaves ${APP_FILE} as it is.`,
+        );
+      } else throw caught;
+    }
   }
   if (clashes.length > 0 || edit === undefined) {
     return refuse(
@@ -131,11 +135,10 @@ export async function generate<N extends ClassNames>(
   const writes: FileToWrite[] = [];
   if (toWrite.length > 0) {
     // node-plop (and inquirer, which it loads for its prompts) only when there is something to render.
-    const [{ renderToText }, { appImportLine }] = await Promise.all([
-      import('./templates.js'),
-      import('./app-export.js'),
-    ]);
-    writes.push(...(await renderToText(toWrite, { ...names, appImport: appImportLine(appSource) })));
+    const { renderToText } = await import('./templates.js');
+    const { quickAppImportLine } = await import('./quick-edit.js');
+    const appImport = quickAppImportLine(appSource) ?? (await import('./app-export.js')).appImportLine(appSource);
+    writes.push(...(await renderToText(toWrite, { ...names, appImport })));
   }
   if (edit.insertions.length > 0) writes.push({ target: APP_FILE, text: edit.text });
 
@@ -190,15 +193,20 @@ export async function generate<N extends ClassNames>(
 async function declaredElsewhere(cwd: string, folder: string, names: ClassNames): Promise<string[]> {
   const dir = path.join(cwd, 'src', folder);
   if (!existsSync(dir)) return [];
-  const { declarationLines } = await import('./syntax.js');
   const own = `${names.fileName}.ts`;
-  return readdirSync(dir, { withFileTypes: true })
+  const files = readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isFile() && /\.[cm]?tsx?$/.test(entry.name) && !entry.name.endsWith('.d.ts'))
     .filter((entry) => entry.name !== own)
     .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((entry) =>
-      declarationLines(readFileSync(path.join(dir, entry.name), 'utf8'), entry.name, names.className).map(
-        (line) => `src/${folder}/${entry.name}:${line}: declares ${names.className}`,
-      ),
-    );
+    .map((entry) => ({ name: entry.name, text: readFileSync(path.join(dir, entry.name), 'utf8') }));
+  // A file that does not mention the name cannot declare it: only the others are parsed.
+  const { mentions } = await import('./quick-edit.js');
+  const suspects = files.filter((file) => mentions(file.text, names.className));
+  if (suspects.length === 0) return [];
+  const { declarationLines } = await import('./syntax.js');
+  return suspects.flatMap((file) =>
+    declarationLines(file.text, file.name, names.className).map(
+      (line) => `src/${folder}/${file.name}:${line}: declares ${names.className}`,
+    ),
+  );
 }

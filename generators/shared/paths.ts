@@ -2,24 +2,28 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The name of this package in package.json; used to find its root folder. */
-export const PACKAGE_NAME = 'loco-ts';
+/** The name of the repository's package: a checkout, where the runtime sits beside the generators. */
+export const CHECKOUT_NAME = 'loco-ts';
+
+/** The packages this code runs from: the repository, or the published `create-loco-app` and `loco-gen`. */
+export const PACKAGE_NAMES = [CHECKOUT_NAME, 'create-loco-app', 'loco-gen'];
 
 /**
- * The root folder of the loco-ts package this code runs from: the nearest folder above this
- * file whose package.json is named `loco-ts`. The same whether running from `generators/`
- * (source, through tsx) or `dist/generators/` (built), in the repository or installed in an app.
+ * The root folder of the package this code runs from (the one holding `templates/`): the nearest
+ * folder above this file whose package.json is named `loco-ts` (a checkout: from `generators/`
+ * through tsx, or from `dist/generators/`), `create-loco-app` or `loco-gen` (published, or
+ * installed in an app).
  */
 export function packageRoot(from: string = path.dirname(fileURLToPath(import.meta.url))): string {
   let folder = from;
   for (;;) {
     const manifest = path.join(folder, 'package.json');
-    if (existsSync(manifest) && readPackageJson(folder).name === PACKAGE_NAME) return folder;
+    if (existsSync(manifest) && PACKAGE_NAMES.includes(readPackageJson(folder).name ?? '')) return folder;
     const parent = path.dirname(folder);
     if (parent === folder) {
       throw new Error(
-        `Cannot find the ${PACKAGE_NAME} package folder above ${from}: no package.json named "${PACKAGE_NAME}". ` +
-          'Run the generators from a checkout of the loco-ts repository or from an installed loco-ts package.',
+        `Cannot find the package folder above ${from}: no package.json named ${PACKAGE_NAMES.join(', or ')}. ` +
+          'Run the generators from a checkout of the loco-ts repository, or install create-loco-app or loco-gen.',
       );
     }
     folder = parent;
@@ -35,6 +39,8 @@ export function templatesDir(name: 'app' | 'worker' | 'task', root: string = pac
 export interface PackageJson {
   name?: string;
   version?: string;
+  /** In the published create-loco-app: what a new app pins (see scripts/packages.mjs). */
+  locoApp?: { runtime: string; generators: string; versions: Record<string, string> };
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
 }

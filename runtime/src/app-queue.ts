@@ -6,6 +6,7 @@ import type { WorkerMode } from './config/schema.js';
 import { type Duration, parseDuration } from './duration.js';
 import { LocoError, RegistryError } from './errors.js';
 import { type JobEventHandler, type JobEventName, JobEvents } from './events.js';
+import type { EnqueuedJob, JobJournal } from './job-journal.js';
 import { checkedJob } from './job-limits.js';
 import type { JobRecord, NewJob, OnConflict, PauseTarget, QueueBackend } from './queue/backend.js';
 import { type RegisteredWorker, WorkerRegistry } from './registry.js';
@@ -97,6 +98,12 @@ export class Queue {
   readonly registry = new WorkerRegistry();
   /** The lifecycle events of the jobs this process runs (see `on`). */
   readonly events = new JobEvents();
+
+  /**
+   * Set by `bootTest`: records every job enqueued and run inline, and in its `jobs: 'queue'`
+   * mode keeps ForegroundBlocking jobs back until the test runs them. Apps leave it unset.
+   */
+  journal: JobJournal | undefined;
 
   constructor(
     /** How `performLater` runs jobs. */
@@ -196,8 +203,16 @@ export class Queue {
         'ForegroundBlocking runs jobs inline through the registry, as a worker would',
       );
       const parsed = await Promise.all(argsList.map((args) => this.checkedArgs(worker.argsSchema, name, args)));
-      for (const args of parsed) await worker.instance.perform(args.value, new AbortController().signal);
-      return parsed.map(() => ({ id: undefined, added: true }));
+      const journal = this.journal;
+      // Outside tests a job run inline has no id; a test's journal names each job, held or run.
+      const jobs = parsed.map(({ json, value }) => ({ name, args: json, value, id: journal ? ulid() : undefined }));
+      journal?.enqueued.push(...jobs.map(({ value: _, ...job }) => job));
+      if (journal?.hold) {
+        journal.held.push(...jobs.map(({ id, ...job }) => ({ ...job, id: id as string })));
+      } else {
+        for (const { value, ...job } of jobs) await this.performInline(worker, job, value);
+      }
+      return jobs.map(({ id }) => ({ id, added: true }));
     }
     if (this.mode === 'BackgroundAsync') {
       this.registered(type, 'in BackgroundAsync mode jobs run in this process only, so nothing would run it');
@@ -223,7 +238,23 @@ export class Queue {
         return newJob(name, json, { ...options, key, concurrencyKey }, defaults);
       }),
     );
-    return this.insert(jobs, options);
+    const enqueued = await this.insert(jobs, options);
+    this.journal?.enqueued.push(...jobs.map((job, i) => ({ name, args: job.task_data, id: enqueued[i].id })));
+    return enqueued;
+  }
+
+  /**
+   * Runs one job inline through its registered worker, as ForegroundBlocking does, recording how
+   * it ended in the test journal; the job's error is thrown. For `bootTest`'s `performEnqueued`.
+   */
+  async performInline(worker: RegisteredWorker, job: EnqueuedJob, value: unknown): Promise<void> {
+    try {
+      await worker.instance.perform(value, new AbortController().signal);
+    } catch (error) {
+      this.journal?.performed.push({ ...job, outcome: 'failed', error });
+      throw error;
+    }
+    this.journal?.performed.push({ ...job, outcome: 'completed' });
   }
 
   /**

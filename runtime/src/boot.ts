@@ -6,6 +6,7 @@ import type { AppContext } from './context.js';
 import { ConfigError, LocoError } from './errors.js';
 import { observeAll } from './events.js';
 import type { AppDefinition, Hooks } from './hooks.js';
+import type { JobJournal } from './job-journal.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
 import { QueueMetrics } from './metrics.js';
 import type { QueueBackend } from './queue/backend.js';
@@ -30,6 +31,8 @@ export interface BootOptions {
    * read. A missing store is then a `QueueConnectionError`. (Default: false)
    */
   readOnly?: boolean;
+  /** Records the jobs enqueued and run (and may hold them back): what `bootTest` reads. (Default: none) */
+  journal?: JobJournal;
 }
 
 /** A booted app: its context and hooks, and how to run workers and shut down. */
@@ -76,6 +79,7 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   const logger = options.logger ?? configLogger(config, appName);
   const backend = await openBackend(config, { root, logger, readOnly: options.readOnly ?? false });
   const queue = new Queue(config.workers.mode, backend, config.queue.max_args_bytes);
+  queue.journal = options.journal;
   const ctx: AppContext = { environment, config, queue, root, appName, logger };
   const metrics = config.metrics.enabled ? new QueueMetrics(backend) : undefined;
   const loopSettings = {

@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -25,7 +26,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const TEMPLATE = path.join(ROOT, 'templates/app');
 const RUNTIME_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'runtime/package.json'), 'utf8')).version as string;
 const LOCO_TS_VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
-const TARBALLS = [`loco-runtime-${RUNTIME_VERSION}.tgz`, `loco-ts-${LOCO_TS_VERSION}.tgz`];
+const TARBALLS = [`loco-runtime-${RUNTIME_VERSION}.tgz`, `loco-gen-${LOCO_TS_VERSION}.tgz`];
 const plain = (text: string) => stripVTControlCharacters(text);
 
 /** Files under `folder`, relative, with `/` separators, sorted. */
@@ -77,9 +78,59 @@ test('writes every file of the template folder, renamed, and the two vendored pa
   try {
     assert.is(t.code, 0, t.output());
     assert.equal(filesUnder(path.join(t.cwd, 'my-app')), EXPECTED_FILES);
-    assert.equal(t.packed, [{ names: ['loco-runtime', 'loco-ts'], vendorDir: path.join(t.cwd, 'my-app/vendor') }]);
+    assert.equal(t.packed, [{ names: ['loco-runtime', 'loco-gen'], vendorDir: path.join(t.cwd, 'my-app/vendor') }]);
   } finally {
     t.remove();
+  }
+});
+
+test('from the published create-loco-app, the app names loco-runtime and loco-gen by version and packs nothing', async () => {
+  // A create-loco-app package as scripts/packages.mjs lays it out: its package.json's locoApp, its templates.
+  const published = mkdtempSync(path.join(tmpdir(), 'create-loco-app-package-'));
+  const versions = { hono: '^4.0.0', typescript: '~5.9.3', tsx: '^4.0.0', uvu: '^0.5.6', typesNode: '^20.0.0' };
+  writeFileSync(
+    path.join(published, 'package.json'),
+    JSON.stringify({
+      name: 'create-loco-app',
+      version: '0.3.1',
+      locoApp: { runtime: '^0.3.1', generators: '^0.3.1', versions },
+    }),
+  );
+  cpSync(TEMPLATE, path.join(published, 'templates/app'), { recursive: true });
+  const t = await create(['my-app', ...OFFLINE], { root: published });
+  try {
+    assert.is(t.code, 0, t.output());
+    assert.equal(t.packed, []);
+    assert.not.ok(existsSync(path.join(t.cwd, 'my-app/vendor')));
+    const pkg = JSON.parse(t.read('my-app/package.json'));
+    assert.equal(pkg.dependencies, { hono: '^4.0.0', 'loco-runtime': '^0.3.1' });
+    assert.equal(pkg.devDependencies, {
+      '@types/node': '^20.0.0',
+      'loco-gen': '^0.3.1',
+      tsx: '^4.0.0',
+      typescript: '~5.9.3',
+      uvu: '^0.5.6',
+    });
+    assert.not.match(t.read('my-app/.gitignore'), 'vendor');
+    assert.not.match(t.read('my-app/README.md'), 'vendor/');
+  } finally {
+    t.remove();
+    rmSync(published, { recursive: true, force: true });
+  }
+});
+
+test('a create-loco-app package without locoApp says what is wrong', async () => {
+  const broken = mkdtempSync(path.join(tmpdir(), 'create-loco-app-package-'));
+  writeFileSync(path.join(broken, 'package.json'), JSON.stringify({ name: 'create-loco-app', version: '0.3.1' }));
+  cpSync(TEMPLATE, path.join(broken, 'templates/app'), { recursive: true });
+  const t = await create([], { root: broken });
+  try {
+    let thrown: unknown;
+    await t.run(['my-app', ...OFFLINE]).catch((error) => (thrown = error));
+    assert.match(String(thrown), 'has no locoApp field naming the versions a new app pins');
+  } finally {
+    t.remove();
+    rmSync(broken, { recursive: true, force: true });
   }
 });
 
@@ -119,7 +170,7 @@ test('package.json: ESM, the scripts, registry deps, and the runtime and generat
     });
     assert.equal(pkg.devDependencies, {
       '@types/node': rootPkg.devDependencies['@types/node'],
-      'loco-ts': `file:vendor/${TARBALLS[1]}`,
+      'loco-gen': `file:vendor/${TARBALLS[1]}`,
       tsx: rootPkg.devDependencies.tsx,
       typescript: '~5.9.3',
       uvu: rootPkg.devDependencies.uvu,

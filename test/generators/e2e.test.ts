@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,8 +6,9 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { type Result, exec as run, launch as start, succeeded } from './processes.js';
 
-// Scaffolds an app with create-loco-app (packing the runtime and loco-ts, npm install from the
+// Scaffolds an app with create-loco-app (packing the runtime and loco-gen, npm install from the
 // registry, which compiles better-sqlite3), generates a worker and a task in it with its own
 // loco-gen, runs the app's own tests and type check, and its task. Takes a few minutes.
 
@@ -26,32 +26,9 @@ const env = {
   NO_COLOR: '1',
 };
 
-interface Result {
-  code: number | null;
-  output: string;
-}
-
-/** Runs a command to its end, or kills it after `timeoutMs`; output is kept for failure messages. */
-function exec(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => {
-      output += `\n[killed after ${timeoutMs / 1000} s]`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-  });
-}
-
-function succeeded(result: Result, what: string): void {
-  assert.is(result.code, 0, `${what} failed (exit ${result.code}):\n${result.output.slice(-4000)}`);
-}
+const exec = (command: string, args: string[], cwd: string, timeoutMs: number) =>
+  run(command, args, cwd, timeoutMs, env);
+const launch = (command: string, args: string[], cwd: string) => start(command, args, cwd, env);
 
 /** Each step needs the ones before it; a later step says so instead of failing obscurely. */
 let stepsDone = 0;
@@ -65,7 +42,7 @@ test('create-loco-app --yes writes, packs, installs and commits an app', async (
   const created = await exec(process.execPath, ['--import', 'tsx', CREATE, app, '--yes'], ROOT, 15 * MINUTE);
   succeeded(created, 'create-loco-app');
   const pkg = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'));
-  for (const spec of [pkg.dependencies['loco-runtime'], pkg.devDependencies['loco-ts']]) {
+  for (const spec of [pkg.dependencies['loco-runtime'], pkg.devDependencies['loco-gen']]) {
     assert.ok(existsSync(path.join(app, spec.replace(/^file:/, ''))), `${spec} is missing`);
   }
   assert.ok(existsSync(path.join(app, 'node_modules/loco-runtime/dist/index.js')));
@@ -114,7 +91,48 @@ test("the app's own npm test passes, the generated tests included", async () => 
   succeeded(tested, 'npm test');
   assert.match(tested.output, 'report_worker.test.ts');
   assert.match(tested.output, 'cleanup.test.ts');
-  assert.match(tested.output, /Passed:\s+7/);
+  assert.match(tested.output, /Passed:\s+8/);
+});
+
+/** Runs the app's npm test with `file` edited by `edit`, then puts the file back. */
+async function testEdited(file: string, edit: (text: string) => string): Promise<Result> {
+  const full = path.join(app, file);
+  const original = readFileSync(full, 'utf8');
+  const edited = edit(original);
+  assert.is.not(edited, original, `the edit of ${file} changed nothing`);
+  writeFileSync(full, edited);
+  try {
+    return await exec('npm', ['test'], app, 5 * MINUTE);
+  } finally {
+    writeFileSync(full, original);
+  }
+}
+
+test("the generated tests fail when the worker's perform throws", async () => {
+  needSteps(3);
+  const tested = await testEdited('src/workers/report_worker.ts', (text) =>
+    text.replace(
+      /async perform\(args: ReportWorkerWorkerArgs\): Promise<void> \{\n/,
+      (head) => `${head}    throw new Error('report broke');\n`,
+    ),
+  );
+  assert.is.not(tested.code, 0, `npm test passed with a throwing worker:\n${tested.output.slice(-3000)}`);
+  assert.match(tested.output, 'report broke');
+  assert.match(tested.output, /Passed:\s+6/);
+});
+
+test('the generated tests fail when the workers are not registered in connectWorkers', async () => {
+  needSteps(3);
+  const tested = await testEdited('src/app.ts', (text) =>
+    text
+      .replace('    queue.register(ReportWorkerWorker.build(ctx));\n', '')
+      .replace('    queue.register(DownloadWorker.build(ctx));\n', ''),
+  );
+  assert.is.not(tested.code, 0, `npm test passed with no worker registered:\n${tested.output.slice(-3000)}`);
+  assert.match(tested.output, 'ReportWorkerWorker is not registered');
+  assert.match(tested.output, 'DownloadWorker is not registered');
+  // Only the task's test and the controller's 400 and 415 tests do not run a job.
+  assert.match(tested.output, /Passed:\s+3/);
 });
 
 test('npx loco task lists the task, and runs it with its vars', async () => {
@@ -146,38 +164,6 @@ test('a second loco-gen worker report_worker or task cleanup leaves src/app.ts a
   assert.match(taskAgain.output, 'Nothing to do: CleanupTask exists and is registered.');
   assert.is(readFileSync(path.join(app, 'src/app.ts'), 'utf8'), before);
 });
-
-/**
- * Starts a long-running command in its own process group; `waitFor` resolves with the first match
- * of a pattern in its output; `stop` sends SIGTERM to the whole group, as a terminal's Ctrl-C or
- * a process manager does (npx itself does not pass signals on to the program it runs).
- */
-function launch(command: string, args: string[], cwd: string) {
-  const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return {
-    child,
-    exited,
-    output: () => output,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGTERM');
-    },
-    async waitFor(pattern: RegExp, timeoutMs = MINUTE): Promise<RegExpMatchArray> {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = output.match(pattern);
-        if (match) return match;
-        if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`${[command, ...args].join(' ')}: no ${pattern} in its output:\n${output.slice(-4000)}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    },
-  };
-}
 
 const schema = `loco_e2e_${process.pid}`;
 const prefix = `loco-e2e-${process.pid}`;

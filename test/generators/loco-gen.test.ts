@@ -1,6 +1,6 @@
 // `loco-gen` as a user runs it: the bin in a child process (TypeScript through tsx).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,18 +45,19 @@ test('an unknown option close to a real one names the real one', () => {
   );
 });
 
-test('--help lists the worker and task generators', () => {
+test('--help lists the worker, task and scheduler generators', () => {
   const result = locoGen('--help');
   assert.is(result.code, 0);
-  assert.match(result.stdout, 'Usage: loco-gen <generator> <name> [--force] [--dry-run]');
+  assert.match(result.stdout, 'Usage: loco-gen <generator> [name] [--force] [--dry-run]');
   assert.match(result.stdout, /^ {2}worker <name> {3}Writes src\/workers\/<name>\.ts/m);
   assert.match(result.stdout, /^ {2}task <name> {5}Writes src\/tasks\/<name>\.ts/m);
+  assert.match(result.stdout, /^ {2}scheduler {7}Writes a commented config\/scheduler.yaml/m);
 });
 
 test('an unknown generator names the ones there are', () => {
   const result = locoGen('model', 'user');
   assert.is(result.code, 1);
-  assert.is(result.stderr.split('\n')[0], "Unknown generator 'model'; the generators are: worker, task.");
+  assert.is(result.stderr.split('\n')[0], "Unknown generator 'model'; the generators are: worker, task, scheduler.");
   assert.not.ok(result.wrote);
 });
 
@@ -64,6 +65,31 @@ test('a generator without a name asks for one, with an example', () => {
   const result = locoGen('task');
   assert.is(result.code, 1);
   assert.is(result.stderr.split('\n')[0], 'loco-gen task needs the name of the task, such as send_report.');
+});
+
+test('loco-gen scheduler writes config/scheduler.yaml in an app, takes no name, and refuses a folder without config/', () => {
+  const t = appFolder(fixture('codemod/class-method', 'input.ts.txt'));
+  try {
+    mkdirSync(path.join(t.root, 'config'), { recursive: true });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', TSX, BIN, 'scheduler', ...args], {
+        cwd: t.root,
+        env: plainEnv(),
+        encoding: 'utf8',
+      });
+    const named = run('nightly');
+    assert.is(named.status, 1);
+    assert.is(named.stderr.split('\n')[0], 'Unexpected arguments: nightly. loco-gen scheduler takes no name.');
+    assert.not.ok(existsSync(path.join(t.root, 'config/scheduler.yaml')));
+    const written = run();
+    assert.is(written.status, 0, written.stderr);
+    assert.match(readFileSync(path.join(t.root, 'config/scheduler.yaml'), 'utf8'), /^jobs:/m);
+  } finally {
+    t.remove();
+  }
+  const outside = locoGen('scheduler');
+  assert.is(outside.code, 1);
+  assert.not.ok(outside.wrote);
 });
 
 /** Runs `loco-gen <args>` in `cwd`; the packages the run loaded CommonJS modules from. */
@@ -83,15 +109,16 @@ function packagesLoaded(cwd: string, ...args: string[]): string[] {
   }
 }
 
-test('loads ts-morph only when it reads src/app.ts, and node-plop only when it has files to write', () => {
+test('loads ts-morph only off the fast path, Handlebars only when it has files to write, and never node-plop', () => {
   const t = appFolder(fixture('codemod/class-method', 'input.ts.txt'));
-  // node-plop is ESM; what shows it was loaded is handlebars and rxjs (for inquirer), which it brings.
+  // node-plop is ESM; what would show it loaded is rxjs (for inquirer), which it brings.
   const heavy = (packages: string[]) => ['ts-morph', 'handlebars', 'rxjs'].filter((name) => packages.includes(name));
   try {
     assert.equal(heavy(packagesLoaded(t.root, '--help')), []);
     assert.equal(heavy(packagesLoaded(t.root, 'worker', 'class')), []);
-    assert.equal(heavy(packagesLoaded(t.root, 'worker', 'report_worker')), ['ts-morph', 'handlebars', 'rxjs']);
-    // Nothing to do the second time: src/app.ts is read, no template is rendered.
+    // An app in the shape create-loco-app writes is edited on its text (quick-edit.ts): no TypeScript.
+    assert.equal(heavy(packagesLoaded(t.root, 'worker', 'report_worker')), ['handlebars']);
+    // Nothing to do the second time: the codemod reads src/app.ts, no template is rendered.
     assert.equal(heavy(packagesLoaded(t.root, 'worker', 'report_worker')), ['ts-morph']);
   } finally {
     t.remove();

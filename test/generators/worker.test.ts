@@ -47,7 +47,9 @@ test('writes the worker and its test and registers the worker in src/app.ts', as
     assert.match(spec, "import { App } from '../../src/app.js';");
     assert.match(spec, "import { ReportWorkerWorker } from '../../src/workers/report_worker.js';");
     assert.match(spec, 'const boot = await bootTest(App);');
+    assert.match(spec, "import * as assert from 'uvu/assert';");
     assert.match(spec, "await ReportWorkerWorker.performLater(boot.ctx, { userGuid: 'foo' });");
+    assert.match(spec, "boot.assertPerformed(ReportWorkerWorker, { userGuid: 'foo' }, { count: 1 });");
     assert.match(spec, 'test.run();');
     assert.match(t.output(), 'create  src/workers/report_worker.ts');
     assert.match(t.output(), "+ 5: import { ReportWorkerWorker } from './workers/report_worker.js';");
