@@ -1,6 +1,6 @@
 // Helpers for the CLI tests: a copy of the fixture app, `loco` run as a child process inside it,
 // and seeding a store with jobs in every status.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -56,6 +56,25 @@ export function runLoco(cwd: string, args: string[], env: Record<string, string>
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** A long-running `loco` child process (such as `loco start --worker`) and its output so far. */
+export interface RunningLoco {
+  child: ChildProcess;
+  output: () => string;
+}
+
+/** Starts `loco <args>` in `cwd` as a child process and leaves it running; the caller stops it. */
+export function startLoco(cwd: string, args: string[], env: Record<string, string>): RunningLoco {
+  const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
+    cwd,
+    env: { ...process.env, LOCO_DEBUG: '', NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return { child, output: () => output };
 }
 
 /** A job to put in the store before a command runs. */

@@ -1,11 +1,14 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ConfigError, loadConfig, renderConfigTemplate, resolveEnvironment } from '../../runtime/src/internals.js';
 
+const INTERNALS = fileURLToPath(new URL('../../runtime/src/internals.ts', import.meta.url));
+const TSX = import.meta.resolve('tsx');
 const roots: string[] = [];
 
 /** An app folder with the given config files. */
@@ -429,13 +432,43 @@ test('a config file that cannot be read says so and how to fix it', () => {
   const root = app({ 'test.yaml': '{}' });
   const file = path.join(root, 'config/test.yaml');
   chmodSync(file, 0o000);
+  let message: string;
   if (process.getuid?.() === 0) {
-    console.log('  (skipped the unreadable-file case: root reads any file)');
-    return;
+    // Root reads any file: load the config in a child process run as the user nobody (through
+    // setpriv), to whom the folders are open and the file is not.
+    chmodSync(root, 0o755);
+    chmodSync(path.join(root, 'config'), 0o755);
+    const script = `import { loadConfig } from ${JSON.stringify(INTERNALS)};
+try {
+  loadConfig({ root: ${JSON.stringify(root)}, environment: 'test', env: {} });
+  console.log(JSON.stringify({ loaded: true }));
+} catch (err) {
+  console.log(JSON.stringify({ name: err.constructor.name, message: err.message }));
+}`;
+    const child = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--import',
+        TSX,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.is(child.status, 0, `the child ran: ${child.stderr}${child.error?.message ?? ''}`);
+    const outcome = JSON.parse(child.stdout.trim().split('\n').at(-1)!);
+    assert.is(outcome.name, 'ConfigError', `a ConfigError, found ${child.stdout}`);
+    message = outcome.message;
+  } else {
+    message = failure(() => loadConfig({ root, environment: 'test', env: {} })).message;
   }
-  const err = failure(() => loadConfig({ root, environment: 'test', env: {} }));
   assert.match(
-    err.message,
+    message,
     /test\.yaml: cannot be read: permission denied\. Give the user running loco read access to it\./,
   );
 });

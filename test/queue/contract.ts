@@ -776,6 +776,79 @@ export function runContract(target: BackendUnderTest): void {
     assert.is(await ctx.queue.job('01HZZZZZZZZZZZZZZZZZZZZZZZ'), null);
   });
 
+  test('Queue.job(id) polled while a worker runs: queued, then processing with a lease, then completed', async () => {
+    register(SlowWorker);
+    const enqueuedAt = Date.now();
+    const id = (await SlowWorker.performLater(ctx, { ms: 300 }))!;
+    const queued = await ctx.queue.job(id);
+    assert.equal([queued?.status, queued?.attempts, queued?.lease_until], ['queued', 0, null]);
+    const seen: JobRecord[] = [];
+    await runUntil(
+      ctx,
+      async () => {
+        const record = await ctx.queue.job(id);
+        assert.ok(record, 'the job is found on every poll');
+        if (seen.at(-1)?.status !== record.status) seen.push(record);
+        return record.status === 'completed';
+      },
+      { timeoutMs: 10_000 },
+    );
+    assert.equal(
+      seen.map((record) => record.status),
+      ['queued', 'processing', 'completed'].slice(seen[0]?.status === 'queued' ? 0 : 1),
+      'the statuses a poller sees, in order',
+    );
+    const running = seen.find((record) => record.status === 'processing')!;
+    const done = seen.at(-1)!;
+    assert.is(running.attempts, 1);
+    assert.ok(running.lease_until !== null && running.lease_until > enqueuedAt, 'a running job holds a lease');
+    assert.equal([done.status, done.attempts, done.lease_until, done.last_error], ['completed', 1, null, null]);
+    assert.is(done.created_at, queued!.created_at);
+    assert.is(done.run_at, queued!.run_at);
+    assert.ok(
+      done.updated_at - running.updated_at >= 250,
+      `completed after the 300 ms run: started ${running.updated_at}, completed ${done.updated_at}`,
+    );
+    assert.equal(calls.seen, [{ name: 'SlowWorker', args: { ms: 300 } }]);
+  });
+
+  test('ping() answers on an open store; reclaimSpace() says what it did and never grows the store', async () => {
+    await backend.ping();
+    register(EchoWorker, SlowWorker);
+    const kept = (await SlowWorker.performLater(ctx, { ms: 1 }))!;
+    await EchoWorker.performLaterMany(
+      ctx,
+      Array.from({ length: 200 }, (_, n) => ({ n, text: 'x'.repeat(2_000) })),
+    );
+    assert.is(await backend.cancel('EchoWorker'), 200);
+    assert.is(await backend.remove({ statuses: ['cancelled'] }), 200);
+    const report = await backend.reclaimSpace({ vacuum: false });
+    assert.type(report.note, 'string');
+    assert.ok(report.note.trim().length > 20, `a note says what the store did: '${report.note}'`);
+    assert.is(report.before === null, report.after === null, 'both sizes or neither');
+    if (report.before !== null) {
+      assert.ok(report.before > 0, `the size before: ${report.before}`);
+      assert.ok(report.after! <= report.before, `not bigger after: ${report.before} -> ${report.after}`);
+    }
+    assert.equal(
+      (await backend.list({})).map((record) => [record.id, record.status, record.task_data]),
+      [[kept, 'queued', { ms: 1 }]],
+      'the job that was not removed is kept as it was',
+    );
+    await backend.ping();
+    if (unshared('ping() fails once the connection is closed')) return;
+    const other = await target.openAnother();
+    await other.ping();
+    await other.close();
+    try {
+      await other.ping();
+      assert.unreachable('ping() after close() should reject');
+    } catch (err) {
+      assert.instance(err, Error);
+      assert.not.instance(err, assert.Assertion, 'ping() after close() rejects');
+    }
+  });
+
   test('cancel by ids: only those queued jobs of the name, the others left to run', async () => {
     register(EchoWorker, ReportWorker);
     const [e1, e2, e3] = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])).map(

@@ -123,6 +123,63 @@ test('no jobs: the error says where jobs go and points at config/scheduler.yaml'
   assert.match(run.output(), 'config/scheduler.yaml exists: run loco scheduler --config config/scheduler.yaml');
 });
 
+test('--name and --tag pick the jobs that --list shows; a name or tag no job has fails, listing the jobs and tags', async () => {
+  const named = loco(['scheduler', '--config', 'config/scheduler.yaml', '--list', '--name', 'nightly_report']);
+  const tagged = loco(['scheduler', '-c', 'config/scheduler.yaml', '--list', '-t', 'infra']);
+  const unknownName = loco(['scheduler', '--config', 'config/scheduler.yaml', '--list', '--name', 'weekly']);
+  const unknownTag = loco(['scheduler', '--config', 'config/scheduler.yaml', '--list', '--tag', 'billing']);
+  const codes = await Promise.all([named, tagged, unknownName, unknownTag].map((run) => exited(run.child)));
+  assert.equal(codes.slice(0, 2), [0, 0], named.output() + tagged.output());
+  const jobNames = (output: string) =>
+    output
+      .trim()
+      .split('\n')
+      .slice(1)
+      .filter((line) => /^\d+ /.test(line))
+      .map((line) => line.split(/ +/)[1]);
+  assert.equal(jobNames(named.output()), ['nightly_report'], named.output());
+  assert.equal(jobNames(tagged.output()), ['heartbeat'], tagged.output());
+  assert.equal(codes.slice(2), [1, 1]);
+  assert.match(
+    unknownName.output(),
+    "No scheduler job is named 'weekly'. Jobs: heartbeat, nightly_report; tags: infra, reports.",
+  );
+  assert.match(
+    unknownTag.output(),
+    "No scheduler job is tagged 'billing'. Jobs: heartbeat, nightly_report; tags: infra, reports.",
+  );
+});
+
+test('--tag runs only the jobs with that tag: the other job never fires', async () => {
+  const before = beats();
+  const run = loco(['scheduler', '--config', 'config/scheduler.yaml', '--tag', 'reports']);
+  try {
+    await waitFor(run, /scheduler started: nightly_report;/);
+    await waitFor(run, /\[nightly_report\] finished in \d+ ms: enqueued ReportWorker job/);
+    // The heartbeat, due every second as well, would have fired in this time.
+    await sleep(2_000);
+  } finally {
+    run.child.kill('SIGTERM');
+  }
+  assert.is(await exited(run.child), 0, run.output());
+  assert.not.match(run.output(), '[heartbeat]');
+  assert.is(beats(), before, 'the shell job did not run');
+});
+
+test("-e picks the environment's config file and its scheduler: section", async () => {
+  writeFileSync(
+    path.join(app, 'config/staging.yaml'),
+    `${QUEUE}scheduler:\n  jobs:\n    staging_ping:\n      shell: true\n      run: echo staging\n      schedule: every 1 minute\n      tags: [staging]\n`,
+  );
+  const staging = loco(['scheduler', '-e', 'staging', '--list']);
+  const development = loco(['scheduler', '--list']);
+  assert.is(await exited(staging.child), 0, staging.output());
+  assert.match(staging.output(), /^1 +staging_ping +false +every 1 minute .* +staging +shell: echo staging$/m);
+  assert.is(await exited(development.child), 1, 'the default environment (development) has no scheduler jobs');
+  assert.match(development.output(), /No scheduler jobs: \S*config\/development\.yaml has no scheduler: section/);
+  rmSync(path.join(app, 'config/staging.yaml'));
+});
+
 test('start --all runs the server, a worker and the scheduler, after afterBoot', async () => {
   const all = loco(['start', '--all', '-p', '0', '-b', '127.0.0.1'], { SCHEDULER_CONFIG: 'config/scheduler.yaml' });
   const [, url] = await waitFor(all, /listening on (http:\/\/\S+)/);

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import type { QueueBackend } from '../../../runtime/src/internals.js';
-import { completedOutcome, openStore, testStoreConfig } from '../../queue/helpers.js';
+import { completedOutcome, exited, openStore, testStoreConfig } from '../../queue/helpers.js';
 import type { TestStore } from '../../stores.js';
 import {
   type CliResult,
@@ -20,6 +20,7 @@ import {
   runLoco,
   seed,
   sleep,
+  startLoco,
 } from '../helpers.js';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -849,6 +850,103 @@ export function runJobsCli(store: TestStore): void {
       ['ReportWorker', '1', '0', '0', '0', '0', '1'],
       ['total', '2', '0', '1', '1', '0', '4'],
     ]);
+  });
+
+  test('pause and resume a worker or a --queue: the lines printed, and stats and list show what is paused', async () => {
+    await seed(backend, [
+      { name: 'DownloadWorker', args: { url: 'a' } },
+      { name: 'EmailWorker', args: { to: 'x' }, tags: ['email'], queue: 'mailers' },
+    ]);
+    const [worker, mailers, unknown] = await Promise.all([
+      jobs('pause', 'DownloadWorker'),
+      jobs('pause', '--queue', 'mailers'),
+      jobs('pause', 'SendInvoice'),
+    ]);
+    succeeds(worker, 'pause DownloadWorker');
+    assert.is(
+      worker.stdout.trim(),
+      'Paused worker DownloadWorker: no process claims its jobs until loco jobs resume DownloadWorker; running jobs finish, enqueues go on.',
+    );
+    succeeds(mailers, 'pause --queue mailers');
+    assert.is(
+      mailers.stdout.trim(),
+      'Paused queue mailers: no process claims its jobs until loco jobs resume --queue mailers; running jobs finish, enqueues go on.',
+    );
+    failsClearly(
+      unknown,
+      /Cannot pause: No worker is registered under the name 'SendInvoice'\. Registered workers: DownloadWorker, EmailWorker, InvoiceWorker, ReportWorker\..*\(Use --queue to pause a named queue\.\)/,
+      'pause an unknown worker',
+    );
+    assert.equal(await backend.paused(), [
+      { kind: 'queue', name: 'mailers' },
+      { kind: 'worker', name: 'DownloadWorker' },
+    ]);
+    const again = await jobs('pause', 'DownloadWorker');
+    succeeds(again, 'pause DownloadWorker again');
+    assert.is(again.stdout.trim(), 'worker DownloadWorker was paused already.');
+
+    const note = 'Paused (loco jobs resume ... lets them go on): queue mailers, worker DownloadWorker.';
+    const [stats, list] = await Promise.all([jobs('stats'), jobs('list')]);
+    succeeds(stats, 'stats while paused');
+    succeeds(list, 'list while paused');
+    assert.match(stats.stdout, /^DownloadWorker \(paused\)\s+1\s+0\s+0\s+0\s+0\s+1$/m, 'the paused worker is marked');
+    assert.match(stats.stdout, /^EmailWorker\s+1\s+0\s+0\s+0\s+0\s+1$/m, 'a worker whose queue is paused is not');
+    assert.is(stats.stdout.trim().split('\n').at(-1), note, 'stats ends with what is paused');
+    assert.is(list.stdout.trim().split('\n').at(-1), note, 'list ends with what is paused');
+
+    const [resumed, resumedQueue, notPaused] = await Promise.all([
+      jobs('resume', 'DownloadWorker'),
+      jobs('resume', '--queue', 'mailers'),
+      jobs('resume', 'ReportWorker'),
+    ]);
+    succeeds(resumed, 'resume DownloadWorker');
+    assert.is(resumed.stdout.trim(), 'Resumed worker DownloadWorker.');
+    succeeds(resumedQueue, 'resume --queue mailers');
+    assert.is(resumedQueue.stdout.trim(), 'Resumed queue mailers.');
+    succeeds(notPaused, 'resume a worker that is not paused');
+    assert.is(notPaused.stdout.trim(), 'worker ReportWorker was not paused.');
+    assert.equal(await backend.paused(), []);
+    const [statsAfter, listAfter] = await Promise.all([jobs('stats'), jobs('list')]);
+    for (const result of [statsAfter, listAfter]) {
+      succeeds(result, 'stats and list after resume');
+      assert.not.match(result.stdout, /paused/i, 'nothing is shown as paused');
+    }
+    assert.match(statsAfter.stdout, /^DownloadWorker\s+1\s+0\s+0\s+0\s+0\s+1$/m);
+  });
+
+  test("a `loco start --worker` process leaves a paused worker's job queued and runs it once resumed", async () => {
+    const [download, invoice] = await seed(backend, [
+      { name: 'DownloadWorker', args: { url: 'held' } },
+      { name: 'InvoiceWorker', args: { amount: 3 } },
+    ]);
+    succeeds(await jobs('pause', 'DownloadWorker'), 'pause DownloadWorker');
+    const worker = startLoco(app, ['start', '--worker', '-e', 'test'], env);
+    const statusOf = async (id: string) => (await backend.get(id))?.status;
+    const waitUntil = async (what: string, done: () => Promise<boolean>) => {
+      const deadline = Date.now() + 20_000;
+      while (!(await done())) {
+        if (Date.now() > deadline || worker.child.exitCode !== null) {
+          assert.unreachable(`${what} within 20 s; worker output:\n${worker.output()}`);
+        }
+        await sleep(100);
+      }
+    };
+    try {
+      await waitUntil('the InvoiceWorker job completed', async () => (await statusOf(invoice)) === 'completed');
+      // Two more polls (poll_interval_sec: 1) in which the paused worker's job could be claimed.
+      await sleep(2_500);
+      assert.is(await statusOf(download), 'queued', "the paused worker's job is not claimed");
+      assert.not.match(worker.output(), 'downloading held');
+      succeeds(await jobs('resume', 'DownloadWorker'), 'resume DownloadWorker');
+      await waitUntil(
+        'the resumed DownloadWorker job completed',
+        async () => (await statusOf(download)) === 'completed',
+      );
+      assert.match(worker.output(), 'downloading held');
+    } finally {
+      worker.child.kill('SIGTERM');
+      await exited(worker.child);
+    }
   });
 
   test('without a durable queue each command says so, naming the config file and the fix, and exits 1', async () => {
