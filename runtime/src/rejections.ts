@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { UnhandledRejectionPolicy } from './config/schema.js';
 import { describeError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -10,28 +9,62 @@ export interface RunningJob {
   attempt: number;
 }
 
+/** How long after it ended a job still counts as a possible source of a rejection, in ms. */
+const LATELY_MS = 10_000;
+/** Finished jobs remembered for that. */
+const ENDED_KEPT = 20;
+
+const running = new Map<string, RunningJob>();
+const ended: Array<RunningJob & { endedAt: number }> = [];
+
 /**
- * Holds the running job across everything its `perform` starts (timers, detached promises), so a
- * rejection nothing handled can name the worker that left it.
+ * Notes that `job`'s code runs in this process, until `jobEnded`: a rejection nothing handled is
+ * traced to the jobs that were running or had just ended. (An AsyncLocalStorage would trace it
+ * exactly, but on Node 20 it puts a hook on every promise of the process, about 15% of a drain.)
  */
-export const runningJob = new AsyncLocalStorage<RunningJob>();
+export function jobStarted(key: string, job: RunningJob): void {
+  running.set(key, job);
+}
+
+/** The job's code has returned; it stays a possible source of rejections for a while. */
+export function jobEnded(key: string): void {
+  const job = running.get(key);
+  if (!job) return;
+  running.delete(key);
+  ended.push({ ...job, endedAt: Date.now() });
+  if (ended.length > ENDED_KEPT) ended.shift();
+}
+
+/** The jobs a rejection seen now may have come from: those running, then those that ended lately. */
+function suspects(now = Date.now()): RunningJob[] {
+  const lately = ended.filter((job) => now - job.endedAt <= LATELY_MS).reverse();
+  return [...running.values(), ...lately];
+}
+
+/** `left by job <id> (<worker>, attempt <n>)`, or the few candidates, or that it is not traced. */
+function describeSource(jobs: RunningJob[]): string {
+  const name = (job: RunningJob) => `job ${job.id} (${job.worker}, attempt ${job.attempt})`;
+  if (jobs.length === 0) return 'not traced to a job (none ran in the last 10 s)';
+  if (jobs.length === 1) return `left by ${name(jobs[0])} after or beside its perform`;
+  const shown = jobs.slice(0, 5).map(name).join(', ');
+  return `left by one of the jobs that ran lately: ${shown}${jobs.length > 5 ? `, and ${jobs.length - 5} more` : ''}`;
+}
 
 let installed: ((reason: unknown) => void) | undefined;
 
 /**
  * Makes this process handle promise rejections nothing handled, as `workers.unhandled_rejection`
- * says: `keep_running` logs the rejection, with the worker and job whose code left it when it came
- * from job code, and serves on; `exit` logs it and exits with code 1 at once (running jobs come
+ * says: `keep_running` logs the rejection, with the job whose code left it when that can be told
+ * (the one job running or just ended; otherwise the few that were), and serves on; `exit` logs it and exits with code 1 at once (running jobs come
  * back after their lease). Installed once per process; a later call changes the policy and logger.
  * Returns a function that removes the handler.
  */
 export function handleUnhandledRejections(policy: UnhandledRejectionPolicy, logger: Logger): () => void {
   if (installed) process.off('unhandledRejection', installed);
   const handler = (reason: unknown) => {
-    const job = runningJob.getStore();
-    const from = job
-      ? `left by job ${job.id} (${job.worker}, attempt ${job.attempt}) after or beside its perform`
-      : 'not traced to a job';
+    const jobs = suspects();
+    const job = jobs.length === 1 ? jobs[0] : undefined;
+    const from = describeSource(jobs);
     const then =
       policy === 'exit'
         ? 'exiting (workers.unhandled_rejection: exit)'

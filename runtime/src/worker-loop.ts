@@ -7,7 +7,7 @@ import { OutcomeWriter } from './outcome-writer.js';
 import type { ClaimedJob, JobOutcome, QueueBackend } from './queue/backend.js';
 import { failed, handedBack as givenBack, interrupted, succeeded } from './queue/outcome.js';
 import type { WorkerRegistry } from './registry.js';
-import { runningJob } from './rejections.js';
+import { jobEnded, jobStarted } from './rejections.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { sleep } from './sleep.js';
 import { traceRun } from './tracing.js';
@@ -308,22 +308,20 @@ async function settleOrHandBack(
 }
 
 /** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never throws. */
-function runJob(
+async function runJob(
   job: ClaimedJob,
   registry: WorkerRegistry,
   runner: JobRunner,
   logger: Logger,
   attempt: AbortController,
 ): Promise<JobOutcome> {
-  return runningJob.run(
-    { id: job.id, worker: job.name, attempt: job.attempts },
-    attemptJob,
-    job,
-    registry,
-    runner,
-    logger,
-    attempt,
-  );
+  const key = `${job.id}#${job.attempts}`;
+  jobStarted(key, { id: job.id, worker: job.name, attempt: job.attempts });
+  try {
+    return await attemptJob(job, registry, runner, logger, attempt);
+  } finally {
+    jobEnded(key);
+  }
 }
 
 async function attemptJob(
