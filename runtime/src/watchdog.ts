@@ -8,31 +8,38 @@
  */
 import { Worker } from 'node:worker_threads';
 
-/** Bytes kept for the labels of the running jobs (their names and ids), enough for many slots. */
-const LABEL_BYTES = 16 * 1024;
-/** Int32 slots before the labels: the beat counter, the labels' write sequence, their length. */
+/** Running jobs' labels (name and id) are kept in fixed slots of shared memory, one per running job. */
+const SLOTS = 128;
+const SLOT_BYTES = 128;
+/** Int32 slots before the labels: the beat counter, and the jobs running past the last slot. */
 const BEAT = 0;
-const SEQUENCE = 1;
-const LENGTH = 2;
+const OVERFLOW = 1;
 const HEADER_BYTES = 16;
+/** Where each slot's label length (0: empty) is kept, then the labels themselves. */
+const LENGTHS_AT = HEADER_BYTES;
+const LABELS_AT = LENGTHS_AT + SLOTS * 4;
 
 /** The thread's code: plain JavaScript with no imports of ours, so it starts fast and reads no TypeScript. */
 const THREAD_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { writeSync } = require('node:fs');
-const { buffer, thresholdMs, checkMs, header, labelBytes } = workerData;
-const ints = new Int32Array(buffer, 0, header / 4);
-const bytes = new Uint8Array(buffer, header, labelBytes);
+const { buffer, thresholdMs, checkMs } = workerData;
+const ints = new Int32Array(buffer, 0, ${HEADER_BYTES / 4});
+const lengths = new Int32Array(buffer, ${LENGTHS_AT}, ${SLOTS});
+const bytes = new Uint8Array(buffer, ${LABELS_AT}, ${SLOTS * SLOT_BYTES});
 let last = Atomics.load(ints, ${BEAT});
 let since = Date.now();
 function labels() {
-  for (let tries = 0; tries < 100; tries++) {
-    const before = Atomics.load(ints, ${SEQUENCE});
-    if (before % 2 === 1) continue;
-    const text = Buffer.from(bytes.slice(0, Atomics.load(ints, ${LENGTH}))).toString('utf8');
-    if (Atomics.load(ints, ${SEQUENCE}) === before) return text;
+  const found = [];
+  for (let slot = 0; slot < ${SLOTS}; slot++) {
+    const length = Atomics.load(lengths, slot);
+    if (length > 0) {
+      const at = slot * ${SLOT_BYTES};
+      found.push(Buffer.from(bytes.slice(at, at + length)).toString('utf8'));
+    }
   }
-  return '(could not be read)';
+  const more = Atomics.load(ints, ${OVERFLOW});
+  return found.join(', ') + (more > 0 ? ' and ' + more + ' more' : '');
 }
 setInterval(() => {
   const beat = Atomics.load(ints, ${BEAT});
@@ -59,11 +66,19 @@ export interface WatchdogOptions {
   thresholdMs: number;
 }
 
-/** A running watchdog: `enter`/`leave` tell it which jobs run, `stop` ends it. */
+/**
+ * A running watchdog: `enter`/`leave` tell it which jobs run (each costs one label written into a
+ * slot, whatever the number of running jobs), `stop` ends it.
+ */
 export class Watchdog {
   private readonly ints: Int32Array;
+  private readonly lengths: Int32Array;
   private readonly bytes: Uint8Array;
-  private readonly running = new Map<string, string>();
+  /** The slot of each running job, and the slots free again. */
+  private readonly slots = new Map<string, number>();
+  private readonly free: number[] = [];
+  private used = 0;
+  private overflow = 0;
   private readonly timer: NodeJS.Timeout;
   private readonly encoder = new TextEncoder();
 
@@ -73,25 +88,22 @@ export class Watchdog {
     beatMs: number,
   ) {
     this.ints = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-    this.bytes = new Uint8Array(buffer, HEADER_BYTES, LABEL_BYTES);
+    this.lengths = new Int32Array(buffer, LENGTHS_AT, SLOTS);
+    this.bytes = new Uint8Array(buffer, LABELS_AT, SLOTS * SLOT_BYTES);
     this.timer = setInterval(() => Atomics.add(this.ints, BEAT, 1), beatMs);
     this.timer.unref();
   }
 
   /** Starts the watchdog thread; the main thread's beats begin at once. */
   static start(options: WatchdogOptions): Watchdog {
-    const buffer = new SharedArrayBuffer(HEADER_BYTES + LABEL_BYTES);
+    const buffer = new SharedArrayBuffer(LABELS_AT + SLOTS * SLOT_BYTES);
     // Beat and look often enough that a block is seen within about a quarter of the threshold.
     const beatMs = Math.max(10, Math.min(1000, Math.floor(options.thresholdMs / 4)));
     const thread = new Worker(THREAD_SOURCE, {
       eval: true,
-      workerData: {
-        buffer,
-        thresholdMs: options.thresholdMs,
-        checkMs: beatMs,
-        header: HEADER_BYTES,
-        labelBytes: LABEL_BYTES,
-      },
+      // Not the parent's flags: a loader such as tsx (--import) would be loaded in the thread too.
+      execArgv: [],
+      workerData: { buffer, thresholdMs: options.thresholdMs, checkMs: beatMs },
     });
     thread.unref();
     return new Watchdog(thread, buffer, beatMs);
@@ -99,27 +111,32 @@ export class Watchdog {
 
   /** Notes that a job runs on the main thread (`key` unique per run), for the watchdog's message. */
   enter(key: string, label: string): void {
-    this.running.set(key, label);
-    this.publish();
+    const slot = this.free.pop() ?? (this.used < SLOTS ? this.used++ : -1);
+    if (slot < 0) {
+      Atomics.store(this.ints, OVERFLOW, ++this.overflow);
+      return;
+    }
+    this.slots.set(key, slot);
+    const at = slot * SLOT_BYTES;
+    const { written } = this.encoder.encodeInto(label, this.bytes.subarray(at, at + SLOT_BYTES));
+    Atomics.store(this.lengths, slot, written);
   }
 
   /** Notes that the run `key` has ended. */
   leave(key: string): void {
-    if (this.running.delete(key)) this.publish();
+    const slot = this.slots.get(key);
+    if (slot === undefined) {
+      if (this.overflow > 0) Atomics.store(this.ints, OVERFLOW, --this.overflow);
+      return;
+    }
+    this.slots.delete(key);
+    Atomics.store(this.lengths, slot, 0);
+    this.free.push(slot);
   }
 
   /** Stops the beats and the thread. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.thread.terminate();
-  }
-
-  /** Writes the running jobs' labels into shared memory, under a sequence number the thread checks. */
-  private publish(): void {
-    const text = [...this.running.values()].join(', ');
-    Atomics.add(this.ints, SEQUENCE, 1);
-    const { written } = this.encoder.encodeInto(text, this.bytes);
-    Atomics.store(this.ints, LENGTH, written);
-    Atomics.add(this.ints, SEQUENCE, 1);
   }
 }
