@@ -165,6 +165,9 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
     heartbeat.ref();
   };
 
+  /** Running jobs and outcomes not yet written, at most (see `UNRECORDED_PER_SLOT`). */
+  const unrecordedLimit = concurrency * (1 + UNRECORDED_PER_SLOT);
+
   /**
    * Room for more claimed jobs: free slots, plus `prefetch` more while jobs are short; and, since
    * a crash re-runs every job that ran but was not recorded, no more than `UNRECORDED_PER_SLOT`
@@ -173,10 +176,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
   const room = () => {
     const ahead = meanRunMs < SHORT_JOB_MS ? prefetch : 0;
     const held = running.size + ready.length + asked;
-    return Math.min(
-      concurrency + ahead - held,
-      concurrency * (1 + UNRECORDED_PER_SLOT) + ahead - held - outcomes.unrecorded,
-    );
+    return Math.min(concurrency + ahead - held, unrecordedLimit + ahead - held - outcomes.unrecorded);
   };
 
   const claim = async (limit: number) => {
@@ -226,7 +226,11 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
   signal.addEventListener('abort', notify, { once: true });
   try {
     while (!signal.aborted) {
-      while (running.size < concurrency && ready.length > 0) start(ready.shift()!);
+      // A crash re-runs every job that ran but was not recorded: a job claimed ahead starts only
+      // while running and unrecorded jobs stay within the bound.
+      while (running.size < concurrency && ready.length > 0 && running.size + outcomes.unrecorded < unrecordedLimit) {
+        start(ready.shift()!);
+      }
       const now = Date.now();
       if (now < retryAt && ready.length === 0) {
         await sleep(retryAt - now, signal);
