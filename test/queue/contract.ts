@@ -126,7 +126,7 @@ export function runContract(target: BackendUnderTest): void {
   };
 
   test.before.each(async () => {
-    calls.seen.length = 0;
+    calls.reset();
     backend = await target.open();
     ctx = testContext(backend);
   });
@@ -208,7 +208,7 @@ export function runContract(target: BackendUnderTest): void {
     });
     while ((await job(id)).status !== 'processing') await sleep(5);
     assert.is(await backend.requeue(Date.now() + 1), 1);
-    while ((await job(id)).attempts < 2) await sleep(5);
+    while ((await job(id)).attempts < 2 || calls.slowStarted < 2) await sleep(5);
     stop.abort();
     await loop;
     assert.is(calls.count('SlowWorker'), 2, 'both runs finished before the loop resolved');
@@ -892,7 +892,7 @@ export function runContract(target: BackendUnderTest): void {
     assert.is((await job(holder)).key, 'flaky');
     assert.is((await job(cancelledId)).status, 'queued');
     assert.is(await ctx.queue.retry([failedId]), 0, 'a queued job is not retried');
-    calls.seen.length = 0;
+    calls.reset();
     await runUntil(ctx, () => calls.count('FlakyWorker') === 2, { timeoutMs: 3000 });
     assert.is(calls.count('FlakyWorker'), 2, 'it ran again, with its attempts');
   });
@@ -1136,7 +1136,7 @@ export function runContract(target: BackendUnderTest): void {
       signal: stop.signal,
       logger: silentLogger,
     });
-    while ((await job(first)).status !== 'processing') await sleep(5);
+    while ((await job(first)).status !== 'processing' || calls.slowStarted < 1) await sleep(5);
     const second = (await SlowWorker.performLater(ctx, { ms: 10 }))!;
     stop.abort();
     await loop;
@@ -1169,7 +1169,8 @@ export function runContract(target: BackendUnderTest): void {
     ).map((added) => added.id!);
     const processing = async () => (await backend.list({ statuses: ['processing'] })).map((row) => row.id).sort();
     const deadline = Date.now() + 2000;
-    while ((await processing()).length < 4 && Date.now() < deadline) await sleep(5);
+    while (((await processing()).length < 4 || calls.slowStarted < 2) && Date.now() < deadline) await sleep(5);
+    assert.is(calls.slowStarted, 2, 'the first long job has started');
     assert.equal(await processing(), ids.slice(0, 4).sort(), 'one job running and the next 3 claimed ahead');
     stop.abort();
     await loop;

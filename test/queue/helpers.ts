@@ -116,6 +116,12 @@ export function retryOutcome(
 /** Records every call, per job name. */
 export class Calls {
   readonly seen: Array<{ name: string; args: unknown }> = [];
+  /** Jobs of `SlowWorker` that have begun their `perform`, ended or not. */
+  slowStarted = 0;
+  reset(): void {
+    this.seen.length = 0;
+    this.slowStarted = 0;
+  }
   count(name?: string): number {
     return this.seen.filter((call) => !name || call.name === name).length;
   }
@@ -210,6 +216,7 @@ export class UrgentWorker extends BackgroundWorker<EchoArgs> {
 /** Takes `ms` milliseconds. */
 export class SlowWorker extends BackgroundWorker<{ ms: number }> {
   async perform(args: { ms: number }): Promise<void> {
+    calls.slowStarted += 1;
     await new Promise((resolve) => setTimeout(resolve, args.ms));
     calls.seen.push({ name: 'SlowWorker', args });
   }
