@@ -1,4 +1,4 @@
-// Outcomes after a store outage: once the store answers claims again, the outcomes that waited
+// The outcome writer. Outcomes after a store outage: once the store answers claims again, the outcomes that waited
 // are saved at once, not after the writer's backoff, while the loop goes on claiming and running
 // jobs whose leases would run out meanwhile (each such job would run twice).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,8 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BackgroundWorker, type QueueBackend, runWorkerLoop, silentLogger } from '../runtime/src/internals.js';
-import { openStore, sleep, testContext, testStoreConfig, waitUntil } from './queue/helpers.js';
+import {
+  BackgroundWorker,
+  type JobOutcome,
+  type QueueBackend,
+  runWorkerLoop,
+  silentLogger,
+} from '../runtime/src/internals.js';
+import { OutcomeWriter } from '../runtime/src/outcome-writer.js';
+import { completedOutcome, openStore, sleep, testContext, testStoreConfig, waitUntil } from './queue/helpers.js';
 
 /** The calls that fail while the store is down, as a dropped connection makes them fail. */
 const STORE_CALLS = new Set(['claim', 'finish', 'heartbeat', 'reapExpired', 'enqueue', 'stats']);
@@ -78,6 +85,49 @@ test('after an outage, waiting outcomes are saved once claims go through again: 
   // Jobs running or waiting for their outcome when the store went down lose their lease during
   // the outage and may run again; none claimed after it came back may.
   assert.ok(twice <= 2 * concurrency, `${twice} jobs ran twice; expected at most ${2 * concurrency}`);
+});
+
+test('outcomes carried by a claim that failed are written by the writer; those it saved are not written again', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'loco-outcome-writer-'));
+  const store = await openStore(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${dir}/queue.sqlite?mode=rwc` }));
+  const finished: string[][] = [];
+  const backend = new Proxy(store, {
+    get(target, property) {
+      if (property !== 'finish') return Reflect.get(target, property);
+      return (outcomes: JobOutcome[]) => {
+        finished.push(outcomes.map((outcome) => outcome.id));
+        return target.finish(outcomes);
+      };
+    },
+  });
+  try {
+    const ctx = testContext(backend);
+    ctx.queue.register(CountedWorker.build(ctx));
+    await ctx.queue.enqueueByName('CountedWorker', [{ n: 1 }, { n: 2 }]);
+    const [first, second] = await backend.claim({
+      names: ['CountedWorker'],
+      tags: [],
+      limit: 2,
+      leaseMs: 5000,
+      now: Date.now() + 1,
+    });
+    const writer = new OutcomeWriter(backend, silentLogger);
+    writer.add(completedOutcome({ ...first, name: 'CountedWorker' }));
+    const saved = writer.takeForClaim();
+    assert.is(writer.unrecorded, 1, 'an outcome riding on a claim is not recorded yet');
+    writer.claimEnded(saved, true);
+    writer.add(completedOutcome({ ...second, name: 'CountedWorker' }));
+    const lost = writer.takeForClaim();
+    writer.claimEnded(lost, false);
+    assert.is(writer.unrecorded, 1);
+    await writer.flushed();
+    assert.is(writer.unrecorded, 0);
+    assert.equal(finished, [[second.id]], 'only the outcome of the failed claim was written');
+    assert.is((await store.get(second.id))?.status, 'completed');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

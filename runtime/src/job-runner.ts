@@ -46,12 +46,11 @@ export class JobRunner {
     const watchdog = this.watchdog;
     if (!watchdog) return (args, signal) => worker.instance.perform(args, signal);
     return async (args, signal) => {
-      const key = `${job.id}#${job.attempts}`;
-      watchdog.enter(key, `${job.name} (job ${job.id}, attempt ${job.attempts})`);
+      const slot = watchdog.enter(`${job.name} (job ${job.id}, attempt ${job.attempts})`);
       try {
         await worker.instance.perform(args, signal);
       } finally {
-        watchdog.leave(key);
+        watchdog.leave(slot);
       }
     };
   }

@@ -12,13 +12,16 @@ const POISON_TRIES = 5;
  * Saves outcomes with as few writes as the store allows: while one write is in flight, later
  * outcomes gather and go in the next one (group commit). A failed write is retried with backoff,
  * then outcome by outcome; one the store keeps refusing while it saves others is given up, and
- * its lease brings the job back, as when the process dies.
+ * its lease brings the job back, as when the process dies. Where a claim can record outcomes in
+ * its own transaction, the worker loop hands it the waiting ones instead (`takeForClaim`).
  */
 export class OutcomeWriter {
   private pending: JobOutcome[] = [];
   private writing: Promise<void> | undefined;
   /** Outcomes handed to the store in the write in flight. */
   private inFlight = 0;
+  /** Outcomes riding on claims in flight (`takeForClaim`). */
+  private riding = 0;
   /** Waiting for the write in flight to end. */
   private waiters: Array<() => void> = [];
   /** Successful writes so far: tells a refused outcome from a store that is down. */
@@ -39,14 +42,35 @@ export class OutcomeWriter {
     this.writing ??= this.drain();
   }
 
-  /** Outcomes added and not yet saved (waiting, or in the write in flight). */
+  /** Outcomes added and not yet saved (waiting, in the write in flight, or riding on a claim). */
   get unrecorded(): number {
-    return this.pending.length + this.inFlight;
+    return this.pending.length + this.inFlight + this.riding;
   }
 
-  /** Resolves when the next write ends, saved or not (at once when nothing waits). */
+  /**
+   * Hands the waiting outcomes to a claim that records them in its own transaction
+   * (`ClaimRequest.finish`), saving a write; `claimEnded` says how it went.
+   */
+  takeForClaim(): JobOutcome[] {
+    const batch = this.pending.splice(0);
+    this.riding += batch.length;
+    return batch;
+  }
+
+  /** The claim that took `batch` ended: saved with it, or, when it failed, to be written again here. */
+  claimEnded(batch: JobOutcome[], saved: boolean): void {
+    if (batch.length === 0) return;
+    this.riding -= batch.length;
+    if (!saved) {
+      this.pending = batch.concat(this.pending);
+      this.writing ??= this.drain();
+    }
+    this.wake();
+  }
+
+  /** Resolves when the next write or claim carrying outcomes ends, saved or not (at once when none is under way). */
   progress(): Promise<void> {
-    if (!this.writing) return Promise.resolve();
+    if (!this.writing && this.riding === 0) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 

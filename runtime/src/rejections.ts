@@ -14,31 +14,42 @@ const LATELY_MS = 10_000;
 /** Finished jobs remembered for that. */
 const ENDED_KEPT = 20;
 
-const running = new Map<string, RunningJob>();
-const ended: Array<RunningJob & { endedAt: number }> = [];
+/** A job noted by `jobStarted`; `endedAt` is set once its code has returned. */
+interface NotedJob extends RunningJob {
+  endedAt: number;
+}
+
+const running = new Set<NotedJob>();
+/** The last `ENDED_KEPT` jobs that ended, in a ring: `nextEnded` is where the next one goes. */
+const ended: NotedJob[] = [];
+let nextEnded = 0;
 
 /**
- * Notes that `job`'s code runs in this process, until `jobEnded`: a rejection nothing handled is
- * traced to the jobs that were running or had just ended. (An AsyncLocalStorage would trace it
- * exactly, but on Node 20 it puts a hook on every promise of the process, about 15% of a drain.)
+ * Notes that a job's code runs in this process, until `jobEnded` is called with what this returns:
+ * a rejection nothing handled is traced to the jobs that were running or had just ended. (An
+ * AsyncLocalStorage would trace it exactly, but on Node 20 it puts a hook on every promise of the
+ * process, about 15% of a drain.)
  */
-export function jobStarted(key: string, job: RunningJob): void {
-  running.set(key, job);
+export function jobStarted(id: string, worker: string, attempt: number): NotedJob {
+  const job: NotedJob = { id, worker, attempt, endedAt: 0 };
+  running.add(job);
+  return job;
 }
 
 /** The job's code has returned; it stays a possible source of rejections for a while. */
-export function jobEnded(key: string): void {
-  const job = running.get(key);
-  if (!job) return;
-  running.delete(key);
-  ended.push({ ...job, endedAt: Date.now() });
-  if (ended.length > ENDED_KEPT) ended.shift();
+export function jobEnded(job: NotedJob): void {
+  if (!running.delete(job)) return;
+  job.endedAt = Date.now();
+  ended[nextEnded] = job;
+  nextEnded = (nextEnded + 1) % ENDED_KEPT;
 }
 
-/** The jobs a rejection seen now may have come from: those running, then those that ended lately. */
+/** The jobs a rejection seen now may have come from: those running, then those that ended lately, newest first. */
 function suspects(now = Date.now()): RunningJob[] {
-  const lately = ended.filter((job) => now - job.endedAt <= LATELY_MS).reverse();
-  return [...running.values(), ...lately];
+  const lately = [...ended.slice(nextEnded), ...ended.slice(0, nextEnded)]
+    .filter((job) => now - job.endedAt <= LATELY_MS)
+    .reverse();
+  return [...running, ...lately];
 }
 
 /** `left by job <id> (<worker>, attempt <n>)`, or the few candidates, or that it is not traced. */

@@ -73,9 +73,9 @@ export interface WatchdogOptions {
 export class Watchdog {
   private readonly ints: Int32Array;
   private readonly lengths: Int32Array;
-  private readonly bytes: Uint8Array;
-  /** The slot of each running job, and the slots free again. */
-  private readonly slots = new Map<string, number>();
+  /** Each slot's bytes for its label. */
+  private readonly labels: Uint8Array[];
+  /** Slots free again, and how many were ever used. */
   private readonly free: number[] = [];
   private used = 0;
   private overflow = 0;
@@ -89,7 +89,10 @@ export class Watchdog {
   ) {
     this.ints = new Int32Array(buffer, 0, HEADER_BYTES / 4);
     this.lengths = new Int32Array(buffer, LENGTHS_AT, SLOTS);
-    this.bytes = new Uint8Array(buffer, LABELS_AT, SLOTS * SLOT_BYTES);
+    this.labels = Array.from(
+      { length: SLOTS },
+      (_, slot) => new Uint8Array(buffer, LABELS_AT + slot * SLOT_BYTES, SLOT_BYTES),
+    );
     this.timer = setInterval(() => Atomics.add(this.ints, BEAT, 1), beatMs);
     this.timer.unref();
   }
@@ -109,27 +112,27 @@ export class Watchdog {
     return new Watchdog(thread, buffer, beatMs);
   }
 
-  /** Notes that a job runs on the main thread (`key` unique per run), for the watchdog's message. */
-  enter(key: string, label: string): void {
+  /**
+   * Notes that a job runs on the main thread, for the watchdog's message; returns the slot its
+   * label went into, which `leave` takes.
+   */
+  enter(label: string): number {
     const slot = this.free.pop() ?? (this.used < SLOTS ? this.used++ : -1);
     if (slot < 0) {
       Atomics.store(this.ints, OVERFLOW, ++this.overflow);
-      return;
+      return slot;
     }
-    this.slots.set(key, slot);
-    const at = slot * SLOT_BYTES;
-    const { written } = this.encoder.encodeInto(label, this.bytes.subarray(at, at + SLOT_BYTES));
+    const { written } = this.encoder.encodeInto(label, this.labels[slot]);
     Atomics.store(this.lengths, slot, written);
+    return slot;
   }
 
-  /** Notes that the run `key` has ended. */
-  leave(key: string): void {
-    const slot = this.slots.get(key);
-    if (slot === undefined) {
-      if (this.overflow > 0) Atomics.store(this.ints, OVERFLOW, --this.overflow);
+  /** Notes that the job `enter` gave `slot` has ended. */
+  leave(slot: number): void {
+    if (slot < 0) {
+      Atomics.store(this.ints, OVERFLOW, --this.overflow);
       return;
     }
-    this.slots.delete(key);
     Atomics.store(this.lengths, slot, 0);
     this.free.push(slot);
   }

@@ -81,7 +81,8 @@ const UNRECORDED_PER_SLOT = 1;
 
 /**
  * The worker loop, shared by every backend: claims due jobs for free slots, runs them, records
- * their outcomes (batched while a write is in flight), keeps their leases alive with heartbeats,
+ * their outcomes (batched while a write is in flight; carried by the next claim where the store
+ * writes them in the claim's own transaction), keeps their leases alive with heartbeats,
  * returns expired leases to the queue, and sleeps on the backend's wake-up when there is no work.
  *
  * While jobs are short (mean run time under `SHORT_JOB_MS`), the loop keeps up to `prefetch` jobs
@@ -182,6 +183,9 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
   const claim = async (limit: number) => {
     claimsInFlight += 1;
     asked += limit;
+    // Where a claim records outcomes in its own transaction, the waiting ones go with it.
+    const finishing = backend.capabilities.finishInClaim ? outcomes.takeForClaim() : [];
+    let saved = false;
     try {
       const now = Date.now();
       const jobs = await backend.claim({
@@ -192,7 +196,9 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
         limits: Object.keys(limits).length > 0 ? limits : undefined,
         leaseMs: options.leaseMs,
         now,
+        finish: finishing.length > 0 ? finishing : undefined,
       });
+      saved = true;
       if (claimFailures > 0) outcomes.storeAnswered();
       claimFailures = 0;
       if (jobs.length === 0) dry = true;
@@ -204,6 +210,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
       retryAt = Date.now() + wait;
       logger.error(`${backend.kind} queue: could not claim jobs (retrying in ${wait} ms): ${describeError(err)}`);
     } finally {
+      outcomes.claimEnded(finishing, saved);
       claimsInFlight -= 1;
       asked -= limit;
       notify();
@@ -319,12 +326,11 @@ async function runJob(
   logger: Logger,
   attempt: AbortController,
 ): Promise<JobOutcome> {
-  const key = `${job.id}#${job.attempts}`;
-  jobStarted(key, { id: job.id, worker: job.name, attempt: job.attempts });
+  const noted = jobStarted(job.id, job.name, job.attempts);
   try {
     return await attemptJob(job, registry, runner, logger, attempt);
   } finally {
-    jobEnded(key);
+    jobEnded(noted);
   }
 }
 

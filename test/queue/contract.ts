@@ -11,6 +11,7 @@ import {
   type AppContext,
   ArgsError,
   BackgroundWorker,
+  type JobOutcome,
   type JobRecord,
   LEASE_EXPIRED_ERROR,
   type QueueBackend,
@@ -45,6 +46,7 @@ import {
   RejectsNothingWorker,
   ReportWorker,
   recordingLogger,
+  retryOutcome,
   runEnqueueProcess,
   runUntil,
   SlowWorker,
@@ -494,6 +496,27 @@ export function runContract(target: BackendUnderTest): void {
     assert.is((await job(id)).status, 'processing');
     await backend.finish([completedOutcome(again)]);
     assert.is((await job(id)).status, 'completed');
+  });
+
+  test('a claim records the outcomes it carries first, fenced by attempt like `finish`', async () => {
+    register(EchoWorker);
+    const [first, second, third] = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])).map(
+      (added) => added.id!,
+    );
+    const claimOf = (limit: number, finish?: JobOutcome[]) =>
+      backend.claim({ names: ['EchoWorker'], tags: [], limit, leaseMs: 5000, now: Date.now() + 1, finish });
+    const [a] = await claimOf(1);
+    assert.is(a.id, first);
+    const [b] = await claimOf(1, [completedOutcome(a)]);
+    assert.is(b.id, second, 'the next job was claimed');
+    assert.is((await job(first)).status, 'completed', 'and the outcome it carried was recorded');
+    // A retry carried by a claim is due again at once, and that claim may take it.
+    const retried = await claimOf(5, [retryOutcome(b, 'flaky', Date.now() - 1), completedOutcome(a)]);
+    assert.equal(retried.map((row) => row.id).sort(), [second, third].sort(), 'the retried job and the last one');
+    assert.is(retried.find((row) => row.id === second)?.attempts, 2);
+    assert.is((await job(first)).attempts, 1, 'the second outcome of the first job was fenced out');
+    assert.equal(await claimOf(5, [failedOutcome(b, 'stale')]), []);
+    assert.is((await job(second)).status, 'processing', 'an outcome of an attempt that is over changes nothing');
   });
 
   test('a job whose lease ran out keeps its place (run_at, priority, order) and says why it came back', async () => {

@@ -159,6 +159,14 @@ export interface ClaimRequest extends ClaimFilter {
   leaseMs: number;
   /** Current time in ms; jobs with `run_at <= now` are due. */
   now: number;
+  /**
+   * Outcomes to record before claiming, as `finish` would. Stores that can (see
+   * `BackendCapabilities.finishInClaim`) write them in the claim's own transaction; the others
+   * record them, then claim. When the claim throws, the caller cannot tell whether they were
+   * recorded and writes them again: fencing on `attempts` makes a second write of an outcome a
+   * no-op.
+   */
+  finish?: JobOutcome[];
 }
 
 /** A claimed job: `attempts` already counts this attempt. */
@@ -239,6 +247,11 @@ export interface BackendCapabilities {
   shared: boolean;
   /** `enqueue` can write inside the app's own transaction (`EnqueueRequest.transaction`). */
   transactions: boolean;
+  /**
+   * `ClaimRequest.finish` costs no write of its own: the outcomes go in the claim's transaction.
+   * The worker loop then sends its outcomes with its claims rather than in writes between them.
+   */
+  finishInClaim: boolean;
 }
 
 /** What every store's constructor takes beside its `queue:` config. */

@@ -58,7 +58,12 @@ interface Lane {
 export class InProcessBackend implements QueueBackend {
   readonly kind = 'InProcess';
   readonly display = 'in-process';
-  readonly capabilities: BackendCapabilities = { durable: false, shared: false, transactions: false };
+  readonly capabilities: BackendCapabilities = {
+    durable: false,
+    shared: false,
+    transactions: false,
+    finishInClaim: true,
+  };
   private readonly jobs = new Map<string, StoredJob>();
   /** Queued jobs by id, with their queue version. */
   private readonly queued = new Map<string, number>();
@@ -144,6 +149,7 @@ export class InProcessBackend implements QueueBackend {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    if (request.finish) this.record(request.finish);
     for (let top = this.delayed.peek(); top && top.run_at <= request.now; top = this.delayed.peek()) {
       this.delayed.pop();
       if (this.queued.get(top.id) !== top.version) continue;
@@ -275,6 +281,10 @@ export class InProcessBackend implements QueueBackend {
   }
 
   async finish(outcomes: JobOutcome[]): Promise<void> {
+    this.record(outcomes);
+  }
+
+  private record(outcomes: JobOutcome[]): void {
     const now = Date.now();
     for (const outcome of outcomes) {
       const job = this.jobs.get(outcome.id);

@@ -64,7 +64,12 @@ type Row = Record<string, any>;
  */
 export class PostgresBackend implements QueueBackend {
   readonly kind = 'Postgres';
-  readonly capabilities: BackendCapabilities = { durable: true, shared: true, transactions: true };
+  readonly capabilities: BackendCapabilities = {
+    durable: true,
+    shared: true,
+    transactions: true,
+    finishInClaim: false,
+  };
   /** The queue's location: schema, and the URI without password for messages. */
   readonly location: PostgresLocation;
   readonly display: string;
@@ -374,6 +379,8 @@ export class PostgresBackend implements QueueBackend {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    // Outcomes are a write of their own here (`capabilities.finishInClaim` is false).
+    if (request.finish) await this.finish(request.finish);
     if (request.names.length === 0 || request.limit < 1) return [];
     const now = Math.floor(request.now);
     const rule: sql.ClaimVariant = request.anyTag ? 'any' : request.tags.length === 0 ? 'untagged' : 'matching';

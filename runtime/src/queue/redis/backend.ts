@@ -53,7 +53,12 @@ const FETCH_CHUNK = 500;
  */
 export class RedisBackend implements QueueBackend {
   readonly kind = 'Redis';
-  readonly capabilities: BackendCapabilities = { durable: true, shared: true, transactions: false };
+  readonly capabilities: BackendCapabilities = {
+    durable: true,
+    shared: true,
+    transactions: false,
+    finishInClaim: false,
+  };
   readonly display: string;
   private readonly location: RedisLocation;
   private readonly keys: RedisKeys;
@@ -236,6 +241,8 @@ export class RedisBackend implements QueueBackend {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    // Outcomes are a write of their own here (`capabilities.finishInClaim` is false).
+    if (request.finish) await this.finish(request.finish);
     if (request.limit <= 0 || request.names.length === 0) return [];
     // Each claim in flight keeps its token under a key of its own, so that a resent claim finds
     // its jobs even while another claim of this client runs beside it.

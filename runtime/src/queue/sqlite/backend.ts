@@ -75,7 +75,7 @@ interface DueRow {
  */
 export class SqliteBackend implements QueueBackend {
   readonly kind = 'Sqlite';
-  readonly capabilities: BackendCapabilities = { durable: true, shared: true, transactions: true };
+  readonly capabilities: BackendCapabilities = { durable: true, shared: true, transactions: true, finishInClaim: true };
   readonly display: string;
   private readonly location: SqliteLocation;
   /** Statements prepared on app connections given for enqueues inside their transactions. */
@@ -175,8 +175,9 @@ export class SqliteBackend implements QueueBackend {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const { jobs, reopensAt } = this.statements.claim.immediate(request);
+    const { jobs, reopensAt, requeued } = this.statements.claim.immediate(request);
     this.reopensAt = reopensAt;
+    if (requeued) this.wakeup.notify();
     return jobs;
   }
 
@@ -333,6 +334,24 @@ function prepare(db: Database.Database) {
   const releaseKey = db.prepare(sql.releaseKey);
   const replaceQueued = db.prepare(sql.replaceQueuedJob);
   const finish = db.prepare(sql.finishJob);
+  /** Applies outcomes (inside the caller's transaction); returns whether any job went back to the queue. */
+  const applyOutcomes = (outcomes: JobOutcome[], now: number): boolean => {
+    let requeued = false;
+    for (const outcome of outcomes) {
+      finish.run({
+        id: outcome.id,
+        attempts: outcome.attempts,
+        status: outcome.status,
+        run_at: outcome.runAt,
+        next_attempts: outcome.nextAttempts,
+        keep_error: outcome.error === undefined ? 1 : 0,
+        error: outcome.error ?? null,
+        now,
+      });
+      if (outcome.status === 'queued') requeued = true;
+    }
+    return requeued;
+  };
   return {
     /**
      * Adds jobs (one per key at most: see `foldKeys`) in one write transaction, taken before
@@ -376,25 +395,9 @@ function prepare(db: Database.Database) {
         return { id: job.id, added: true };
       }),
     ),
-    claim: claimer(db),
+    claim: claimer(db, applyOutcomes),
     /** Applies outcomes in one transaction; returns whether any job went back to the queue. */
-    finishMany: db.transaction((outcomes: JobOutcome[], now: number): boolean => {
-      let requeued = false;
-      for (const outcome of outcomes) {
-        finish.run({
-          id: outcome.id,
-          attempts: outcome.attempts,
-          status: outcome.status,
-          run_at: outcome.runAt,
-          next_attempts: outcome.nextAttempts,
-          keep_error: outcome.error === undefined ? 1 : 0,
-          error: outcome.error ?? null,
-          now,
-        });
-        if (outcome.status === 'queued') requeued = true;
-      }
-      return requeued;
-    }),
+    finishMany: db.transaction(applyOutcomes),
     heartbeat: db.prepare(sql.heartbeatJobs),
     reap: db.prepare(sql.reapExpiredJobs),
     stats: db.prepare(sql.jobStats),
@@ -426,7 +429,20 @@ function claimTickIn(db: Database.Database) {
  * out), its due jobs in claim order through the claim index; then the best of them within the
  * names' limits (running jobs by concurrency key, starts in the rate window) become processing.
  */
-function claimer(db: Database.Database) {
+/** What one claim transaction did. */
+interface ClaimResult {
+  jobs: ClaimedJob[];
+  /** When a rate window that ran out of starts opens again. */
+  reopensAt: number | undefined;
+  /** An outcome of `ClaimRequest.finish` put a job back in the queue. */
+  requeued: boolean;
+}
+
+/**
+ * The claim: one write transaction that records the outcomes the request carries, then picks due
+ * jobs (pauses, limits and order applied) and starts them.
+ */
+function claimer(db: Database.Database, applyOutcomes: (outcomes: JobOutcome[], now: number) => boolean) {
   /** The due-jobs statements, by tag rule, limit and whether queues are paused. */
   const due = new Map<string, Database.Statement>();
   const dueJobs = (tags: keyof typeof sql.CLAIM_TAGS, limit: number, queuesPaused: boolean) => {
@@ -444,7 +460,8 @@ function claimer(db: Database.Database) {
   const windowStarts = db.prepare(sql.windowStarts).pluck();
   const logStart = db.prepare(sql.logStart);
   const paused = db.prepare(sql.pausedTargets);
-  return db.transaction((request: ClaimRequest): { jobs: ClaimedJob[]; reopensAt: number | undefined } => {
+  return db.transaction((request: ClaimRequest): ClaimResult => {
+    const requeued = request.finish ? applyOutcomes(request.finish, Date.now()) : false;
     const limits = request.limits ?? {};
     const pauses = paused.all() as PauseTarget[];
     const pausedNames = new Set(pauses.filter((p) => p.kind === 'worker').map((p) => p.name));
@@ -487,7 +504,7 @@ function claimer(db: Database.Database) {
       picked.push(row);
     }
     const reopensAt = budget.reopensAt(request.now);
-    if (picked.length === 0) return { jobs: [], reopensAt };
+    if (picked.length === 0) return { jobs: [], reopensAt, requeued };
     const rows = start.all({
       ids: JSON.stringify(picked.map((row) => row.id)),
       lease_until: request.now + request.leaseMs,
@@ -496,6 +513,7 @@ function claimer(db: Database.Database) {
     for (const row of picked) if (limits[row.name]?.rate) logStart.run({ name: row.name, now: request.now });
     return {
       reopensAt,
+      requeued,
       jobs: rows.sort(claimOrder).map((row) => ({
         id: row.id,
         name: row.name,
