@@ -273,88 +273,22 @@ test('an app without connectWorkers is refused', async () => {
   }
 });
 
-test('argsSchema (any Standard Schema): args are checked before anything is written; perform gets the output', async () => {
-  const schema = z.object({ userGuid: z.string().min(1), pages: z.number().int().default(1) });
-  const seen: unknown[] = [];
+// argsSchema, bad keys and bad priorities on every store: test/queue/contract.ts.
+test('argsSchema in ForegroundBlocking: args are checked before the job runs inline', async () => {
+  const schema = z.object({ userGuid: z.string().min(1) });
   class Validated extends BackgroundWorker<z.output<typeof schema>> {
     static override argsSchema = schema;
-    async perform(args: z.output<typeof schema>): Promise<void> {
-      seen.push(args);
+    async perform(): Promise<void> {
+      assert.unreachable('args that fail the schema must not run');
     }
   }
-  const { InProcessBackend } = await import('../runtime/src/internals.js');
-  const { runUntil } = await import('./queue/helpers.js');
-  const backend = new InProcessBackend();
-  const ctx = testContext(backend);
-  ctx.queue.register(Validated.build(ctx));
-  try {
-    await Validated.performLater(ctx, { userGuid: '', tags: ['x'] } as never);
-    assert.unreachable('should throw');
-  } catch (err) {
-    assert.instance(err, ArgsError);
-    assert.match((err as Error).message, 'Validated: the args do not match its argsSchema: userGuid: ');
-  }
-  try {
-    await Validated.performLaterMany(ctx, [{ userGuid: 'ok' }, { userGuid: 7 } as never]);
-    assert.unreachable('should throw');
-  } catch (err) {
-    assert.match((err as Error).message, 'userGuid: Invalid input: expected string, received number');
-  }
-  assert.equal(await backend.list({}), [], 'nothing was written');
-  const id = (await Validated.performLater(ctx, { userGuid: 'foo' }))!;
-  assert.equal((await backend.get(id))?.task_data, { userGuid: 'foo' }, 'the args as given are stored');
-  await runUntil(ctx, () => seen.length === 1);
-  assert.equal(seen, [{ userGuid: 'foo', pages: 1 }], "perform got the schema's output");
-
   const foreground = testContext(undefined, 'ForegroundBlocking');
   foreground.queue.register(Validated.build(foreground));
   const refused = await Validated.performLater(foreground, { userGuid: '' }).then(
     () => 'ran',
     (err: Error) => err.message,
   );
-  assert.match(refused, 'do not match its argsSchema');
-});
-
-test('bad keys and priorities are refused with what was found and what is allowed, nothing written', async () => {
-  const { InProcessBackend } = await import('../runtime/src/internals.js');
-  const backend = new InProcessBackend();
-  const ctx = testContext(backend);
-  ctx.queue.register(download_worker.build(ctx));
-  const refusals: Array<[() => Promise<unknown>, RegExp]> = [
-    [
-      () => download_worker.performLater(ctx, { userGuid: 'a' }, { key: '' }),
-      /DownloadWorker: cannot enqueue: key: expected a non-empty string, found the string ""\. Nothing was enqueued\./,
-    ],
-    [
-      () => download_worker.performLater(ctx, { userGuid: 'a' }, { key: 'k'.repeat(256) }),
-      /key: expected at most 255 characters, found 256/,
-    ],
-    [
-      () => download_worker.performLater(ctx, { userGuid: 'a' }, { priority: 1.5 }),
-      /priority: expected a whole number from -32768 to 32767 \(higher runs first\), found number 1\.5/,
-    ],
-    [() => download_worker.performLater(ctx, { userGuid: 'a' }, { priority: 40_000 }), /found number 40000/],
-  ];
-  for (const [enqueue, message] of refusals) {
-    try {
-      await enqueue();
-      assert.unreachable('should throw');
-    } catch (err) {
-      assert.instance(err, RangeError);
-      assert.match((err as Error).message, message);
-    }
-  }
-  assert.equal(await backend.list({}), []);
-  class Frantic extends BackgroundWorker<unknown> {
-    static override priority() {
-      return 99_999;
-    }
-    async perform(): Promise<void> {}
-  }
-  assert.throws(
-    () => ctx.queue.register(Frantic.build(ctx)),
-    /Frantic\.priority\(\): expected a whole number from -32768 to 32767/,
-  );
+  assert.match(refused, 'Validated: the args do not match its argsSchema: userGuid: ');
 });
 
 test('durations and backoff', () => {

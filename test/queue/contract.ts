@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { z } from 'zod';
 import { formatDump, parseDump } from '../../runtime/src/cli/jobs/dump-format.js';
 import {
   type AppContext,
@@ -21,7 +22,7 @@ import {
   silentLogger,
   type WorkerInstance,
 } from '../../runtime/src/internals.js';
-import { MAX_ATTEMPTS, MAX_RUN_AT, MAX_TAGS } from '../../runtime/src/job-limits.js';
+import { MAX_ATTEMPTS, MAX_KEY_LENGTH, MAX_RUN_AT, MAX_TAGS } from '../../runtime/src/job-limits.js';
 import { OutcomeWriter } from '../../runtime/src/outcome-writer.js';
 import {
   FLOW_WORKERS,
@@ -739,6 +740,73 @@ export function runContract(target: BackendUnderTest): void {
     const queued = await backend.list({ statuses: ['queued'] });
     assert.is(queued.length, 1);
     assert.is(queued[0].key, 'race');
+  });
+
+  test('argsSchema (any Standard Schema): args are checked before anything is written; perform gets the output', async () => {
+    const schema = z.object({ userGuid: z.string().min(1), pages: z.number().int().default(1) });
+    const seen: unknown[] = [];
+    class Validated extends BackgroundWorker<z.output<typeof schema>> {
+      static override argsSchema = schema;
+      async perform(args: z.output<typeof schema>): Promise<void> {
+        seen.push(args);
+      }
+    }
+    register(Validated);
+    try {
+      await Validated.performLater(ctx, { userGuid: '', tags: ['x'] } as never);
+      assert.unreachable('should throw');
+    } catch (err) {
+      assert.instance(err, ArgsError);
+      assert.match((err as Error).message, 'Validated: the args do not match its argsSchema: userGuid: ');
+    }
+    try {
+      await Validated.performLaterMany(ctx, [{ userGuid: 'ok' }, { userGuid: 7 } as never]);
+      assert.unreachable('should throw');
+    } catch (err) {
+      assert.match((err as Error).message, 'userGuid: Invalid input: expected string, received number');
+    }
+    assert.equal(await backend.list({}), [], 'nothing was written');
+    const id = (await Validated.performLater(ctx, { userGuid: 'foo' }))!;
+    assert.equal((await job(id)).task_data, { userGuid: 'foo' }, 'the args as given are stored');
+    await runUntil(ctx, () => seen.length === 1);
+    assert.equal(seen, [{ userGuid: 'foo', pages: 1 }], "perform got the schema's output");
+  });
+
+  test('bad keys and priorities are refused with what was found and what is allowed, nothing written', async () => {
+    register(EchoWorker);
+    const refusals: Array<[() => Promise<unknown>, RegExp]> = [
+      [
+        () => EchoWorker.performLater(ctx, { n: 1 }, { key: '' }),
+        /EchoWorker: cannot enqueue: key: expected a non-empty string, found the string ""\. Nothing was enqueued\./,
+      ],
+      [
+        () => EchoWorker.performLater(ctx, { n: 1 }, { key: 'k'.repeat(MAX_KEY_LENGTH + 1) }),
+        new RegExp(`key: expected at most ${MAX_KEY_LENGTH} characters, found ${MAX_KEY_LENGTH + 1}`),
+      ],
+      [() => EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }], { priority: -40_000 }), /found number -40000/],
+      [
+        () => EchoWorker.performLater(ctx, { n: 1 }, { priority: 1.5 }),
+        /priority: expected a whole number from -32768 to 32767 \(higher runs first\), found number 1\.5/,
+      ],
+      [() => EchoWorker.performLater(ctx, { n: 1 }, { priority: 40_000 }), /found number 40000/],
+    ];
+    for (const [enqueue, message] of refusals) {
+      try {
+        await enqueue();
+        assert.unreachable('should throw');
+      } catch (err) {
+        assert.instance(err, RangeError);
+        assert.match((err as Error).message, message);
+      }
+    }
+    assert.equal(await backend.list({}), []);
+    class Frantic extends BackgroundWorker<unknown> {
+      static override priority() {
+        return 99_999;
+      }
+      async perform(): Promise<void> {}
+    }
+    assert.throws(() => register(Frantic), /Frantic\.priority\(\): expected a whole number from -32768 to 32767/);
   });
 
   test('priority: higher first among due jobs, then run_at, then enqueue order; the worker sets the default', async () => {
