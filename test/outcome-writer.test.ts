@@ -87,7 +87,7 @@ test('after an outage, waiting outcomes are saved once claims go through again: 
   assert.ok(twice <= 2 * concurrency, `${twice} jobs ran twice; expected at most ${2 * concurrency}`);
 });
 
-test('outcomes carried by a claim that failed are written by the writer; those it saved are not written again', async () => {
+test('outcomes carried by a claim that failed are written by the writer (claims take none until it has written); those a claim saved are not written again', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loco-outcome-writer-'));
   const store = await openStore(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${dir}/queue.sqlite?mode=rwc` }));
   const finished: string[][] = [];
@@ -120,10 +120,13 @@ test('outcomes carried by a claim that failed are written by the writer; those i
     const lost = writer.takeForClaim();
     writer.claimEnded(lost, false);
     assert.is(writer.unrecorded, 1);
+    assert.equal(writer.takeForClaim(), [], 'after a failed claim, outcomes wait for the writer');
     await writer.flushed();
     assert.is(writer.unrecorded, 0);
     assert.equal(finished, [[second.id]], 'only the outcome of the failed claim was written');
     assert.is((await store.get(second.id))?.status, 'completed');
+    writer.add(completedOutcome({ ...first, name: 'CountedWorker' }));
+    assert.is(writer.takeForClaim().length, 1, 'once a write went through, claims carry outcomes again');
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

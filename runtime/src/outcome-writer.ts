@@ -22,6 +22,11 @@ export class OutcomeWriter {
   private inFlight = 0;
   /** Outcomes riding on claims in flight (`takeForClaim`). */
   private riding = 0;
+  /**
+   * A write or a claim carrying outcomes failed, and no write has gone through since: outcomes
+   * wait for the writer, whose retries and one-at-a-time writes find an outcome the store refuses.
+   */
+  private troubled = false;
   /** Waiting for the write in flight to end. */
   private waiters: Array<() => void> = [];
   /** Successful writes so far: tells a refused outcome from a store that is down. */
@@ -49,9 +54,11 @@ export class OutcomeWriter {
 
   /**
    * Hands the waiting outcomes to a claim that records them in its own transaction
-   * (`ClaimRequest.finish`), saving a write; `claimEnded` says how it went.
+   * (`ClaimRequest.finish`), saving a write; `claimEnded` says how it went. None while the writer
+   * is retrying after a failure: a claim must not take, again and again, an outcome the store refuses.
    */
   takeForClaim(): JobOutcome[] {
+    if (this.troubled) return [];
     const batch = this.pending.splice(0);
     this.riding += batch.length;
     return batch;
@@ -62,6 +69,7 @@ export class OutcomeWriter {
     if (batch.length === 0) return;
     this.riding -= batch.length;
     if (!saved) {
+      this.troubled = true;
       this.pending = batch.concat(this.pending);
       this.writing ??= this.drain();
     }
@@ -102,10 +110,12 @@ export class OutcomeWriter {
       try {
         await this.backend.finish(batch);
         failures = 0;
+        this.troubled = false;
         this.saved += 1;
         for (const outcome of batch) this.refused.delete(outcome);
       } catch (err) {
         this.inFlight = 0;
+        this.troubled = true;
         failures += 1;
         if (single && this.giveUp(batch[0])) {
           this.logger.error(

@@ -73,9 +73,9 @@ const MEAN_WEIGHT = 0.2;
 
 /**
  * Outcomes not yet written may hold this many times `concurrency` beyond the running jobs before
- * claims wait for the writer: a crash re-runs every job that ran but was not recorded, so this
- * bounds re-runs (running plus unrecorded jobs stay within twice the slots) while one batch is
- * claimed as the previous one is written.
+ * jobs wait to start or be claimed: a crash re-runs every job that ran but was not recorded, so
+ * this bounds re-runs (running plus unrecorded jobs stay within twice the slots) while one batch
+ * runs as the previous one is written.
  */
 const UNRECORDED_PER_SLOT = 1;
 
@@ -166,18 +166,20 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
     heartbeat.ref();
   };
 
-  /** Running jobs and outcomes not yet written, at most (see `UNRECORDED_PER_SLOT`). */
-  const unrecordedLimit = concurrency * (1 + UNRECORDED_PER_SLOT);
+  /**
+   * Jobs that run or ran here and whose outcome is not written yet: a crash re-runs every one of
+   * them. One rule bounds them, for starting a job and for claiming one: at most `unwrittenLimit`.
+   */
+  const unwritten = () => running.size + outcomes.unrecorded;
+  const unwrittenLimit = concurrency * (1 + UNRECORDED_PER_SLOT);
 
   /**
-   * Room for more claimed jobs: free slots, plus `prefetch` more while jobs are short; and, since
-   * a crash re-runs every job that ran but was not recorded, no more than `UNRECORDED_PER_SLOT`
-   * times the slots of outcomes waiting to be written beyond the running jobs.
+   * Room for more claimed jobs: what may start (free slots, within the bound on unwritten jobs),
+   * plus `prefetch` more while jobs are short, less what is claimed already and not started.
    */
   const room = () => {
     const ahead = meanRunMs < SHORT_JOB_MS ? prefetch : 0;
-    const held = running.size + ready.length + asked;
-    return Math.min(concurrency + ahead - held, unrecordedLimit + ahead - held - outcomes.unrecorded);
+    return Math.min(concurrency - running.size, unwrittenLimit - unwritten()) + ahead - ready.length - asked;
   };
 
   const claim = async (limit: number) => {
@@ -233,9 +235,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
   signal.addEventListener('abort', notify, { once: true });
   try {
     while (!signal.aborted) {
-      // A crash re-runs every job that ran but was not recorded: a job claimed ahead starts only
-      // while running and unrecorded jobs stay within the bound.
-      while (running.size < concurrency && ready.length > 0 && running.size + outcomes.unrecorded < unrecordedLimit) {
+      while (running.size < concurrency && ready.length > 0 && unwritten() < unwrittenLimit) {
         start(ready.shift()!);
       }
       const now = Date.now();
