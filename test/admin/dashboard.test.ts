@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { QueueBackend } from '../../runtime/src/internals.js';
 import { copyFixtureApp, ROOT, seed } from '../cli/helpers.js';
-import { openStore, testStoreConfig } from '../queue/helpers.js';
+import { newJob, openStore, testStoreConfig } from '../queue/helpers.js';
 import { postgresStore, redisStore, sqliteStore, type TestStore } from '../stores.js';
 import { CHROMIUM_ARGS, type RunningApp, requireChromium, startApp } from './app-server.js';
 
@@ -46,19 +46,7 @@ function dashboardSuite(store: TestStore) {
     ids = { completed: seeded.slice(0, 2), failed: seeded.slice(2, 5), queued: seeded.slice(5, 8) };
     // And one running in a worker process elsewhere (a long lease, so nothing takes it back).
     const [running] = await backend.enqueue([
-      {
-        id: '01JRUNNINGJOB0000000000000',
-        name: 'StuckWorker',
-        task_data: {},
-        run_at: Date.now(),
-        interval: null,
-        tags: [],
-        queue: null,
-        priority: 0,
-        key: null,
-        concurrency_key: null,
-        max_attempts: 1,
-      },
+      newJob('StuckWorker', { id: '01JRUNNINGJOB0000000000000', task_data: {} }),
     ]);
     await backend.claim({ names: ['StuckWorker'], tags: [], limit: 1, leaseMs: 600_000, now: Date.now() });
     ids.processing = [running.id];

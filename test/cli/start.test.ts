@@ -3,11 +3,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ulid } from 'ulid';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { QueueBackend } from '../../runtime/src/internals.js';
-import { exited, openStore, ROOT, sleep, testStoreConfig } from '../queue/helpers.js';
+import { exited, newJob, openStore, ROOT, sleep, testStoreConfig } from '../queue/helpers.js';
 
 const CLI = path.join(ROOT, 'runtime/src/cli/main.ts');
 const app = mkdtempSync(path.join(os.tmpdir(), 'loco-start-'));
@@ -146,19 +145,7 @@ test('the server answers /_ping and /_health, and its route enqueues a job that 
 });
 
 test('a tagged worker process takes only jobs with its tags; an untagged one only untagged jobs', async () => {
-  const job = (name: string, tags: string[], task_data: unknown) => ({
-    id: ulid(),
-    name,
-    task_data,
-    run_at: Date.now(),
-    interval: null,
-    tags,
-    queue: null,
-    priority: 0,
-    key: null,
-    concurrency_key: null,
-    max_attempts: 1,
-  });
+  const job = (name: string, tags: string[], task_data: unknown) => newJob(name, { tags, task_data });
   const [{ id: mail }] = await store.enqueue([job('MailWorker', ['email'], { to: 'ada' })]);
   const [{ id: nap }] = await store.enqueue([job('NapWorker', [], { ms: 2 })]);
   const untagged = loco(['start', '--worker']);
@@ -195,23 +182,7 @@ test('SIGTERM lets the running job finish before exiting; a second signal exits 
 
   const second = loco(['start', '--worker']);
   await waitFor(second, /worker started/);
-  const id = (
-    await store.enqueue([
-      {
-        id: ulid(),
-        name: 'NapWorker',
-        task_data: { ms: 60_000 },
-        run_at: Date.now(),
-        interval: null,
-        tags: [],
-        queue: null,
-        priority: 0,
-        key: null,
-        concurrency_key: null,
-        max_attempts: 3,
-      },
-    ])
-  )[0].id;
+  const id = (await store.enqueue([newJob('NapWorker', { task_data: { ms: 60_000 }, max_attempts: 3 })]))[0].id;
   await waitFor(second, /nap start 60000/);
   second.child.kill('SIGTERM');
   await waitFor(second, /SIGTERM: stopping/);
@@ -222,19 +193,7 @@ test('SIGTERM lets the running job finish before exiting; a second signal exits 
 
 test('loco start --worker: a sandboxed endless loop times out while other jobs run; the watchdog kills a blocked process', async () => {
   const watched = await openStore(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${watchdogDb}` }));
-  const job = (name: string, task_data: unknown) => ({
-    id: ulid(),
-    name,
-    task_data,
-    run_at: Date.now(),
-    interval: null,
-    tags: [],
-    queue: null,
-    priority: 0,
-    key: null,
-    concurrency_key: null,
-    max_attempts: 1,
-  });
+  const job = (name: string, task_data: unknown) => newJob(name, { task_data });
   const get = async (id: string) => (await watched.list({})).find((row) => row.id === id);
   try {
     const [{ id: spin }, { id: nap }] = await watched.enqueue([

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monotonicFactory } from 'ulid';
 import {
   type AppContext,
   BackgroundWorker,
@@ -9,6 +10,7 @@ import {
   createLogger,
   type JobOutcome,
   type Logger,
+  type NewJob,
   Queue,
   type QueueBackend,
   type RetryPolicy,
@@ -20,6 +22,30 @@ import {
 } from '../../runtime/src/internals.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+const nextId = monotonicFactory();
+
+/**
+ * A job as `QueueBackend.enqueue` takes it, for tests that write to a store directly: due now,
+ * args naming the worker, untagged, default queue and priority, no keys, one attempt; `fields`
+ * override any of these.
+ */
+export function newJob(name: string, fields: Partial<NewJob> = {}): NewJob {
+  return {
+    id: nextId(),
+    name,
+    task_data: { name },
+    run_at: Date.now(),
+    interval: null,
+    tags: [],
+    queue: null,
+    priority: 0,
+    key: null,
+    concurrency_key: null,
+    max_attempts: 1,
+    ...fields,
+  };
+}
 
 /** A context around a queue, enough for workers in tests. */
 export function testContext(

@@ -15,7 +15,7 @@ import {
 } from '../../../runtime/src/internals.js';
 import { PostgresBackend } from '../../../runtime/src/queue/postgres/backend.js';
 import { POSTGRES_URI, postgresAdmin } from '../../stores.js';
-import { ROOT, recordingLogger, sleep, testContext, testStoreConfig } from '../helpers.js';
+import { newJob, ROOT, recordingLogger, sleep, testContext, testStoreConfig } from '../helpers.js';
 
 const BASE_URI = POSTGRES_URI;
 let serial = 0;
@@ -61,19 +61,7 @@ async function openProducer(): Promise<PostgresBackend> {
 }
 
 function stampJob(id: string): NewJob {
-  return {
-    id,
-    name: 'StampWorker',
-    task_data: {},
-    run_at: Date.now(),
-    interval: null,
-    tags: [],
-    queue: null,
-    priority: 0,
-    key: null,
-    concurrency_key: null,
-    max_attempts: 1,
-  };
+  return newJob('StampWorker', { id, task_data: {} });
 }
 
 /** When the last StampWorker job started. */

@@ -8,7 +8,7 @@ import { PostgresBackend } from '../../../runtime/src/queue/postgres/backend.js'
 import * as sql from '../../../runtime/src/queue/postgres/sql.js';
 import { parsePostgresUri } from '../../../runtime/src/queue/postgres/uri.js';
 import { POSTGRES_URI, postgresAdmin } from '../../stores.js';
-import { completedOutcome, failedOutcome, ROOT, testStoreConfig } from '../helpers.js';
+import { completedOutcome, failedOutcome, newJob, ROOT, testStoreConfig } from '../helpers.js';
 
 const BASE_URI = POSTGRES_URI;
 let serial = 0;
@@ -35,20 +35,9 @@ async function open(schema: string, flush = false): Promise<PostgresBackend> {
 
 function jobs(count: number, name = 'EchoWorker', extra: Partial<NewJob> = {}): NewJob[] {
   const now = Date.now();
-  return Array.from({ length: count }, (_, n) => ({
-    id: `job-${String(++serial).padStart(8, '0')}`,
-    name,
-    task_data: { n },
-    run_at: now,
-    interval: null,
-    tags: [],
-    queue: null,
-    priority: 0,
-    key: null,
-    concurrency_key: null,
-    max_attempts: 1,
-    ...extra,
-  }));
+  return Array.from({ length: count }, (_, n) =>
+    newJob(name, { id: `job-${String(++serial).padStart(8, '0')}`, task_data: { n }, run_at: now, ...extra }),
+  );
 }
 
 const test = suite('postgres: schema, index, flush and operator verbs');

@@ -19,7 +19,16 @@ import {
 import { deleteQueueKeys, laneId } from '../../../runtime/src/queue/redis/keys.js';
 import { LUA_SCRIPTS, SCRIPT_NAMES } from '../../../runtime/src/queue/redis/lua.generated.js';
 import { parseRedisUri } from '../../../runtime/src/queue/redis/uri.js';
-import { completedOutcome, failedOutcome, openStore, ROOT, retryOutcome, sleep, testStoreConfig } from '../helpers.js';
+import {
+  completedOutcome,
+  failedOutcome,
+  newJob,
+  openStore,
+  ROOT,
+  retryOutcome,
+  sleep,
+  testStoreConfig,
+} from '../helpers.js';
 
 const BASE_URI = process.env.LOCO_TEST_REDIS_URI ?? 'redis://127.0.0.1:6379/0';
 const SCRIPTS_DIR = path.join(ROOT, 'runtime/src/queue/redis/lua');
@@ -36,23 +45,6 @@ async function open(options: { queues?: string[]; flush?: boolean; prefix?: stri
   );
   opened.push(backend);
   return backend;
-}
-
-function job(name: string, fields: Partial<NewJob> = {}): NewJob {
-  return {
-    id: ulid(),
-    name,
-    task_data: { name },
-    run_at: Date.now(),
-    interval: null,
-    tags: [],
-    queue: null,
-    priority: 0,
-    key: null,
-    concurrency_key: null,
-    max_attempts: 1,
-    ...fields,
-  };
 }
 
 function claimOf(names: string[], fields: Partial<ClaimRequest> = {}): ClaimRequest {
@@ -77,10 +69,10 @@ test.after.each(async () => {
 
 test('named queues are claimed in the order of queue.queues, then the default queue and unlisted ones by age', async () => {
   const backend = await open({ queues: ['critical', 'mailers'] });
-  const low = job('EchoWorker', { queue: 'low' });
-  const plain = job('EchoWorker');
-  const mail = job('EchoWorker', { queue: 'mailers' });
-  const critical = [job('EchoWorker', { queue: 'critical' }), job('EchoWorker', { queue: 'critical' })];
+  const low = newJob('EchoWorker', { queue: 'low' });
+  const plain = newJob('EchoWorker');
+  const mail = newJob('EchoWorker', { queue: 'mailers' });
+  const critical = [newJob('EchoWorker', { queue: 'critical' }), newJob('EchoWorker', { queue: 'critical' })];
   for (const next of [low, plain, mail, ...critical]) await backend.enqueue([next]);
 
   const order: string[] = [];
@@ -102,8 +94,8 @@ test('named queues are claimed in the order of queue.queues, then the default qu
 
 test('a job a worker cannot take keeps its place, and a worker that can take it gets it first', async () => {
   const backend = await open();
-  const email = job('EmailWorker', { tags: ['email'] });
-  const ghost = job('GhostWorker');
+  const email = newJob('EmailWorker', { tags: ['email'] });
+  const ghost = newJob('GhostWorker');
   await backend.enqueue([email, ghost]);
   const laneOf = (queued: NewJob) =>
     `{${prefix}}:lane:${laneId(queued.queue, queued.name, queued.tags, queued.priority)}`;
@@ -115,9 +107,9 @@ test('a job a worker cannot take keeps its place, and a worker that can take it 
   const fresh: NewJob[] = [];
   for (let round = 0; round < 20; round++) {
     // An untagged process with EchoWorker and EmailWorker: it may not take tagged jobs nor GhostWorker's.
-    const next = job('EchoWorker');
+    const next = newJob('EchoWorker');
     fresh.push(next);
-    await backend.enqueue([next, job('EmailWorker', { tags: ['email'] })]);
+    await backend.enqueue([next, newJob('EmailWorker', { tags: ['email'] })]);
     const claimed = await backend.claim(claimOf(['EchoWorker', 'EmailWorker']));
     assert.equal(
       claimed.map((row) => row.id),
@@ -136,7 +128,7 @@ test('a job a worker cannot take keeps its place, and a worker that can take it 
 test('dangerously_flush deletes the keys under the prefix and nothing else', async () => {
   prefix = `loco-test-${process.pid}-${++serial}-glob*?`;
   const first = await open();
-  await first.enqueue([job('EchoWorker'), job('EmailWorker', { tags: ['email'] })]);
+  await first.enqueue([newJob('EchoWorker'), newJob('EmailWorker', { tags: ['email'] })]);
   await first.claim(claimOf(['EchoWorker']));
   const pattern = `{${prefix.replace(/[*?]/g, '\\$&')}}:*`;
   const before = await admin.keys(pattern);
@@ -171,13 +163,13 @@ test('the same operator verbs on Redis and SQLite give the same answers', async 
   const backends = { redis, sqlite };
 
   const jobs = [
-    job('EchoWorker', { task_data: { n: 1 }, queue: 'reports', interval: 60_000 }),
-    job('EchoWorker', { task_data: { n: 2 }, run_at: Date.now() + 60_000 }),
-    job('EchoWorker', { task_data: { n: 3 } }),
-    job('EmailWorker', { task_data: { n: 4 }, tags: ['email', 'Email'] }),
-    job('EmailWorker', { task_data: { n: 5 }, tags: ['email'], run_at: Date.now() + 60_000 }),
-    job('FlakyWorker', { task_data: { n: 6 }, max_attempts: 1 }),
-    job('FlakyWorker', { task_data: { n: 7 }, max_attempts: 3 }),
+    newJob('EchoWorker', { task_data: { n: 1 }, queue: 'reports', interval: 60_000 }),
+    newJob('EchoWorker', { task_data: { n: 2 }, run_at: Date.now() + 60_000 }),
+    newJob('EchoWorker', { task_data: { n: 3 } }),
+    newJob('EmailWorker', { task_data: { n: 4 }, tags: ['email', 'Email'] }),
+    newJob('EmailWorker', { task_data: { n: 5 }, tags: ['email'], run_at: Date.now() + 60_000 }),
+    newJob('FlakyWorker', { task_data: { n: 6 }, max_attempts: 1 }),
+    newJob('FlakyWorker', { task_data: { n: 7 }, max_attempts: 3 }),
   ];
   // What a user can see of a record: everything but the clocks, and whether it changed since `mark`.
   let mark = 0;
@@ -251,7 +243,7 @@ test('the same operator verbs on Redis and SQLite give the same answers', async 
 
 test('removing many jobs goes in batches and removes them all', async () => {
   const backend = await open();
-  const jobs = Array.from({ length: 2500 }, (_, n) => job('EchoWorker', { task_data: { n } }));
+  const jobs = Array.from({ length: 2500 }, (_, n) => newJob('EchoWorker', { task_data: { n } }));
   await backend.enqueue(jobs);
   while ((await backend.claim(claimOf(['EchoWorker'], { limit: 500 }))).length > 0);
   const claimed = await backend.list({ statuses: ['processing'] });
@@ -263,9 +255,9 @@ test('removing many jobs goes in batches and removes them all', async () => {
 
 test('an enqueue with an id already in the queue is refused whole', async () => {
   const backend = await open();
-  const existing = job('EchoWorker');
+  const existing = newJob('EchoWorker');
   await backend.enqueue([existing]);
-  const fresh = job('EchoWorker');
+  const fresh = newJob('EchoWorker');
   try {
     await backend.enqueue([fresh, { ...existing, task_data: { other: true } }]);
     assert.unreachable('should refuse');
@@ -391,7 +383,7 @@ test('jobs land in the database the URI names; one the server does not have is r
   try {
     const backend = await openStore(testStoreConfig({ kind: 'Redis', uri: `${inDatabase(3)}?prefix=${prefix}` }));
     opened.push(backend);
-    const queued = job('EchoWorker');
+    const queued = newJob('EchoWorker');
     await backend.enqueue([queued]);
     assert.is(await other.exists(`{${prefix}}:job:${queued.id}`), 1, 'the job is in database 3');
     assert.is(await admin.exists(`{${prefix}}:job:${queued.id}`), 0, 'and not in database 0');

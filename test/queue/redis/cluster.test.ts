@@ -4,14 +4,13 @@
 // dangerously_flush finding a queue's keys on whichever master holds them. Each test gets a key
 // prefix of its own.
 import { Cluster } from 'ioredis';
-import { monotonicFactory } from 'ulid';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { NewJob, QueueBackend } from '../../../runtime/src/internals.js';
+import type { QueueBackend } from '../../../runtime/src/internals.js';
 import { deleteQueueKeys } from '../../../runtime/src/queue/redis/keys.js';
 import { redisClusterStore } from '../../stores.js';
 import { backendUnderTest, runContract } from '../contract.js';
-import { completedOutcome, failedOutcome, openStore, testStoreConfig } from '../helpers.js';
+import { completedOutcome, failedOutcome, newJob, openStore, testStoreConfig } from '../helpers.js';
 import { runMultiProcess } from '../multi-process.js';
 import { startLocalCluster } from './local-cluster.js';
 
@@ -20,29 +19,11 @@ const backend = backendUnderTest(redisClusterStore('cluster', cluster.uri, clust
 runContract(backend);
 runMultiProcess(backend);
 
-const ulid = monotonicFactory();
 const test = suite('redis cluster: key slots');
 let admin: Cluster;
 let serial = 0;
 const prefixes: string[] = [];
 const opened: QueueBackend[] = [];
-
-function job(name: string, fields: Partial<NewJob> = {}): NewJob {
-  return {
-    id: ulid(),
-    name,
-    task_data: { name },
-    run_at: Date.now(),
-    interval: null,
-    tags: [],
-    queue: null,
-    priority: 0,
-    key: null,
-    concurrency_key: null,
-    max_attempts: 1,
-    ...fields,
-  };
-}
 
 async function open(prefix: string, flush = false): Promise<QueueBackend> {
   const store = await openStore(testStoreConfig({ kind: 'Redis', uri: cluster.uri(prefix), dangerously_flush: flush }));
@@ -54,11 +35,11 @@ async function open(prefix: string, flush = false): Promise<QueueBackend> {
 async function populate(prefix: string): Promise<void> {
   const store = await open(prefix);
   await store.enqueue([
-    job('EchoWorker', { key: 'k1' }),
-    job('EchoWorker', { tags: ['email'], queue: 'mailers', priority: 3 }),
-    job('OtherWorker', { run_at: Date.now() + 60_000 }),
-    job('DoneWorker'),
-    job('BrokenWorker'),
+    newJob('EchoWorker', { key: 'k1' }),
+    newJob('EchoWorker', { tags: ['email'], queue: 'mailers', priority: 3 }),
+    newJob('OtherWorker', { run_at: Date.now() + 60_000 }),
+    newJob('DoneWorker'),
+    newJob('BrokenWorker'),
   ]);
   const claimed = await store.claim({
     names: ['DoneWorker', 'BrokenWorker', 'EchoWorker'],

@@ -7,7 +7,6 @@
 // (the scripts build every key from ARGV[1], which was the bare prefix), so its store is made
 // here by writing with this version and renaming each key `{<prefix>}:x` to `<prefix>:x`.
 import { Redis } from 'ioredis';
-import { monotonicFactory } from 'ulid';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -19,10 +18,9 @@ import {
 } from '../../../runtime/src/internals.js';
 import { deleteQueueKeys } from '../../../runtime/src/queue/redis/keys.js';
 import { LAYOUT_VERSION } from '../../../runtime/src/queue/redis/layout.js';
-import { completedOutcome, failedOutcome, openStore, ROOT, testStoreConfig } from '../helpers.js';
+import { completedOutcome, failedOutcome, newJob, openStore, ROOT, testStoreConfig } from '../helpers.js';
 
 const BASE_URI = process.env.LOCO_TEST_REDIS_URI ?? 'redis://127.0.0.1:6379/0';
-const ulid = monotonicFactory();
 let serial = 0;
 let admin: Redis;
 const prefixes: string[] = [];
@@ -48,23 +46,6 @@ async function openReading(config: ReturnType<typeof testStoreConfig>): Promise<
   return backend;
 }
 
-function job(name: string, fields: Partial<NewJob> = {}): NewJob {
-  return {
-    id: ulid(),
-    name,
-    task_data: { name },
-    run_at: Date.now(),
-    interval: null,
-    tags: [],
-    queue: null,
-    priority: 0,
-    key: null,
-    concurrency_key: null,
-    max_attempts: 1,
-    ...fields,
-  };
-}
-
 /** Every key of the queue `from` (this layout), renamed as the previous version would have written it under `to`. */
 async function toPreviousLayout(from: string, to: string): Promise<string[]> {
   const keys = await admin.keys(`{${from}}:*`);
@@ -84,9 +65,9 @@ async function toPreviousLayout(from: string, to: string): Promise<string[]> {
 /** A store with a job in each state, a unique key and a pause, written and closed; its records. */
 async function populate(prefix: string): Promise<{ records: JobRecord[]; keyed: NewJob }> {
   const backend = await open(prefix);
-  const keyed = job('EchoWorker', { key: 'report:1' });
-  const later = job('EchoWorker', { run_at: Date.now() + 3_600_000, tags: ['email'], priority: 5 });
-  const [running, done, broken] = [job('SlowWorker'), job('DoneWorker'), job('BrokenWorker')];
+  const keyed = newJob('EchoWorker', { key: 'report:1' });
+  const later = newJob('EchoWorker', { run_at: Date.now() + 3_600_000, tags: ['email'], priority: 5 });
+  const [running, done, broken] = [newJob('SlowWorker'), newJob('DoneWorker'), newJob('BrokenWorker')];
   await backend.enqueue([running, done, broken]);
   const claimed = await backend.claim({
     names: ['SlowWorker', 'DoneWorker', 'BrokenWorker'],
@@ -138,7 +119,7 @@ test('a store of the previous layout is moved on open, by one of the processes o
   assert.equal(await first.paused(), [{ kind: 'worker', name: 'GhostWorker' }], 'the pause is kept');
 
   // The unique key still points at its queued job, and the queued job is claimed.
-  const [again] = await first.enqueue([job('EchoWorker', { key: 'report:1' })]);
+  const [again] = await first.enqueue([newJob('EchoWorker', { key: 'report:1' })]);
   assert.equal(again, { id: keyed.id, added: false });
   const claimed = await second.claim({
     names: ['EchoWorker'],
@@ -168,7 +149,7 @@ test('keys the previous version writes after the upgrade are merged in on the ne
   // lanes as the upgraded store holds, and a name it has not seen.
   const other = newPrefix();
   const backend = await open(other);
-  const late = [job('EchoWorker', { key: 'report:2' }), job('NewWorker')];
+  const late = [newJob('EchoWorker', { key: 'report:2' }), newJob('NewWorker')];
   await backend.enqueue(late);
   await backend.close();
   opened.pop();

@@ -9,7 +9,7 @@ import { QueueConnectionError, silentLogger } from '../../../runtime/src/interna
 import { SqliteBackend } from '../../../runtime/src/queue/sqlite/backend.js';
 import { dueJobs, MIGRATIONS } from '../../../runtime/src/queue/sqlite/sql.js';
 import { parseSqliteUri } from '../../../runtime/src/queue/sqlite/uri.js';
-import { testStoreConfig } from '../helpers.js';
+import { newJob, testStoreConfig } from '../helpers.js';
 
 const folder = mkdtempSync(path.join(os.tmpdir(), 'loco-sqlite-'));
 
@@ -86,19 +86,9 @@ test.after(() => rmSync(folder, { recursive: true, force: true }));
 test('tidy gives space back: a new file shrinks after its jobs are deleted; an old file after --vacuum', async () => {
   const filler = 'x'.repeat(2000);
   const newJobs = (count: number) =>
-    Array.from({ length: count }, (_, n) => ({
-      id: `space-${String(n).padStart(8, '0')}`,
-      name: 'EchoWorker',
-      task_data: { n, filler },
-      run_at: Date.now(),
-      interval: null,
-      tags: [],
-      queue: null,
-      priority: 0,
-      key: null,
-      concurrency_key: null,
-      max_attempts: 1,
-    }));
+    Array.from({ length: count }, (_, n) =>
+      newJob('EchoWorker', { id: `space-${String(n).padStart(8, '0')}`, task_data: { n, filler } }),
+    );
   const open = async (file: string) => {
     const backend = new SqliteBackend(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${file}` }), {
       root: folder,

@@ -195,10 +195,10 @@ end
 
 local function claim(lane, id)
   local key = jobKey(id)
-  local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent')
+  local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent', 'ckey')
   local attempts = tostring(tonumber(job[1]) + 1)
   redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token)
-  countRunning(prefix, id, 1)
+  countRunningOf(prefix, lane.name, job[6], 1)
   if lane.limited then
     local field = lane.name .. '\0' .. lane.ckey
     takenByKey[field] = (takenByKey[field] or 0) + 1

@@ -49,10 +49,10 @@ for i = FIRST, #ARGV, WIDTH do
   local id, attempts, status, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local nextAttempts, errorMode = ARGV[i + 4], ARGV[i + 5]
   local key = prefix .. ':job:' .. id
-  local job = redis.call('HMGET', key, 'status', 'attempts', 'name', 'lane', 'run_at')
+  local job = redis.call('HMGET', key, 'status', 'attempts', 'name', 'lane', 'run_at', 'ckey', 'key')
   if job[1] == 'processing' and job[2] == attempts then
     released[#released + 1] = id
-    countRunning(prefix, id, -1)
+    countRunningOf(prefix, job[3], job[6], -1)
     redis.call('HSET', key, 'status', status, 'attempts', nextAttempts, 'updated_at', now)
     if errorMode == 'set' then
       redis.call('HSET', key, 'last_error', ARGV[i + 6])
@@ -72,7 +72,7 @@ for i = FIRST, #ARGV, WIDTH do
       end
     else
       index(status, job[3], id)
-      releaseKey(prefix, id, job[3])
+      releaseKeyOf(prefix, id, job[3], job[7])
     end
     recorded = recorded + 1
   end
