@@ -129,23 +129,27 @@ export function checkedJob(job: NewJob): NewJob {
     run_at: Math.ceil(job.run_at),
     interval: job.interval === null ? null : Math.ceil(job.interval),
   };
-  const problems: Array<[string, string | undefined]> = [
-    ['name', nameProblem(checked.name)],
-    ['run_at', runAtProblem(checked.run_at)],
-    ['interval', checked.interval === null ? undefined : intervalProblem(checked.interval)],
-    ['tags', tagsProblem(checked.tags)],
-    ['queue', queueProblem(checked.queue)],
-    ['priority', priorityProblem(checked.priority)],
-    ['key', checked.key === null ? undefined : keyProblem(checked.key)],
-    ['concurrencyKey(args)', checked.concurrency_key === null ? undefined : keyProblem(checked.concurrency_key)],
-    ['max_attempts', maxAttemptsProblem(checked.max_attempts)],
-  ];
-  const found = problems.find(([, problem]) => problem !== undefined);
-  if (found) {
-    throw new RangeError(`${describeName(job.name)}: cannot enqueue: ${found[0]}: ${found[1]}. Nothing was enqueued.`);
+  for (const [field, check] of JOB_CHECKS) {
+    const problem = check(checked);
+    if (problem !== undefined) {
+      throw new RangeError(`${describeName(job.name)}: cannot enqueue: ${field}: ${problem}. Nothing was enqueued.`);
+    }
   }
   return checked;
 }
+
+/** Each field's check, in the order problems are reported. */
+const JOB_CHECKS: ReadonlyArray<readonly [string, (job: NewJob) => string | undefined]> = [
+  ['name', (job) => nameProblem(job.name)],
+  ['run_at', (job) => runAtProblem(job.run_at)],
+  ['interval', (job) => (job.interval === null ? undefined : intervalProblem(job.interval))],
+  ['tags', (job) => tagsProblem(job.tags)],
+  ['queue', (job) => queueProblem(job.queue)],
+  ['priority', (job) => priorityProblem(job.priority)],
+  ['key', (job) => (job.key === null ? undefined : keyProblem(job.key))],
+  ['concurrencyKey(args)', (job) => (job.concurrency_key === null ? undefined : keyProblem(job.concurrency_key))],
+  ['max_attempts', (job) => maxAttemptsProblem(job.max_attempts)],
+];
 
 function describeName(name: unknown): string {
   return typeof name === 'string' && nameProblem(name) === undefined ? name : 'a job';

@@ -338,16 +338,16 @@ function prepare(db: Database.Database) {
   const applyOutcomes = (outcomes: JobOutcome[], now: number): boolean => {
     let requeued = false;
     for (const outcome of outcomes) {
-      finish.run({
-        id: outcome.id,
-        attempts: outcome.attempts,
-        status: outcome.status,
-        run_at: outcome.runAt,
-        next_attempts: outcome.nextAttempts,
-        keep_error: outcome.error === undefined ? 1 : 0,
-        error: outcome.error ?? null,
+      finish.run(
+        outcome.status,
+        outcome.runAt,
+        outcome.nextAttempts,
+        outcome.error === undefined ? 1 : 0,
+        outcome.error ?? null,
         now,
-      });
+        outcome.id,
+        outcome.attempts,
+      );
       if (outcome.status === 'queued') requeued = true;
     }
     return requeued;
@@ -373,25 +373,26 @@ function prepare(db: Database.Database) {
           }
           if (holder) releaseKey.run({ id: holder.id });
         }
-        insert.run({
-          id: job.id,
-          name: job.name,
-          task_data: JSON.stringify(job.task_data),
-          status: restored?.status ?? 'queued',
-          run_at: job.run_at,
-          interval: job.interval,
-          tags: JSON.stringify(job.tags),
-          queue: job.queue,
-          priority: job.priority,
-          unique_key: job.key,
-          concurrency_key: job.concurrency_key,
-          attempts: restored?.attempts ?? 0,
-          max_attempts: job.max_attempts,
-          last_error: restored?.last_error ?? null,
-          created_at: job.created_at ?? now,
-          updated_at: restored?.updated_at ?? now,
-          traceparent: job.traceparent ?? null,
-        });
+        // in the order of sql.ENQUEUE_COLUMNS
+        insert.run(
+          job.id,
+          job.name,
+          JSON.stringify(job.task_data),
+          restored?.status ?? 'queued',
+          job.run_at,
+          job.interval,
+          JSON.stringify(job.tags),
+          job.queue,
+          job.priority,
+          job.key,
+          job.concurrency_key,
+          restored?.attempts ?? 0,
+          job.max_attempts,
+          restored?.last_error ?? null,
+          job.created_at ?? now,
+          restored?.updated_at ?? now,
+          job.traceparent ?? null,
+        );
         return { id: job.id, added: true };
       }),
     ),
