@@ -40,7 +40,7 @@ function jobs(count: number, name = 'EchoWorker', extra: Partial<NewJob> = {}): 
   );
 }
 
-const test = suite('postgres: schema, index, flush and operator verbs');
+const test = suite('postgres backend: schema, index, flush and operator verbs');
 
 test.after.each(async () => {
   for (const backend of backends.splice(0)) await backend.close();
