@@ -1,32 +1,98 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with uvu (TypeScript through tsx) and ends with the line
 // "N passed, N failed" that CI reads. `npm test -- sqlite` runs only files whose path matches.
+//
+// The files run in two lanes at once, one uvu process each, as the machine has two cores or more
+// (`TEST_LANES=1` runs them all in one process, one after the other):
+// - `stores`: the stores, the CLI, the sandbox, the dashboard and the scheduler's processes, whose
+//   tests time wake-ups, leases and rate windows; it runs at normal priority and prints as it goes;
+// - `builds`: the rest (generators, which build, pack and `npm install` apps; config, scheduler
+//   rules, logger, ...), at a lower priority (`nice`), printed when it ends.
+// No two lanes share a store: every test names its schemas, key prefixes and files after its
+// process id or a temp folder, and servers a test starts get ports of their own (test/ports.ts).
+// The two tests that pack the packages into dist/ (generators/e2e and generators/registry) are in
+// the same lane, so they never run at once.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 
 const require = createRequire(import.meta.url);
 const uvu = path.join(path.dirname(require.resolve('uvu')), '..', 'bin.js');
 const filter = process.argv[2];
-const pattern = filter ? `${filter}.*\\.test\\.ts$` : '\\.test\\.ts$';
+const files = `(?=.*${filter ? `${filter}.*` : ''}\\.test\\.ts$)`;
+const STORES = '(?:queue|cli|sandbox|admin)/|scheduler/multi-process\\.';
 
-const child = spawn(process.execPath, ['--import', 'tsx', uvu, 'test', pattern, '-i', 'fixtures'], {
-  stdio: ['inherit', 'pipe', 'inherit'],
-  env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
-});
-let output = '';
-child.stdout.on('data', (chunk) => {
-  output += chunk;
-  process.stdout.write(chunk);
-});
-child.on('close', (code, signal) => {
+const lanes =
+  process.env.TEST_LANES === '1' || availableParallelism() < 2
+    ? [{ name: 'all', pattern: `^${files}`, live: true }]
+    : [
+        { name: 'stores', pattern: `^${files}(?:${STORES})`, live: true },
+        { name: 'builds', pattern: `^${files}(?!${STORES})`, live: false, nice: 10 },
+      ];
+
+/** Runs one lane's files in one uvu process; resolves with its output and exit code. */
+function runLane(lane) {
+  const started = Date.now();
+  const args = ['--import', 'tsx', uvu, 'test', lane.pattern, '-i', 'fixtures'];
+  const [command, argv] = lane.nice
+    ? ['nice', ['-n', String(lane.nice), process.execPath, ...args]]
+    : [process.execPath, args];
+  const child = spawn(command, argv, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+  });
+  let output = '';
+  const collect = (stream, write) =>
+    stream.on('data', (chunk) => {
+      output += chunk;
+      if (lane.live) write(chunk);
+    });
+  collect(child.stdout, (chunk) => process.stdout.write(chunk));
+  collect(child.stderr, (chunk) => process.stderr.write(chunk));
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) =>
+      resolve({ lane, output, code: code ?? (signal ? 1 : 0), seconds: (Date.now() - started) / 1000 }),
+    );
+  });
+}
+
+/** Passed, failed and skipped tests of a lane, from uvu's summary. */
+function count({ output, code }) {
   const plain = stripVTControlCharacters(output);
   const number = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(plain)?.[1] ?? 0);
   const total = number('Total');
   const passed = number('Passed');
   const skipped = number('Skipped');
-  const failed = Math.max(total - passed - skipped, code === 0 ? 0 : 1);
-  console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-  process.exit(code ?? (signal ? 1 : 0));
-});
+  // A hook that throws or a crashed process may leave uvu's totals short: count it as a failure.
+  return { passed, skipped, failed: Math.max(total - passed - skipped, code === 0 ? 0 : 1) };
+}
+
+const results = await Promise.all(
+  lanes.map((lane) =>
+    runLane(lane).then((result) => {
+      if (!lane.live) {
+        process.stdout.write(`\n==== lane ${lane.name} ====\n${result.output}`);
+      }
+      return result;
+    }),
+  ),
+);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const result of results) {
+  const lane = count(result);
+  passed += lane.passed;
+  failed += lane.failed;
+  skipped += lane.skipped;
+  if (lanes.length > 1) {
+    console.log(
+      `lane ${result.lane.name}: ${lane.passed} passed, ${lane.failed} failed in ${result.seconds.toFixed(0)} s`,
+    );
+  }
+}
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

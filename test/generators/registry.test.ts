@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { freePort } from '../ports.js';
 import { exec as run, launch as start, succeeded } from './processes.js';
 
 // The packages as users get them: starts a throwaway verdaccio on 127.0.0.1, publishes
@@ -50,18 +50,6 @@ for (const key of Object.keys(env)) {
 }
 const exec = (command: string, args: string[], cwd: string, timeoutMs: number) =>
   run(command, args, cwd, timeoutMs, env);
-
-/** A port nothing listens on now, on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Each step needs the ones before it; a later step says so instead of failing obscurely. */
 let stepsDone = 0;

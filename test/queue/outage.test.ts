@@ -21,20 +21,12 @@ import {
   runWorkerLoop,
   silentLogger,
 } from '../../runtime/src/internals.js';
+import { freePort } from '../ports.js';
 import { postgresAdmin, sqliteStore } from '../stores.js';
 import { exited, openStore, sleep, testStoreConfig, waitUntil } from './helpers.js';
 
 const CONNECT_TIMEOUT_MS = 1000;
 const SECRET = 'outage-secret-pw';
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A store that can be cut off and brought back. */
 interface Outage {

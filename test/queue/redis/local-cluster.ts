@@ -4,13 +4,15 @@
 // test process exits.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { freePort } from '../../ports.js';
 
 const run = promisify(execFile);
+/** A cluster node's bus port is its port + 10000. */
+const BUS_PORT_OFFSET = 10_000;
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
 
 /** A running local cluster. */
@@ -21,28 +23,6 @@ export interface LocalCluster {
   uri(prefix: string): string;
   /** Stops the servers this cluster started and removes its folder. */
   stop(): void;
-}
-
-/** Whether nothing listens on 127.0.0.1:port. */
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** A port that is free, and whose cluster bus port (port + 10000) is free too. */
-async function freePort(taken: Set<number>): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 30_000);
-    if (taken.has(port) || taken.has(port + 10_000)) continue;
-    if ((await isFree(port)) && (await isFree(port + 10_000))) {
-      taken.add(port);
-      taken.add(port + 10_000);
-      return port;
-    }
-  }
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -84,7 +64,7 @@ export async function startLocalCluster(masters = 3): Promise<LocalCluster> {
   try {
     const taken = new Set<number>();
     const ports: number[] = [];
-    for (let n = 0; n < masters; n++) ports.push(await freePort(taken));
+    for (let n = 0; n < masters; n++) ports.push(await freePort(taken, BUS_PORT_OFFSET));
     for (const port of ports) {
       // No persistence: the cluster lives as long as the test.
       const args = [
