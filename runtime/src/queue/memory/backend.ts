@@ -79,7 +79,9 @@ export class InProcessBackend implements QueueBackend {
   private readonly pauses = new Set<string>();
   /** When a rate window that ran out of starts opens again. */
   private reopensAt: number | undefined;
+  /** Ids of finished jobs, a ring of the last FINISHED_KEPT: `finishedNext` is where the next goes. */
   private readonly finished: string[] = [];
+  private finishedNext = 0;
   private readonly wakeup = new Wakeup();
   /** Claimed ticks (`schedule` NUL `tickAt`) and when each may be pruned, in claim order. */
   private readonly ticks = new Map<string, number>();
@@ -94,6 +96,7 @@ export class InProcessBackend implements QueueBackend {
       this.running.clear();
       this.starts.clear();
       this.finished.length = 0;
+      this.finishedNext = 0;
     }
   }
 
@@ -122,25 +125,33 @@ export class InProcessBackend implements QueueBackend {
         }
         if (holder) holder.key = null;
       }
-      const { restore: _restore, ...fields } = job;
+      // Every field written here, in one order: records of one shape keep property reads fast.
       const record: StoredJob = {
-        ...fields,
+        id: job.id,
+        name: job.name,
         task_data: structuredClone(job.task_data),
-        tags: [...job.tags],
         status,
+        run_at: job.run_at,
+        interval: job.interval,
+        tags: [...job.tags],
+        queue: job.queue,
+        priority: job.priority,
+        key: job.key,
         attempts: restored?.attempts ?? 0,
+        max_attempts: job.max_attempts,
         last_error: restored?.last_error ?? null,
         lease_until: null,
         created_at: job.created_at ?? now,
         updated_at: restored?.updated_at ?? now,
         traceparent: job.traceparent ?? null,
+        concurrency_key: job.concurrency_key,
       };
       this.jobs.set(job.id, record);
       if (status === 'queued') {
         if (job.key !== null) this.keys.set(keyOf(job.name, job.key), job.id);
         this.place(record, job.run_at);
       } else {
-        this.finished.push(job.id);
+        this.noteFinished(job.id);
       }
       return { id: job.id, added: true };
     });
@@ -196,12 +207,10 @@ export class InProcessBackend implements QueueBackend {
   /** A queued job becomes processing under a lease, counted against its limits. */
   private start(job: StoredJob, request: ClaimRequest): ClaimedJob {
     this.queued.delete(job.id);
-    Object.assign(job, {
-      status: 'processing',
-      attempts: job.attempts + 1,
-      lease_until: request.now + request.leaseMs,
-      updated_at: request.now,
-    });
+    job.status = 'processing';
+    job.attempts += 1;
+    job.lease_until = request.now + request.leaseMs;
+    job.updated_at = request.now;
     this.count(job, 1);
     if (request.limits?.[job.name]?.rate)
       this.starts.get(job.name)?.push(request.now) ?? this.starts.set(job.name, [request.now]);
@@ -248,7 +257,8 @@ export class InProcessBackend implements QueueBackend {
 
   /** The lane a queued job waits in. */
   private laneOf(job: StoredJob): Lane {
-    const id = JSON.stringify([job.name, job.tags, job.queue]);
+    // Names, queues and tags hold no NUL (job-limits.ts), and a queue name is never empty.
+    const id = `${job.name}\0${job.queue ?? ''}\0${job.tags.join('\0')}`;
     let lane = this.lanes.get(id);
     if (!lane) {
       lane = {
@@ -448,12 +458,16 @@ export class InProcessBackend implements QueueBackend {
     this.place(job, runAt);
   }
 
-  /** Gives a queued job its place for `runAt`; places it had are left behind. */
+  /**
+   * Gives a queued job its place for `runAt`, in its lane when it is due and among the delayed
+   * jobs until then; places it had are left behind.
+   */
   private place(job: StoredJob, runAt: number): void {
     job.run_at = runAt;
     const place: Place = { id: job.id, version: ++this.versions, run_at: runAt, priority: job.priority };
     this.queued.set(job.id, place.version);
-    this.delayed.push(place);
+    if (runAt <= Date.now()) this.laneOf(job).ready.push(place);
+    else this.delayed.push(place);
     this.wakeup.notify();
   }
 
@@ -462,11 +476,19 @@ export class InProcessBackend implements QueueBackend {
     job.status = status;
     this.queued.delete(job.id);
     this.releaseKey(job);
-    this.finished.push(job.id);
-    while (this.finished.length > FINISHED_KEPT) {
-      const oldest = this.jobs.get(this.finished.shift()!);
-      if (oldest && oldest.status !== 'queued' && oldest.status !== 'processing') this.jobs.delete(oldest.id);
+    this.noteFinished(job.id);
+  }
+
+  /** Keeps the last FINISHED_KEPT finished jobs: the oldest is dropped, unless it has gone live again since. */
+  private noteFinished(id: string): void {
+    if (this.finished.length < FINISHED_KEPT) {
+      this.finished.push(id);
+      return;
     }
+    const oldest = this.jobs.get(this.finished[this.finishedNext]);
+    if (oldest && oldest.status !== 'queued' && oldest.status !== 'processing') this.jobs.delete(oldest.id);
+    this.finished[this.finishedNext] = id;
+    this.finishedNext = (this.finishedNext + 1) % FINISHED_KEPT;
   }
 
   /** A job that leaves the live states frees its key. */

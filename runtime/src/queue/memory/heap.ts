@@ -18,34 +18,35 @@ export class Heap<T> {
 
   push(item: T): void {
     const items = this.items;
+    // Sift up with a hole: parents move down until the item's place is found (no swaps, no garbage).
+    let i = items.length;
     items.push(item);
-    let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(items[i], items[parent])) break;
-      [items[i], items[parent]] = [items[parent], items[i]];
+      if (!this.less(item, items[parent])) break;
+      items[i] = items[parent];
       i = parent;
     }
+    items[i] = item;
   }
 
   pop(): T | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
-    if (items.length > 0 && last !== undefined) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && this.less(items[l], items[m])) m = l;
-        if (r < items.length && this.less(items[r], items[m])) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m], items[i]];
-        i = m;
-      }
+    if (items.length === 0 || last === undefined) return top;
+    // Sift the last item down from the root with a hole, as in `push`.
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= items.length) break;
+      const r = l + 1;
+      const child = r < items.length && this.less(items[r], items[l]) ? r : l;
+      if (!this.less(items[child], last)) break;
+      items[i] = items[child];
+      i = child;
     }
+    items[i] = last;
     return top;
   }
 }
