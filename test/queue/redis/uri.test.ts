@@ -1,11 +1,25 @@
-// redis+cluster:// URIs: the nodes, credentials, TLS, prefix and parameters read exactly, the
+// Redis URIs, redis:// and redis+cluster://: the nodes, credentials, TLS, prefix and parameters read exactly, the
 // password never shown, and anything else refused naming what is wrong. No server needed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { QueueConnectionError } from '../../../runtime/src/internals.js';
 import { parseRedisUri } from '../../../runtime/src/queue/redis/uri.js';
 
-const test = suite('redis+cluster:// URIs');
+const test = suite('Redis URIs');
+
+/** Each URI is refused with a `QueueConnectionError` matching its pattern, which never shows the password. */
+function assertRefused(refusals: Array<[string, RegExp]>): void {
+  for (const [uri, expected] of refusals) {
+    try {
+      parseRedisUri(uri);
+      assert.unreachable(`${uri}: should be refused`);
+    } catch (err) {
+      assert.instance(err, QueueConnectionError, uri);
+      assert.match((err as Error).message, expected, uri);
+      assert.not.match((err as Error).message, 's3', `${uri}: no password`);
+    }
+  }
+}
 
 test('the nodes, credentials, TLS, prefix and parameters are read; the display hides the password', () => {
   assert.equal(parseRedisUri('redis+cluster://127.0.0.1:7000,127.0.0.1:7001'), {
@@ -51,16 +65,71 @@ test('a node list, path, fragment or parameter that cannot be taken exactly is r
     ['redis+cluster://u:s3%zz@a:7000', /has a % in its user or password/],
     ['redis+cluster:/a:7000', /cannot be read; write a Redis Cluster as redis\+cluster:\/\/host:7000,host:7001/],
   ];
-  for (const [uri, expected] of refusals) {
-    try {
-      parseRedisUri(uri);
-      assert.unreachable(`${uri}: should be refused`);
-    } catch (err) {
-      assert.instance(err, QueueConnectionError, uri);
-      assert.match((err as Error).message, expected, uri);
-      assert.not.match((err as Error).message, 's3', `${uri}: no password`);
-    }
+  assertRefused(refusals);
+});
+
+test('a URI without prefix uses loco:, and the password never shows in errors', () => {
+  assert.equal(parseRedisUri('redis://127.0.0.1:6379/2'), {
+    options: { host: '127.0.0.1', port: 6379, db: 2 },
+    db: 2,
+    prefix: 'loco',
+    display: 'redis://127.0.0.1:6379/2',
+  });
+  const withSecret = parseRedisUri('rediss://app:s3cret@cache.internal:6380/0?prefix=myapp&family=6');
+  assert.is(withSecret.prefix, 'myapp');
+  assert.equal(withSecret.options, {
+    host: 'cache.internal',
+    port: 6380,
+    db: 0,
+    username: 'app',
+    password: 's3cret',
+    tls: {},
+    family: 6,
+  });
+  assert.is(withSecret.display, 'rediss://app@cache.internal:6380/0?prefix=myapp&family=6');
+  assert.equal(parseRedisUri('redis://[::1]').options, { host: '::1', port: 6379, db: 0 });
+  try {
+    parseRedisUri('http://:s3cret@127.0.0.1');
+    assert.unreachable('should refuse');
+  } catch (err) {
+    assert.match((err as Error).message, 'use redis:// (or rediss:// for TLS)');
+    assert.not.match((err as Error).message, 's3cret');
   }
+  assert.throws(
+    () => parseRedisUri('redis://127.0.0.1?prefix=app:staging'),
+    /has the prefix 'app:staging', which contains ':'.*e\.g\. \?prefix=app-staging/,
+    "a prefix with ':' is refused: prefix app would own its keys and flush them",
+  );
+});
+
+test('the path is a database number and the parameters are typed, else the URI is refused naming what is wrong', () => {
+  const refusals: Array<[string, RegExp]> = [
+    [
+      'redis://:s3cret@127.0.0.1/abc',
+      /has the path '\/abc'; the path of a Redis URI is the database number and nothing else/,
+    ],
+    ['redis://:s3cret@127.0.0.1/-1', /has the path '\/-1'/],
+    ['redis://:s3cret@127.0.0.1/1/2', /has the path '\/1\/2'/],
+    ['redis://:s3cret@127.0.0.1/99999999999', /has the path '\/99999999999'/],
+    [
+      'redis://:s3cret@127.0.0.1/0?connectTimeout=abc',
+      /has connectTimeout=abc; expected a whole number of milliseconds, such as connectTimeout=5000\./,
+    ],
+    ['redis://:s3cret@127.0.0.1/0?noDelay=yes', /has noDelay=yes; expected true or false\./],
+    ['redis://:s3cret@127.0.0.1/0?family=5', /has family=5; expected 4 \(IPv4\), 6 \(IPv6\) or 0/],
+    [
+      'redis://:s3cret@127.0.0.1/0?db=2',
+      /has the parameter 'db', which this queue does not read.*the database is the path/,
+    ],
+    ['redis://:s3cret@127.0.0.1/0?conectTimeout=5', /has the parameter 'conectTimeout'/],
+    ['redis://:s3cret@127.0.0.1/0?prefix=a&prefix=b', /gives prefix twice/],
+    ['redis://u:s3%zz@127.0.0.1/0', /has a % in its user or password that is not followed by two hex digits/],
+    ['redis:///0', /names no host/],
+    ['redis://:s3cret@:6379/0', /Cannot read the Redis URI 'redis:\/\/:6379\/0'; write it as redis:\/\/host:6379\/0/],
+  ];
+  assertRefused(refusals);
+  assert.is(parseRedisUri('redis://127.0.0.1/0?connectTimeout=250&noDelay=false').options.connectTimeout, 250);
+  assert.is(parseRedisUri('redis://127.0.0.1/0?connectTimeout=250&noDelay=false').options.noDelay, false);
 });
 
 test.run();
