@@ -162,24 +162,16 @@ export class RedisBackend implements QueueBackend {
     ];
     let soonest = Infinity;
     for (const job of folded.jobs) {
-      const restored =
-        job.restore?.status === 'processing' ? { ...job.restore, status: 'queued' as const } : job.restore;
+      // The per-job values of enqueue.lua: the fields every job has, then the rest in one value.
       args.push(
         job.id,
         job.name,
         laneId(job.queue, job.name, job.tags, job.priority),
         JSON.stringify(job.task_data) ?? 'null',
         job.run_at,
-        job.interval ?? '',
         job.max_attempts,
-        job.created_at ?? now,
         job.key ?? '',
-        restored?.status ?? 'queued',
-        restored?.attempts ?? 0,
-        restored?.last_error ?? '',
-        restored?.updated_at ?? '',
-        job.concurrency_key ?? '',
-        job.traceparent ?? '',
+        rareFields(job),
       );
       if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
     }
@@ -660,4 +652,34 @@ function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Prom
     timer = setTimeout(() => reject(new Error(message)), ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The fields of a new job that few jobs have, as enqueue.lua takes them: '' when it has none,
+ * else a JSON object of strings. A job restored from a dump brings its status, attempts, last
+ * error and times; one restored while `processing` comes back `queued`.
+ */
+function rareFields(job: NewJob): string {
+  const restored = job.restore;
+  if (
+    job.interval === null &&
+    job.concurrency_key === null &&
+    !job.traceparent &&
+    job.created_at === undefined &&
+    !restored
+  ) {
+    return '';
+  }
+  const fields: Record<string, string> = {};
+  if (job.interval !== null) fields.interval = String(job.interval);
+  if (job.concurrency_key !== null) fields.ckey = job.concurrency_key;
+  if (job.traceparent) fields.traceparent = job.traceparent;
+  if (job.created_at !== undefined) fields.created_at = String(job.created_at);
+  if (restored) {
+    fields.status = restored.status === 'processing' ? 'queued' : restored.status;
+    fields.attempts = String(restored.attempts);
+    if (restored.last_error) fields.last_error = restored.last_error;
+    fields.updated_at = String(restored.updated_at);
+  }
+  return JSON.stringify(fields);
 }

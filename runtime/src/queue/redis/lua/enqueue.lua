@@ -26,10 +26,12 @@
       ARGV[3] token        unique per call
       ARGV[4] wake_max     most tokens kept in the wake list
       ARGV[5] on_conflict  'keep' or 'replace'
-      ARGV[6..] per job, 15 values: id, name, lane id, task_data (JSON), run_at, interval ('' for
-                none), max_attempts, created_at, key ('' for none), status (queued or a finished
-                status), attempts, last_error ('' for none), updated_at ('' for now), concurrency
-                key ('' for none), traceparent ('' for none)
+      ARGV[6..] per job, 8 values: id, name, lane id, task_data (JSON), run_at, max_attempts,
+                key ('' for none), and '' or a JSON object of the fields few jobs have, each
+                a string: interval, ckey (concurrency key), traceparent, and for a job restored
+                from a dump created_at, status (queued or a finished status), attempts,
+                last_error and updated_at (absent: no interval, key or trace, created and
+                updated now, queued with no attempts)
 
     Output:
       { id_1, added_1, id_2, added_2, ... }: each job's id (the matched job's when its key
@@ -44,7 +46,10 @@ local now = ARGV[2]
 local token = ARGV[3]
 local wakeMax = tonumber(ARGV[4])
 local replace = ARGV[5] == 'replace'
-local FIRST, WIDTH = 6, 15
+local FIRST, WIDTH = 6, 8
+-- The fields of the last value, besides those that choose a job's status and times.
+local NONE = {}
+local RARE_FIELDS = { 'interval', 'last_error', 'ckey', 'traceparent' }
 
 local function jobKey(id)
   return prefix .. ':job:' .. id
@@ -79,7 +84,7 @@ if existing > 0 then
     -- The same call again: answer as the first one did.
     local reply = {}
     for i = FIRST, #ARGV, WIDTH do
-      local id, key, name = ARGV[i], ARGV[i + 8], ARGV[i + 1]
+      local id, key, name = ARGV[i], ARGV[i + 6], ARGV[i + 1]
       if redis.call('EXISTS', jobKey(id)) == 1 then
         reply[#reply + 1] = id
         reply[#reply + 1] = '1'
@@ -101,8 +106,9 @@ local reply = {}
 local lanes, names, finished = {}, {}, {}
 local due = 0
 for i = FIRST, #ARGV, WIDTH do
-  local id, name, lane, runAt, interval = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 4], ARGV[i + 5]
-  local key, status = ARGV[i + 8], ARGV[i + 9]
+  local id, name, lane, runAt, key = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 4], ARGV[i + 6]
+  local rare = ARGV[i + 7] ~= '' and cjson.decode(ARGV[i + 7]) or NONE
+  local status = rare.status or 'queued'
   local holder, holderStatus
   if key ~= '' and status == 'queued' then
     holder, holderStatus = holderOf(name, key)
@@ -122,28 +128,18 @@ for i = FIRST, #ARGV, WIDTH do
     end
     local fields = {
       'name', name, 'lane', lane, 'task_data', ARGV[i + 3], 'status', status, 'run_at', runAt,
-      'attempts', ARGV[i + 10], 'max_attempts', ARGV[i + 6], 'created_at', ARGV[i + 7],
-      'updated_at', ARGV[i + 12] ~= '' and ARGV[i + 12] or now,
+      'attempts', rare.attempts or '0', 'max_attempts', ARGV[i + 5], 'created_at', rare.created_at or now,
+      'updated_at', rare.updated_at or now,
     }
-    if interval ~= '' then
-      fields[#fields + 1] = 'interval'
-      fields[#fields + 1] = interval
-    end
-    if ARGV[i + 11] ~= '' then
-      fields[#fields + 1] = 'last_error'
-      fields[#fields + 1] = ARGV[i + 11]
+    for _, field in ipairs(RARE_FIELDS) do
+      if rare[field] then
+        fields[#fields + 1] = field
+        fields[#fields + 1] = rare[field]
+      end
     end
     if key ~= '' then
       fields[#fields + 1] = 'key'
       fields[#fields + 1] = key
-    end
-    if ARGV[i + 13] ~= '' then
-      fields[#fields + 1] = 'ckey'
-      fields[#fields + 1] = ARGV[i + 13]
-    end
-    if ARGV[i + 14] ~= '' then
-      fields[#fields + 1] = 'traceparent'
-      fields[#fields + 1] = ARGV[i + 14]
     end
     if i == FIRST then
       fields[#fields + 1] = 'enqueue_token'
@@ -162,7 +158,7 @@ for i = FIRST, #ARGV, WIDTH do
     else
       local statusKey = prefix .. ':status:' .. status .. ':' .. name
       local entries = finished[statusKey] or {}
-      entries[#entries + 1] = ARGV[i + 12] ~= '' and ARGV[i + 12] or now
+      entries[#entries + 1] = rare.updated_at or now
       entries[#entries + 1] = id
       finished[statusKey] = entries
     end
