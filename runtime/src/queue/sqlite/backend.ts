@@ -329,7 +329,8 @@ export class SqliteBackend implements QueueBackend {
 const AUTO_VACUUM_INCREMENTAL = 2;
 
 function prepare(db: Database.Database) {
-  const insert = db.prepare(sql.enqueueJob);
+  const insertOne = db.prepare(sql.enqueueJobs(1));
+  const insertMany = db.prepare(sql.enqueueJobs(sql.ENQUEUE_ROWS));
   const findKeyHolder = db.prepare(sql.findKeyHolder);
   const releaseKey = db.prepare(sql.releaseKey);
   const replaceQueued = db.prepare(sql.replaceQueuedJob);
@@ -357,8 +358,11 @@ function prepare(db: Database.Database) {
      * Adds jobs (one per key at most: see `foldKeys`) in one write transaction, taken before
      * reading so that two processes cannot both find a key free.
      */
-    enqueue: db.transaction((jobs: NewJob[], onConflict: OnConflict, now: number): EnqueueResult[] =>
-      jobs.map((job) => {
+    enqueue: db.transaction((jobs: NewJob[], onConflict: OnConflict, now: number): EnqueueResult[] => {
+      /** Values of the rows not inserted yet, ENQUEUE_ROWS at a time; a call holds each key once, so no read below needs them. */
+      const rows: unknown[] = [];
+      const width = sql.ENQUEUE_COLUMNS.length;
+      const results = jobs.map((job): EnqueueResult => {
         const restored = job.restore && job.restore.status !== 'processing' ? job.restore : undefined;
         const live = !restored || restored.status === 'queued';
         if (job.key !== null && live) {
@@ -374,7 +378,7 @@ function prepare(db: Database.Database) {
           if (holder) releaseKey.run({ id: holder.id });
         }
         // in the order of sql.ENQUEUE_COLUMNS
-        insert.run(
+        rows.push(
           job.id,
           job.name,
           JSON.stringify(job.task_data),
@@ -393,9 +397,15 @@ function prepare(db: Database.Database) {
           restored?.updated_at ?? now,
           job.traceparent ?? null,
         );
+        if (rows.length === width * sql.ENQUEUE_ROWS) {
+          insertMany.run(rows);
+          rows.length = 0;
+        }
         return { id: job.id, added: true };
-      }),
-    ),
+      });
+      for (let at = 0; at < rows.length; at += width) insertOne.run(rows.slice(at, at + width));
+      return results;
+    }),
     claim: claimer(db, applyOutcomes),
     /** Applies outcomes in one transaction; returns whether any job went back to the queue. */
     finishMany: db.transaction(applyOutcomes),

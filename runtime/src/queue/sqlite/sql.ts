@@ -76,7 +76,7 @@ export const MIGRATIONS: string[] = [
 ];
 
 /**
- * The columns an enqueue writes, in the order `enqueueJob` binds them. Hot statements bind by
+ * The columns an enqueue writes, in the order `enqueueJobs` binds them. Hot statements bind by
  * position: better-sqlite3 binds an array about 20% faster than named parameters, which is a
  * fifth of an insert's cost.
  */
@@ -100,9 +100,19 @@ export const ENQUEUE_COLUMNS = [
   'traceparent',
 ] as const;
 
-export const enqueueJob = `
+/** Inserts `rows` jobs, each with the values of ENQUEUE_COLUMNS in order. */
+export function enqueueJobs(rows: number): string {
+  const row = `(${ENQUEUE_COLUMNS.map(() => '?').join(', ')})`;
+  return `
   INSERT INTO loco_jobs (${ENQUEUE_COLUMNS.join(', ')})
-  VALUES (${ENQUEUE_COLUMNS.map(() => '?').join(', ')})`;
+  VALUES ${Array(rows).fill(row).join(',\n         ')}`;
+}
+
+/**
+ * Rows per multi-row insert of a batch: one statement for 50 rows writes about half again as
+ * many rows a second as one statement per row (850 bound values, far below SQLite's limit).
+ */
+export const ENQUEUE_ROWS = 50;
 
 /** The live job (queued or processing) holding a key. */
 export const findKeyHolder = `
