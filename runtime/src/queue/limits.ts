@@ -41,8 +41,9 @@ export class ClaimBudget {
     return running + (this.takenByKey.get(`${name}\0${key}`) ?? 0) < concurrency;
   }
 
-  /** Counts a job taken. */
+  /** Counts a job taken (only names with limits are counted: nothing reads the others). */
   take(name: string, key: string | null): void {
+    if (this.limits[name] === undefined) return;
     this.taken.set(name, (this.taken.get(name) ?? 0) + 1);
     const id = `${name}\0${key}`;
     this.takenByKey.set(id, (this.takenByKey.get(id) ?? 0) + 1);
