@@ -233,10 +233,9 @@ export class Queue {
     const schema = registered ? registered.argsSchema : type.argsSchema;
     const jobs: NewJob[] = [];
     for (const [i, args] of argsList.entries()) {
-      // Without a schema nothing here awaits: a batch costs no promise per job.
-      const json = schema
-        ? (await this.checkedArgs(schema, name, args)).json
-        : toJsonArgs(args, name, this.maxArgsBytes);
+      const json = toJsonArgs(args, name, this.maxArgsBytes);
+      // The store keeps the JSON; the schema only has to accept it. Without one nothing here awaits.
+      if (schema) await validateArgs(schema, json, name);
       const key = keys?.[i] ?? (registered ? registered.uniqueKey(json) : type.uniqueKey(json as never));
       const concurrencyKey = registered ? registered.concurrencyKey(json) : type.concurrencyKey(json as never);
       jobs.push(newJob(name, json, { ...options, key, concurrencyKey }, defaults));

@@ -660,26 +660,17 @@ function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Prom
  * error and times; one restored while `processing` comes back `queued`.
  */
 function rareFields(job: NewJob): string {
-  const restored = job.restore;
-  if (
-    job.interval === null &&
-    job.concurrency_key === null &&
-    !job.traceparent &&
-    job.created_at === undefined &&
-    !restored
-  ) {
-    return '';
-  }
   const fields: Record<string, string> = {};
   if (job.interval !== null) fields.interval = String(job.interval);
   if (job.concurrency_key !== null) fields.ckey = job.concurrency_key;
   if (job.traceparent) fields.traceparent = job.traceparent;
   if (job.created_at !== undefined) fields.created_at = String(job.created_at);
+  const restored = job.restore;
   if (restored) {
     fields.status = restored.status === 'processing' ? 'queued' : restored.status;
     fields.attempts = String(restored.attempts);
     if (restored.last_error) fields.last_error = restored.last_error;
     fields.updated_at = String(restored.updated_at);
   }
-  return JSON.stringify(fields);
+  return Object.keys(fields).length === 0 ? '' : JSON.stringify(fields);
 }

@@ -359,7 +359,8 @@ function prepare(db: Database.Database) {
      * reading so that two processes cannot both find a key free.
      */
     enqueue: db.transaction((jobs: NewJob[], onConflict: OnConflict, now: number): EnqueueResult[] => {
-      /** Values of the rows not inserted yet, ENQUEUE_ROWS at a time; a call holds each key once, so no read below needs them. */
+      // Rows wait here and go in ENQUEUE_ROWS at a time: no key lookup below can need one, as a
+      // call holds each key once (`foldKeys`).
       const rows: unknown[] = [];
       const width = sql.ENQUEUE_COLUMNS.length;
       const results = jobs.map((job): EnqueueResult => {

@@ -179,13 +179,9 @@ export const resumeTarget = `DELETE FROM loco_pauses WHERE kind = @kind AND name
 
 /**
  * Applies one outcome (`queue/outcome.ts`), fenced: only while the job is still `processing` with
- * the attempts it was claimed with. `@run_at` null keeps the job's; `@keep_error` 1 keeps its
- * `last_error`, otherwise it becomes `@error`.
- */
-/**
- * Records one outcome, fenced by the attempt it ran as. Bound by position, in the order the `?`s
- * appear: status, run_at (null keeps it), next attempts, keep_error (1 keeps last_error), error,
- * now, id, attempts.
+ * the attempts it was claimed with. Bound by position, in the order the `?`s appear: status,
+ * run_at (null keeps the job's), next attempts, keep_error (1 keeps last_error), error, now, id,
+ * attempts.
  */
 export const finishJob = `
   UPDATE loco_jobs
