@@ -14,8 +14,7 @@ export const DEFAULT_MAX_ARGS_BYTES = 1024 * 1024;
  * are dropped, as JSON drops them.
  */
 export function toJsonArgs(args: unknown, workerName: string, maxBytes = DEFAULT_MAX_ARGS_BYTES): unknown {
-  const seen = new Set<object>();
-  const problem = findProblem(args, 'args', seen, 0);
+  const problem = findProblem(args, { parents: [], steps: [] });
   if (problem) {
     const advice = problem.startsWith(TOO_DEEP)
       ? 'Flatten them, or pass a reference to the data (an id, a URL, a file name) instead.'
@@ -45,54 +44,72 @@ export function argsSizeProblem(json: string, maxBytes: number): string | undefi
 
 const TOO_DEEP = `the args are nested more than ${MAX_ARGS_DEPTH} levels deep`;
 
+/**
+ * The way down to the value being checked: the lists and objects above it (a value met again
+ * among them is a cycle) and the key or index taken in each. Written into a message only when
+ * there is a problem to report.
+ */
+interface Path {
+  parents: object[];
+  steps: Array<string | number>;
+}
+
 /** `args.a.b[3]`, cut short when keys make it long. */
-function shown(at: string): string {
+function shown(path: Path): string {
+  let at = 'args';
+  for (const step of path.steps) at += typeof step === 'number' ? `[${step}]` : `.${step}`;
   return at.length > 120 ? `${at.slice(0, 117)}...` : at;
 }
 
-function findProblem(value: unknown, at: string, seen: Set<object>, depth: number): string | undefined {
+function findProblem(value: unknown, path: Path): string | undefined {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return undefined;
     case 'number':
-      return Number.isFinite(value) ? undefined : `${shown(at)} is ${value}, which JSON turns into null`;
+      return Number.isFinite(value) ? undefined : `${shown(path)} is ${value}, which JSON turns into null`;
     case 'bigint':
-      return `${shown(at)} is a BigInt (${value}n); pass it as a string`;
+      return `${shown(path)} is a BigInt (${value}n); pass it as a string`;
     case 'function':
-      return `${shown(at)} is a function`;
+      return `${shown(path)} is a function`;
     case 'symbol':
-      return `${shown(at)} is a symbol`;
+      return `${shown(path)} is a symbol`;
     case 'undefined':
-      return at === 'args' ? undefined : `${shown(at)} is undefined, which JSON turns into null`;
+      return path.steps.length === 0 ? undefined : `${shown(path)} is undefined, which JSON turns into null`;
   }
   if (value === null) return undefined;
   const object = value as object;
-  if (seen.has(object)) return `${shown(at)} refers back to itself (a cycle)`;
-  if (depth >= MAX_ARGS_DEPTH) {
-    return `${TOO_DEEP} (at ${shown(at)})`;
+  if (path.parents.includes(object)) return `${shown(path)} refers back to itself (a cycle)`;
+  if (path.parents.length >= MAX_ARGS_DEPTH) {
+    return `${TOO_DEEP} (at ${shown(path)})`;
   }
-  if (object instanceof Date) return `${shown(at)} is a Date, which comes back as a string; pass date.toISOString()`;
+  if (object instanceof Date) return `${shown(path)} is a Date, which comes back as a string; pass date.toISOString()`;
   if (Array.isArray(object)) {
-    seen.add(object);
+    path.parents.push(object);
     for (let i = 0; i < object.length; i++) {
-      const problem = findProblem(object[i], `${at}[${i}]`, seen, depth + 1);
+      path.steps.push(i);
+      const problem = findProblem(object[i], path);
       if (problem) return problem;
+      path.steps.pop();
     }
-    seen.delete(object);
+    path.parents.pop();
     return undefined;
   }
   const proto = Object.getPrototypeOf(object);
   if (proto !== Object.prototype && proto !== null) {
     const kind = (proto?.constructor?.name as string | undefined) ?? 'object';
-    return `${shown(at)} is ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}, not a plain object`;
+    return `${shown(path)} is ${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind}, not a plain object`;
   }
-  seen.add(object);
-  for (const [key, item] of Object.entries(object)) {
+  path.parents.push(object);
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const item = (object as Record<string, unknown>)[key];
     if (item === undefined) continue;
-    const problem = findProblem(item, `${at}.${key}`, seen, depth + 1);
+    path.steps.push(key);
+    const problem = findProblem(item, path);
     if (problem) return problem;
+    path.steps.pop();
   }
-  seen.delete(object);
+  path.parents.pop();
   return undefined;
 }
