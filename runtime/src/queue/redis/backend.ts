@@ -176,21 +176,23 @@ export class RedisBackend implements QueueBackend {
       if (job.run_at > now) soonest = Math.min(soonest, job.run_at);
     }
     await this.whenConnected('enqueue');
-    let reply: string[];
+    let reply: Array<number | string>;
     try {
       reply = (await runScript(
         this.redis,
         'enqueue',
         [this.keys.lanes, this.keys.names, this.keys.wake],
         args,
-      )) as string[];
+      )) as Array<number | string>;
     } catch (err) {
       if (isConnectionFailure(err)) throw this.outageError('enqueue', err as Error, true);
       throw scriptError(err, this.location.display);
     }
     this.noteDue(soonest);
-    const results: EnqueueResult[] = [];
-    for (let i = 0; i < reply.length; i += 2) results.push({ id: reply[i], added: reply[i + 1] === '1' });
+    // The script lists only the jobs that matched a live job (by place, from 1); the rest were added.
+    const results = folded.jobs.map((job): EnqueueResult => ({ id: job.id, added: true }));
+    for (let i = 0; i < reply.length; i += 2)
+      results[(reply[i] as number) - 1] = { id: String(reply[i + 1]), added: false };
     return unfoldResults(folded, results);
   }
 

@@ -34,8 +34,9 @@
                 updated now, queued with no attempts)
 
     Output:
-      { id_1, added_1, id_2, added_2, ... }: each job's id (the matched job's when its key
-      matched) and '1' when it was added, '0' when it matched
+      { n_1, id_1, n_2, id_2, ... }: for each job that was not added because its key matched
+      a live job, its place in the call (1 for the first job) and the matched job's id; every
+      job not listed was added under its own id (so a call that adds all its jobs gets {})
       error 'LOCO_DUPLICATE_ID <id>' when a job with one of the ids exists; nothing is written
 ]]
 --- @include "push-wake-tokens"
@@ -85,12 +86,9 @@ if existing > 0 then
     local reply = {}
     for i = FIRST, #ARGV, WIDTH do
       local id, key, name = ARGV[i], ARGV[i + 6], ARGV[i + 1]
-      if redis.call('EXISTS', jobKey(id)) == 1 then
-        reply[#reply + 1] = id
-        reply[#reply + 1] = '1'
-      else
+      if redis.call('EXISTS', jobKey(id)) == 0 then
+        reply[#reply + 1] = (i - FIRST) / WIDTH + 1
         reply[#reply + 1] = redis.call('HGET', prefix .. ':keys:' .. name, key) or id
-        reply[#reply + 1] = '0'
       end
     end
     return reply
@@ -120,8 +118,8 @@ for i = FIRST, #ARGV, WIDTH do
       redis.call('ZADD', prefix .. ':lane:' .. held[1], runAt, holder)
       due = due + 1
     end
+    reply[#reply + 1] = (i - FIRST) / WIDTH + 1
     reply[#reply + 1] = holder
-    reply[#reply + 1] = '0'
   else
     if holderStatus == 'processing' then
       redis.call('HDEL', jobKey(holder), 'key')
@@ -131,10 +129,12 @@ for i = FIRST, #ARGV, WIDTH do
       'attempts', rare.attempts or '0', 'max_attempts', ARGV[i + 5], 'created_at', rare.created_at or now,
       'updated_at', rare.updated_at or now,
     }
-    for _, field in ipairs(RARE_FIELDS) do
-      if rare[field] then
-        fields[#fields + 1] = field
-        fields[#fields + 1] = rare[field]
+    if rare ~= NONE then
+      for _, field in ipairs(RARE_FIELDS) do
+        if rare[field] then
+          fields[#fields + 1] = field
+          fields[#fields + 1] = rare[field]
+        end
       end
     end
     if key ~= '' then
@@ -163,8 +163,6 @@ for i = FIRST, #ARGV, WIDTH do
       finished[statusKey] = entries
     end
     names[name] = true
-    reply[#reply + 1] = id
-    reply[#reply + 1] = '1'
   end
 end
 
