@@ -118,6 +118,7 @@ export class JobEvents {
       started: () => undefined,
       claimFailed: () => undefined,
       finished: (job, outcome, durationMs) => {
+        if (this.handlers.size === 0) return;
         if (outcome.error === undefined || outcome.error === null) {
           this.emit('completed', { job, durationMs }, logger);
         } else if (outcome.status === 'failed') {

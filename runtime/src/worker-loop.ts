@@ -148,10 +148,13 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
     const attempt = new AbortController();
     const began = performance.now();
     observer?.started(job, Date.now());
+    // Rejections the job's code leaves behind are told apart by the jobs running when they come.
+    const noted = jobStarted(job.id, job.name, job.attempts);
     const run: Run = {
       job,
       attempt,
-      done: traceRun(job, () => runJob(job, registry, runner, logger, attempt)).then((outcome) => {
+      done: traceRun(job, () => attemptJob(job, registry, runner, logger, attempt)).then((outcome) => {
+        jobEnded(noted);
         if (run.handedBack) return;
         const ranMs = performance.now() - began;
         meanRunMs += (ranMs - meanRunMs) * MEAN_WEIGHT;
@@ -318,22 +321,7 @@ async function settleOrHandBack(
   return left.length;
 }
 
-/** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never throws. */
-async function runJob(
-  job: ClaimedJob,
-  registry: WorkerRegistry,
-  runner: JobRunner,
-  logger: Logger,
-  attempt: AbortController,
-): Promise<JobOutcome> {
-  const noted = jobStarted(job.id, job.name, job.attempts);
-  try {
-    return await attemptJob(job, registry, runner, logger, attempt);
-  } finally {
-    jobEnded(noted);
-  }
-}
-
+/** Runs one claimed job and turns what happened into its outcome (`queue/outcome.ts`). Never rejects. */
 async function attemptJob(
   job: ClaimedJob,
   registry: WorkerRegistry,

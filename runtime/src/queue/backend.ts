@@ -57,6 +57,7 @@ export interface JobRecord {
 export interface NewJob {
   id: string;
   name: string;
+  /** The args as JSON data; the store may keep this very object, so the caller hands over a copy of its own. */
   task_data: unknown;
   run_at: number;
   interval: number | null;

@@ -129,7 +129,7 @@ export class InProcessBackend implements QueueBackend {
       const record: StoredJob = {
         id: job.id,
         name: job.name,
-        task_data: structuredClone(job.task_data),
+        task_data: job.task_data,
         status,
         run_at: job.run_at,
         interval: job.interval,
@@ -168,13 +168,10 @@ export class InProcessBackend implements QueueBackend {
     }
     const limits = request.limits ?? {};
     const budget = new ClaimBudget(limits, this.usage(limits, request.now));
-    const lanes = [...this.lanes.values()].filter(
-      (lane) =>
-        request.names.includes(lane.name) &&
-        tagsMatch(request, lane.tags) &&
-        !this.pauses.has(pauseId({ kind: 'worker', name: lane.name })) &&
-        !(lane.queue !== null && this.pauses.has(pauseId({ kind: 'queue', name: lane.queue }))),
-    );
+    const lanes: Lane[] = [];
+    for (const lane of this.lanes.values()) {
+      if (request.names.includes(lane.name) && tagsMatch(request, lane.tags) && !this.isPaused(lane)) lanes.push(lane);
+    }
     const held: Array<[Lane, Place]> = [];
     /** The lane's first job this claim may take; jobs over a limit are held aside until the claim ends. */
     const headOf = (lane: Lane): Place | undefined => {
@@ -188,20 +185,31 @@ export class InProcessBackend implements QueueBackend {
     };
     const claimed: ClaimedJob[] = [];
     while (claimed.length < request.limit) {
-      let best: { lane: Lane; place: Place } | undefined;
+      let bestLane: Lane | undefined;
+      let best: Place | undefined;
       for (const lane of lanes) {
         const place = headOf(lane);
-        if (place && (!best || claimOrder(place, best.place) < 0)) best = { lane, place };
+        if (place && (!best || claimOrder(place, best) < 0)) {
+          bestLane = lane;
+          best = place;
+        }
       }
-      if (!best) break;
-      best.lane.ready.pop();
-      const job = this.jobs.get(best.place.id)!;
+      if (!bestLane || !best) break;
+      bestLane.ready.pop();
+      const job = this.jobs.get(best.id)!;
       budget.take(job.name, job.concurrency_key);
       claimed.push(this.start(job, request));
     }
     for (const [lane, place] of held) lane.ready.push(place);
     this.reopensAt = budget.reopensAt(request.now);
     return claimed;
+  }
+
+  /** Whether the lane's worker name or queue is paused. */
+  private isPaused(lane: Lane): boolean {
+    if (this.pauses.size === 0) return false;
+    if (this.pauses.has(pauseId({ kind: 'worker', name: lane.name }))) return true;
+    return lane.queue !== null && this.pauses.has(pauseId({ kind: 'queue', name: lane.queue }));
   }
 
   /** A queued job becomes processing under a lease, counted against its limits. */
