@@ -8,7 +8,7 @@ import { observeAll } from './events.js';
 import type { AppDefinition, Hooks } from './hooks.js';
 import type { JobJournal } from './job-journal.js';
 import { createLogger, LOG_LEVELS, type Logger, type LogLevel } from './logger.js';
-import { QueueMetrics } from './metrics.js';
+import type { QueueMetrics } from './metrics.js';
 import type { QueueBackend } from './queue/backend.js';
 import { createBackend } from './queue/create.js';
 import { InProcessBackend } from './queue/memory/backend.js';
@@ -81,7 +81,8 @@ export async function boot(app: AppDefinition, options: BootOptions = {}): Promi
   const queue = new Queue(config.workers.mode, backend, config.queue.max_args_bytes);
   queue.journal = options.journal;
   const ctx: AppContext = { environment, config, queue, root, appName, logger };
-  const metrics = config.metrics.enabled ? new QueueMetrics(backend) : undefined;
+  // prom-client is loaded only by apps that turn metrics on.
+  const metrics = config.metrics.enabled ? new (await import('./metrics.js')).QueueMetrics(backend) : undefined;
   const loopSettings = {
     concurrency: config.queue.num_workers,
     pollIntervalMs: config.queue.poll_interval_sec * 1000,
