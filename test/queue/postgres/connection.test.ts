@@ -86,6 +86,37 @@ class TallyWorker extends BackgroundWorker<{ n: number }> {
 
 const test = suite('postgres: connections, wake-ups and dropped connections');
 
+/**
+ * Runs a worker loop on `backend` for `worker` until the returned function is called (it
+ * resolves once the loop has ended). A poll interval of 10 s means a job that starts sooner was
+ * found through a wake-up.
+ */
+function startLoop(
+  backend: PostgresBackend,
+  worker: typeof StampWorker | typeof TallyWorker,
+  settings: { concurrency: number; pollIntervalMs?: number; leaseMs?: number },
+): { stop: () => Promise<void> } {
+  const ctx = testContext(backend);
+  ctx.queue.register(worker.build(ctx));
+  const stop = new AbortController();
+  const loop = runWorkerLoop({
+    backend,
+    registry: ctx.queue.registry,
+    concurrency: settings.concurrency,
+    pollIntervalMs: settings.pollIntervalMs ?? 10_000,
+    leaseMs: settings.leaseMs ?? 5000,
+    tags: [],
+    signal: stop.signal,
+    logger: quiet,
+  });
+  return {
+    stop: async () => {
+      stop.abort();
+      await loop;
+    },
+  };
+}
+
 test.before.each(() => {
   schema = `loco_test_${process.pid}_c${++serial}`;
   logged.length = 0;
@@ -145,19 +176,7 @@ test('a server that never answers gives up after connect_timeout and says so', a
 test('an idle worker (poll interval 10 s) is woken by NOTIFY when another process enqueues a job', async () => {
   const backend = await open();
   const producer = await openProducer();
-  const ctx = testContext(backend);
-  ctx.queue.register(StampWorker.build(ctx));
-  const stop = new AbortController();
-  const loop = runWorkerLoop({
-    backend,
-    registry: ctx.queue.registry,
-    concurrency: 2,
-    pollIntervalMs: 10_000,
-    leaseMs: 5000,
-    tags: [],
-    signal: stop.signal,
-    logger: quiet,
-  });
+  const loop = startLoop(backend, StampWorker, { concurrency: 2 });
   try {
     await sleep(300); // the loop has found nothing and sleeps on LISTEN
     for (const round of [1, 2, 3]) {
@@ -170,26 +189,13 @@ test('an idle worker (poll interval 10 s) is woken by NOTIFY when another proces
       await sleep(50);
     }
   } finally {
-    stop.abort();
-    await loop;
+    await loop.stop();
   }
 });
 
 test('a process that enqueues and closes at once (loco jobs enqueue) still wakes idle workers elsewhere', async () => {
   const backend = await open();
-  const ctx = testContext(backend);
-  ctx.queue.register(StampWorker.build(ctx));
-  const stop = new AbortController();
-  const loop = runWorkerLoop({
-    backend,
-    registry: ctx.queue.registry,
-    concurrency: 1,
-    pollIntervalMs: 10_000,
-    leaseMs: 5000,
-    tags: [],
-    signal: stop.signal,
-    logger: quiet,
-  });
+  const loop = startLoop(backend, StampWorker, { concurrency: 1 });
   try {
     await sleep(300);
     const producer = await openProducer();
@@ -199,27 +205,14 @@ test('a process that enqueues and closes at once (loco jobs enqueue) still wakes
     while (stamped === undefined && Date.now() - enqueuedAt < 2000) await sleep(2);
     assert.ok(stamped !== undefined && stamped - enqueuedAt < 200, 'woken by the NOTIFY sent on close');
   } finally {
-    stop.abort();
-    await loop;
+    await loop.stop();
   }
 });
 
 test('the LISTEN connection reconnects after the server drops it, and wake-ups work again', async () => {
   const backend = await open();
   const producer = await openProducer();
-  const ctx = testContext(backend);
-  ctx.queue.register(StampWorker.build(ctx));
-  const stop = new AbortController();
-  const loop = runWorkerLoop({
-    backend,
-    registry: ctx.queue.registry,
-    concurrency: 1,
-    pollIntervalMs: 10_000,
-    leaseMs: 5000,
-    tags: [],
-    signal: stop.signal,
-    logger: quiet,
-  });
+  const loop = startLoop(backend, StampWorker, { concurrency: 1 });
   try {
     await sleep(300);
     assert.ok((await terminateQueueConnections()) >= 1);
@@ -237,32 +230,19 @@ test('the LISTEN connection reconnects after the server drops it, and wake-ups w
       'and the return',
     );
   } finally {
-    stop.abort();
-    await loop;
+    await loop.stop();
   }
 });
 
 test('every connection killed three times during a drain of 2000 jobs: all complete, none lost or stuck', async () => {
   const backend = await open();
-  const ctx = testContext(backend);
-  ctx.queue.register(TallyWorker.build(ctx));
   const total = 2000;
-  await ctx.queue.enqueueByName(
+  await testContext(backend).queue.enqueueByName(
     'TallyWorker',
     Array.from({ length: total }, (_, n) => ({ n })),
     { maxAttempts: 10 },
   );
-  const stop = new AbortController();
-  const loop = runWorkerLoop({
-    backend,
-    registry: ctx.queue.registry,
-    concurrency: 10,
-    pollIntervalMs: 50,
-    leaseMs: 1000,
-    tags: [],
-    signal: stop.signal,
-    logger: quiet,
-  });
+  const loop = startLoop(backend, TallyWorker, { concurrency: 10, pollIntervalMs: 50, leaseMs: 1000 });
   const completed = async () => (await backend.stats()).find((row) => row.status === 'completed')?.count ?? 0;
   let kills = 0;
   try {
@@ -280,8 +260,7 @@ test('every connection killed three times during a drain of 2000 jobs: all compl
     }
     assert.is(done, total, `completed ${done} of ${total}`);
   } finally {
-    stop.abort();
-    await loop;
+    await loop.stop();
   }
   assert.is(kills, 3);
   assert.equal(
