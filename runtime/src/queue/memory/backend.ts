@@ -117,7 +117,7 @@ export class InProcessBackend implements QueueBackend {
         const holder = this.jobs.get(this.keys.get(keyOf(job.name, job.key)) ?? '');
         if (holder?.status === 'queued') {
           if (onConflict === 'replace') {
-            holder.task_data = structuredClone(job.task_data);
+            holder.task_data = job.task_data;
             holder.updated_at = now;
             this.place(holder, job.run_at);
           }
