@@ -248,33 +248,49 @@ export class SlowWorker extends BackgroundWorker<{ ms: number }> {
   }
 }
 
-/** Runs a worker loop until `until()` holds (checked every 10 ms) or `timeoutMs` passes, then stops it. */
-export async function runUntil(
-  ctx: AppContext,
-  until: () => boolean | Promise<boolean>,
-  options: {
-    tags?: string[];
-    concurrency?: number;
-    leaseMs?: number;
-    timeoutMs?: number;
-    pollIntervalMs?: number;
-  } = {},
-): Promise<void> {
+/** What a test's worker loop takes besides the context: each has a default. */
+export interface LoopSettings {
+  tags?: string[];
+  concurrency?: number;
+  leaseMs?: number;
+  pollIntervalMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Starts a worker loop over the context's store and registered workers; `stop()` aborts it and
+ * resolves once it has ended.
+ */
+export function startLoop(ctx: AppContext, settings: LoopSettings = {}): { stop: () => Promise<void> } {
   const stop = new AbortController();
   const loop = runWorkerLoop({
     backend: ctx.queue.backend!,
     registry: ctx.queue.registry,
-    concurrency: options.concurrency ?? 4,
-    pollIntervalMs: options.pollIntervalMs ?? 50,
-    leaseMs: options.leaseMs ?? 5000,
-    tags: options.tags ?? [],
+    concurrency: settings.concurrency ?? 4,
+    pollIntervalMs: settings.pollIntervalMs ?? 50,
+    leaseMs: settings.leaseMs ?? 5000,
+    tags: settings.tags ?? [],
     signal: stop.signal,
-    logger: silentLogger,
+    logger: settings.logger ?? silentLogger,
   });
+  return {
+    stop: async () => {
+      stop.abort();
+      await loop;
+    },
+  };
+}
+
+/** Runs a worker loop until `until()` holds (checked every 10 ms) or `timeoutMs` passes, then stops it. */
+export async function runUntil(
+  ctx: AppContext,
+  until: () => boolean | Promise<boolean>,
+  options: LoopSettings & { timeoutMs?: number } = {},
+): Promise<void> {
+  const loop = startLoop(ctx, options);
   const deadline = Date.now() + (options.timeoutMs ?? 5000);
   while (Date.now() < deadline && !(await until())) await sleep(10);
-  stop.abort();
-  await loop;
+  await loop.stop();
 }
 
 /** Resolves once `done()` holds (checked every 20 ms); throws after `timeoutMs`. */

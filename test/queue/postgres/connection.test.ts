@@ -9,13 +9,12 @@ import {
   createBackend,
   type NewJob,
   QueueConnectionError,
-  runWorkerLoop,
   type StoreConfig,
   silentLogger,
 } from '../../../runtime/src/internals.js';
 import { PostgresBackend } from '../../../runtime/src/queue/postgres/backend.js';
 import { POSTGRES_URI, postgresAdmin } from '../../stores.js';
-import { newJob, ROOT, recordingLogger, sleep, testContext, testStoreConfig } from '../helpers.js';
+import { newJob, ROOT, recordingLogger, sleep, startLoop, testContext, testStoreConfig } from '../helpers.js';
 
 const BASE_URI = POSTGRES_URI;
 let serial = 0;
@@ -87,34 +86,17 @@ class TallyWorker extends BackgroundWorker<{ n: number }> {
 const test = suite('postgres: connections, wake-ups and dropped connections');
 
 /**
- * Runs a worker loop on `backend` for `worker` until the returned function is called (it
- * resolves once the loop has ended). A poll interval of 10 s means a job that starts sooner was
- * found through a wake-up.
+ * A worker loop on `backend` for `worker`. A poll interval of 10 s (the default here) means a job
+ * that starts sooner was found through a wake-up.
  */
-function startLoop(
+function startWorker(
   backend: PostgresBackend,
   worker: typeof StampWorker | typeof TallyWorker,
   settings: { concurrency: number; pollIntervalMs?: number; leaseMs?: number },
 ): { stop: () => Promise<void> } {
   const ctx = testContext(backend);
   ctx.queue.register(worker.build(ctx));
-  const stop = new AbortController();
-  const loop = runWorkerLoop({
-    backend,
-    registry: ctx.queue.registry,
-    concurrency: settings.concurrency,
-    pollIntervalMs: settings.pollIntervalMs ?? 10_000,
-    leaseMs: settings.leaseMs ?? 5000,
-    tags: [],
-    signal: stop.signal,
-    logger: quiet,
-  });
-  return {
-    stop: async () => {
-      stop.abort();
-      await loop;
-    },
-  };
+  return startLoop(ctx, { pollIntervalMs: 10_000, ...settings, logger: quiet });
 }
 
 test.before.each(() => {
@@ -176,7 +158,7 @@ test('a server that never answers gives up after connect_timeout and says so', a
 test('an idle worker (poll interval 10 s) is woken by NOTIFY when another process enqueues a job', async () => {
   const backend = await open();
   const producer = await openProducer();
-  const loop = startLoop(backend, StampWorker, { concurrency: 2 });
+  const loop = startWorker(backend, StampWorker, { concurrency: 2 });
   try {
     await sleep(300); // the loop has found nothing and sleeps on LISTEN
     for (const round of [1, 2, 3]) {
@@ -195,7 +177,7 @@ test('an idle worker (poll interval 10 s) is woken by NOTIFY when another proces
 
 test('a process that enqueues and closes at once (loco jobs enqueue) still wakes idle workers elsewhere', async () => {
   const backend = await open();
-  const loop = startLoop(backend, StampWorker, { concurrency: 1 });
+  const loop = startWorker(backend, StampWorker, { concurrency: 1 });
   try {
     await sleep(300);
     const producer = await openProducer();
@@ -212,7 +194,7 @@ test('a process that enqueues and closes at once (loco jobs enqueue) still wakes
 test('the LISTEN connection reconnects after the server drops it, and wake-ups work again', async () => {
   const backend = await open();
   const producer = await openProducer();
-  const loop = startLoop(backend, StampWorker, { concurrency: 1 });
+  const loop = startWorker(backend, StampWorker, { concurrency: 1 });
   try {
     await sleep(300);
     assert.ok((await terminateQueueConnections()) >= 1);
@@ -242,7 +224,7 @@ test('every connection killed three times during a drain of 2000 jobs: all compl
     Array.from({ length: total }, (_, n) => ({ n })),
     { maxAttempts: 10 },
   );
-  const loop = startLoop(backend, TallyWorker, { concurrency: 10, pollIntervalMs: 50, leaseMs: 1000 });
+  const loop = startWorker(backend, TallyWorker, { concurrency: 10, pollIntervalMs: 50, leaseMs: 1000 });
   const completed = async () => (await backend.stats()).find((row) => row.status === 'completed')?.count ?? 0;
   let kills = 0;
   try {

@@ -5,14 +5,9 @@ import net from 'node:net';
 import { Redis } from 'ioredis';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  BackgroundWorker,
-  type QueueBackend,
-  QueueConnectionError,
-  runWorkerLoop,
-} from '../../../runtime/src/internals.js';
+import { BackgroundWorker, type QueueBackend, QueueConnectionError } from '../../../runtime/src/internals.js';
 import { deleteQueueKeys } from '../../../runtime/src/queue/redis/keys.js';
-import { openStore, recordingLogger, sleep, testContext, testStoreConfig } from '../helpers.js';
+import { openStore, recordingLogger, sleep, startLoop, testContext, testStoreConfig } from '../helpers.js';
 
 const BASE_URI = process.env.LOCO_TEST_REDIS_URI ?? 'redis://127.0.0.1:6379/0';
 let serial = 0;
@@ -39,27 +34,12 @@ class TallyWorker extends BackgroundWorker<{ n: number }> {
   }
 }
 
+/** A worker loop for TallyWorker on `backend`, with the context it enqueues through. */
 function loop(backend: QueueBackend, options: { pollIntervalMs: number; concurrency?: number }) {
   const ctx = testContext(backend);
   ctx.queue.register(TallyWorker.build(ctx));
-  const stop = new AbortController();
-  const done = runWorkerLoop({
-    backend,
-    registry: ctx.queue.registry,
-    concurrency: options.concurrency ?? 4,
-    pollIntervalMs: options.pollIntervalMs,
-    leaseMs: 30_000,
-    tags: [],
-    signal: stop.signal,
-    logger,
-  });
-  return {
-    ctx,
-    stop: () => {
-      stop.abort();
-      return done;
-    },
-  };
+  const { stop } = startLoop(ctx, { concurrency: 4, leaseMs: 30_000, ...options, logger });
+  return { ctx, stop };
 }
 
 /** Kills this test's queue connections (main and blocking) with CLIENT KILL ID; returns how many. */
