@@ -266,6 +266,32 @@ test('in-process store: random args and fields are kept as given, and dump and p
   }
 });
 
+// Found by seed 695955700: yaml wrote a tag " \n" as a block scalar that read back as "\n".
+test('strings of only spaces and line breaks dump and parse back as they were', () => {
+  const strings = [' \n', '  \n\n', ' \n a', '\t\n', 'a\n \nb'];
+  const job: JobRecord = {
+    id: '01J0000000000000000000000A',
+    name: 'DownloadWorker',
+    task_data: { strings },
+    status: 'failed',
+    run_at: 1,
+    interval: null,
+    tags: strings,
+    queue: ' \n',
+    priority: 0,
+    key: null,
+    attempts: 1,
+    max_attempts: 1,
+    last_error: ' \n',
+    lease_until: null,
+    created_at: 1,
+    updated_at: 1,
+    traceparent: null,
+  };
+  const [entry] = parseDump(formatDump([job]), 'dump.yaml', WORKERS);
+  assert.equal([entry.task_data, entry.tags, entry.queue, entry.last_error], [{ strings }, strings, ' \n', ' \n']);
+});
+
 for (const store of [sqliteStore('fuzz'), postgresStore('fuzz'), redisStore('fuzz')] as TestStore[]) {
   test(`${store.name}: random args and fields list, dump and import back identically`, async () => {
     const random = generator(SEED + store.name.length);

@@ -8,7 +8,7 @@
  * (`queue`, `priority`, `key`, `attempts`, `max_attempts`, `last_error`, `traceparent`), which an
  * import may lack.
  */
-import { isSeq, LineCounter, parseDocument, stringify } from 'yaml';
+import { Document, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { argsSizeProblem, DEFAULT_MAX_ARGS_BYTES, MAX_ARGS_DEPTH } from '../../args.js';
 import { LocoError } from '../../errors.js';
 import {
@@ -95,7 +95,17 @@ export function formatDump(jobs: JobRecord[]): string {
     traceparent: job.traceparent,
   }));
   // No anchors/aliases and no folded lines: the file stays easy to edit by hand and to read with serde_yaml.
-  return stringify(entries, { aliasDuplicateObjects: false, lineWidth: 0 });
+  const doc = new Document(entries, { aliasDuplicateObjects: false });
+  // yaml writes a string of only spaces and line breaks (" \n") as a block scalar that reads
+  // back without its spaces; such strings are written double-quoted, which reads back as written.
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value === 'string' && node.value.includes('\n') && node.value.trim() === '') {
+        node.type = 'QUOTE_DOUBLE';
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0 });
 }
 
 /**
