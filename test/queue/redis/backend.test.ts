@@ -124,6 +124,29 @@ test('a job a worker cannot take keeps its place, and a worker that can take it 
   assert.is(ghostJob.attempts, 1, 'never claimed before');
 });
 
+test('the running count holds only jobs claimed with a concurrency limit; a job claimed by the earlier version is taken back', async () => {
+  const backend = await open();
+  const running = `{${prefix}}:running`;
+  const plain = newJob('EchoWorker');
+  const limited = [
+    newJob('MailWorker', { concurrency_key: 'acme' }),
+    newJob('MailWorker', { concurrency_key: 'acme' }),
+  ];
+  await backend.enqueue([plain, ...limited]);
+  const [echo] = await backend.claim(claimOf(['EchoWorker']));
+  assert.equal(await admin.hgetall(running), {}, 'a name without a limit is not counted');
+  assert.is(await admin.hget(`{${prefix}}:job:${plain.id}`, 'counted'), '0');
+  const mail = await backend.claim(claimOf(['MailWorker'], { limits: { MailWorker: { concurrency: 5 } } }));
+  assert.is(mail.length, 2);
+  assert.equal(await admin.hgetall(running), { 'MailWorker\0acme': '2' });
+  // The version before counted every job and left no mark: such a job, ended now, is taken back.
+  await admin.hdel(`{${prefix}}:job:${mail[0].id}`, 'counted');
+  await backend.finish([completedOutcome(echo), completedOutcome({ ...mail[0], name: 'MailWorker' })]);
+  assert.equal(await admin.hgetall(running), { 'MailWorker\0acme': '1' }, 'the unmarked job took its count back');
+  await backend.finish([completedOutcome({ ...mail[1], name: 'MailWorker' })]);
+  assert.equal(await admin.hgetall(running), {}, 'a count that reaches 0 is deleted');
+});
+
 test('dangerously_flush deletes the keys under the prefix and nothing else', async () => {
   prefix = `loco-test-${process.pid}-${++serial}-glob*?`;
   const first = await open();

@@ -12,13 +12,19 @@ import { legacyPattern, prefixPattern } from './uri.js';
  * - `job:<id>` (hash): the job record: `name`, `lane`, `task_data` (JSON), `status`, `run_at`,
  *   `interval` (absent when none), `attempts`, `max_attempts`, `last_error` (absent when none),
  *   `key` (its unique key, absent when none), `created_at`, `updated_at`; `claim`, the token of
- *   the claim that took it last; on the first job of an enqueue call, `enqueue_token`. Times are
- *   ms since the epoch. Its queue, tags and priority are those of its lane.
+ *   the claim that took it last, and `counted`, whether that claim added it to `running` ('1' or
+ *   '0'; absent on jobs claimed by a version that counted every job); on the first job of an
+ *   enqueue call, `enqueue_token`. Times are ms since the epoch. Its queue, tags and priority are
+ *   those of its lane.
  * - `lane:<lane id>` (sorted set): the queued jobs of one lane, scored by `run_at`; ties are ordered
  *   by id, which is enqueue order. A lane is a queue, a job name, a tag set and a priority: `laneId()`.
  * - `keys:<name>` (hash): the unique keys of live (queued or processing) jobs of one name -> job id.
  * - `running` (hash): `<name>\0<concurrency key>` -> how many of those jobs are processing, for
- *   concurrency limits (the job hash keeps its concurrency key as `ckey`).
+ *   concurrency limits (the job hash keeps its concurrency key as `ckey`). Only jobs claimed
+ *   while their name had a concurrency limit in the claiming process's config are counted: a
+ *   limit holds among the processes that know it. During a rolling deploy from a version that
+ *   counted every job, that version's finishes also take back jobs the new one did not count, so a
+ *   count may read low (never stuck high) until the old processes are gone.
  * - `starts:<name>` (sorted set): the starts of a rate-limited name in its window, scored by time.
  * - `paused` (set): `worker:<name>` and `queue:<name>` of what is paused.
  * - `lanes` (set): the lane ids that hold queued jobs; the claim reads it to find lanes it may take from.

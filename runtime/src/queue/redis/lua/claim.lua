@@ -10,7 +10,8 @@
 
   Flow control: a name with a rate limit takes jobs while its window (`starts:<name>`, start
   times) has room; a name with a concurrency limit takes a job while fewer than the limit of its
-  jobs with the same concurrency key are processing (the `running` hash). Jobs of a key at its
+  jobs with the same concurrency key are processing (the `running` hash, which counts only the
+  jobs of names claimed with a concurrency limit: see includes/running.lua). Jobs of a key at its
   limit are passed over and keep their places.
 
   Each call carries a token unique to the client and call, kept under KEYS[3] and on the jobs it
@@ -152,6 +153,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
       rank = (type(queue) == 'string' and rank[queue]) or lastRank,
       priority = tonumber(lane[4]) or 0,
       limited = limits[name] ~= nil,
+      counted = limits[name] ~= nil and limits[name].concurrency ~= nil and limits[name].concurrency ~= cjson.null,
       pos = 0,
       taken = {},
     }
@@ -197,8 +199,12 @@ local function claim(lane, id)
   local key = jobKey(id)
   local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent', 'ckey')
   local attempts = tostring(tonumber(job[1]) + 1)
-  redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token)
-  countRunningOf(prefix, lane.name, job[6], 1)
+  if lane.counted then
+    redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token, 'counted', '1')
+    countRunningOf(prefix, lane.name, job[6], '1', 1)
+  else
+    redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token, 'counted', '0')
+  end
   if lane.limited then
     local field = lane.name .. '\0' .. lane.ckey
     takenByKey[field] = (takenByKey[field] or 0) + 1

@@ -49,10 +49,10 @@ for i = FIRST, #ARGV, WIDTH do
   local id, attempts, status, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local nextAttempts, errorMode = ARGV[i + 4], ARGV[i + 5]
   local key = prefix .. ':job:' .. id
-  local job = redis.call('HMGET', key, 'status', 'attempts', 'name', 'lane', 'run_at', 'ckey', 'key')
+  local job = redis.call('HMGET', key, 'status', 'attempts', 'name', 'lane', 'run_at', 'ckey', 'key', 'counted')
   if job[1] == 'processing' and job[2] == attempts then
     released[#released + 1] = id
-    countRunningOf(prefix, job[3], job[6], -1)
+    countRunningOf(prefix, job[3], job[6], job[8], -1)
     redis.call('HSET', key, 'status', status, 'attempts', nextAttempts, 'updated_at', now)
     if errorMode == 'set' then
       redis.call('HSET', key, 'last_error', ARGV[i + 6])
