@@ -139,12 +139,17 @@ local function allows(name, ckey)
   return running + (takenByKey[field] or 0) < limited.concurrency
 end
 
+-- What is paused, read once for every lane.
+local pausedSet = {}
+for _, member in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  pausedSet[member] = true
+end
+
 local lanes = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local lane = cjson.decode(id) -- [queue, name, tags, priority]; lanes made before priorities have 3
   local queue, name = lane[1], lane[2]
-  local paused = redis.call('SISMEMBER', KEYS[4], 'worker:' .. name) == 1
-    or (type(queue) == 'string' and redis.call('SISMEMBER', KEYS[4], 'queue:' .. queue) == 1)
+  local paused = pausedSet['worker:' .. name] or (type(queue) == 'string' and pausedSet['queue:' .. queue])
   if names[name] and mayTake(lane[3]) and not paused and not (rateRoom[name] and rateRoom[name] <= 0) then
     lanes[#lanes + 1] = {
       id = id,
