@@ -43,13 +43,16 @@ test('the claim walks the claim index of its tag rule in order, without statisti
   db.close();
 });
 
-test('WAL mode, a busy timeout, and a schema version', async () => {
+test("WAL mode, a busy timeout, SQLite's 2 MiB page cache, and a schema version", async () => {
   const file = path.join(folder, 'pragmas.sqlite');
   const backend = new SqliteBackend(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${file}?mode=rwc` }), {
     root: folder,
     logger: silentLogger,
   });
   await backend.init({ flush: false });
+  const own = (backend as unknown as { db: Database.Database }).db;
+  assert.is(own.pragma('cache_size', { simple: true }), -2000, "not better-sqlite3's default of 16 MiB");
+  assert.is(own.pragma('busy_timeout', { simple: true }), 5000);
   await backend.close();
   const db = new Database(file);
   assert.is(db.pragma('journal_mode', { simple: true }), 'wal');

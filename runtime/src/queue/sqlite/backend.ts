@@ -35,6 +35,14 @@ import { parseSqliteUri, type SqliteLocation } from './uri.js';
 
 /** How long a write waits for another connection's write lock before it fails, in ms. */
 const BUSY_TIMEOUT_MS = 5000;
+/**
+ * The connection's page cache, in KiB (`PRAGMA cache_size` takes KiB as a negative number):
+ * SQLite's own default, where better-sqlite3 sets 16 MiB. A worker's hot pages (the head of the
+ * claim index, the rows it just claimed) fit, and the OS keeps the rest of the file cached. With
+ * 16 MiB a drain worker's C heap grew by the whole cache (5.2 to 20.9 MB over 100,000 jobs) and
+ * drained 5,000 jobs slower (18,080-20,680 against 21,689-27,558 jobs/s, 6 rounds each).
+ */
+const PAGE_CACHE_KIB = 2000;
 
 /** How often an idle worker checks whether another process committed to the file, in ms. */
 const CHANGE_CHECK_MS = 25;
@@ -115,6 +123,7 @@ export class SqliteBackend implements QueueBackend {
       throw openError(err, this.display, { create, mode, file });
     }
     this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (mode !== 'ro') this.migrate();
     this.statements = prepare(this.db);
