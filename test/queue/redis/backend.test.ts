@@ -147,6 +147,23 @@ test('the running count holds only jobs claimed with a concurrency limit; a job 
   assert.equal(await admin.hgetall(running), {}, 'a count that reaches 0 is deleted');
 });
 
+test('a claim passes over the lanes of other names, and finds its own whatever characters its names hold', async () => {
+  const backend = await open();
+  const others = Array.from({ length: 30 }, (_, i) => newJob(`Other${i}Worker`, { tags: i % 2 ? ['t'] : [] }));
+  // Names JSON writes with escapes, and one that another lane's queue and tags spell out.
+  const quoted = newJob('Say"Hi"\\Worker');
+  const accented = newJob('CaféWorker', { queue: 'EchoWorker' });
+  const echo = newJob('EchoWorker', { queue: 'Other1Worker', tags: ['Other2Worker'] });
+  await backend.enqueue([...others, quoted, accented, echo]);
+  const take = async (names: string[], tags: string[] = []) =>
+    (await backend.claim(claimOf(names, { tags }))).map((job) => job.id).sort();
+  assert.equal(await take(['EchoWorker'], ['Other2Worker']), [echo.id]);
+  assert.equal(await take(['Say"Hi"\\Worker', 'EchoWorker']), [quoted.id]);
+  assert.equal(await take(['CaféWorker']), [accented.id]);
+  assert.equal(await take(['Other1Worker'], ['t']), [others[1].id]);
+  assert.equal(await take(['Other0Worker', 'Missing']), [others[0].id]);
+});
+
 test('dangerously_flush deletes the keys under the prefix and nothing else', async () => {
   prefix = `loco-test-${process.pid}-${++serial}-glob*?`;
   const first = await open();

@@ -145,23 +145,49 @@ for _, member in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   pausedSet[member] = true
 end
 
+-- A lane id is the JSON of [queue, name, tags, priority], and holds each of its strings in quotes
+-- as written. So while every name of this process is printable ASCII without quote or backslash
+-- (which JSON writes as they are), a lane whose id holds none of them in quotes is of a name this
+-- process does not take, and is passed over without decoding it.
+local quotedNames = {}
+for name in pairs(names) do
+  if string.find(name, '[%c"\\\128-\255]') then
+    quotedNames = nil
+    break
+  end
+  quotedNames[#quotedNames + 1] = '"' .. name .. '"'
+end
+local function mayHoldOurs(id)
+  if not quotedNames then
+    return true
+  end
+  for _, quoted in ipairs(quotedNames) do
+    if string.find(id, quoted, 1, true) then
+      return true
+    end
+  end
+  return false
+end
+
 local lanes = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local lane = cjson.decode(id) -- [queue, name, tags, priority]; lanes made before priorities have 3
-  local queue, name = lane[1], lane[2]
-  local paused = pausedSet['worker:' .. name] or (type(queue) == 'string' and pausedSet['queue:' .. queue])
-  if names[name] and mayTake(lane[3]) and not paused and not (rateRoom[name] and rateRoom[name] <= 0) then
-    lanes[#lanes + 1] = {
-      id = id,
-      key = prefix .. ':lane:' .. id,
-      name = name,
-      rank = (type(queue) == 'string' and rank[queue]) or lastRank,
-      priority = tonumber(lane[4]) or 0,
-      limited = limits[name] ~= nil,
-      counted = limits[name] ~= nil and limits[name].concurrency ~= nil and limits[name].concurrency ~= cjson.null,
-      pos = 0,
-      taken = {},
-    }
+  if mayHoldOurs(id) then
+    local lane = cjson.decode(id) -- [queue, name, tags, priority]; lanes made before priorities have 3
+    local queue, name = lane[1], lane[2]
+    local paused = pausedSet['worker:' .. name] or (type(queue) == 'string' and pausedSet['queue:' .. queue])
+    if names[name] and mayTake(lane[3]) and not paused and not (rateRoom[name] and rateRoom[name] <= 0) then
+      lanes[#lanes + 1] = {
+        id = id,
+        key = prefix .. ':lane:' .. id,
+        name = name,
+        rank = (type(queue) == 'string' and rank[queue]) or lastRank,
+        priority = tonumber(lane[4]) or 0,
+        limited = limits[name] ~= nil,
+        counted = limits[name] ~= nil and limits[name].concurrency ~= nil and limits[name].concurrency ~= cjson.null,
+        pos = 0,
+        taken = {},
+      }
+    end
   end
 end
 table.sort(lanes, function(a, b)
