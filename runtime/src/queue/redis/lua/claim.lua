@@ -125,18 +125,27 @@ for name, limited in pairs(limits) do
   end
 end
 
+-- A name's concurrency limit, or nil when it has none.
+local function concurrencyOf(name)
+  local limited = limits[name]
+  if limited and limited.concurrency and limited.concurrency ~= cjson.null then
+    return limited.concurrency
+  end
+  return nil
+end
+
 -- Whether one more job of a name with a concurrency key may be taken.
 local function allows(name, ckey)
   if rateRoom[name] and rateRoom[name] <= 0 then
     return false
   end
-  local limited = limits[name]
-  if not limited or not limited.concurrency or limited.concurrency == cjson.null then
+  local concurrency = concurrencyOf(name)
+  if not concurrency then
     return true
   end
   local field = name .. '\0' .. ckey
   local running = tonumber(redis.call('HGET', KEYS[5], field) or '0')
-  return running + (takenByKey[field] or 0) < limited.concurrency
+  return running + (takenByKey[field] or 0) < concurrency
 end
 
 -- What is paused, read once for every lane.
@@ -183,7 +192,7 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
         rank = (type(queue) == 'string' and rank[queue]) or lastRank,
         priority = tonumber(lane[4]) or 0,
         limited = limits[name] ~= nil,
-        counted = limits[name] ~= nil and limits[name].concurrency ~= nil and limits[name].concurrency ~= cjson.null,
+        counted = concurrencyOf(name) ~= nil,
         pos = 0,
         taken = {},
       }
@@ -230,12 +239,9 @@ local function claim(lane, id)
   local key = jobKey(id)
   local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent', 'ckey')
   local attempts = tostring(tonumber(job[1]) + 1)
-  if lane.counted then
-    redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token, 'counted', '1')
-    countRunningOf(prefix, lane.name, job[6], '1', 1)
-  else
-    redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token, 'counted', '0')
-  end
+  local counted = lane.counted and '1' or '0'
+  redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token, 'counted', counted)
+  countRunningOf(prefix, lane.name, job[6], counted, 1)
   if lane.limited then
     local field = lane.name .. '\0' .. lane.ckey
     takenByKey[field] = (takenByKey[field] or 0) + 1
