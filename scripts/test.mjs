@@ -69,6 +69,25 @@ function count({ output, code }) {
   return { passed, skipped, failed: Math.max(total - passed - skipped, code === 0 ? 0 : 1) };
 }
 
+/**
+ * What uvu printed of each failed test in a lane (its FAIL line and the lines after it), or the
+ * end of the output of a lane that failed without one (a crash, a hook that threw). Printed again
+ * at the very end, so that the last lines of a run say what failed.
+ */
+function failures({ output, code }) {
+  const lines = stripVTControlCharacters(output).split('\n');
+  const reports = [];
+  let file = '';
+  lines.forEach((line, at) => {
+    if (/\.test\.ts$/.test(line)) file = line.trim();
+    if (!/^\s*FAIL\s/.test(line)) return;
+    const end = lines.findIndex((next, after) => after > at && /^\s*(FAIL\s|Total:)/.test(next));
+    reports.push([file, ...lines.slice(at, Math.min(at + 25, end === -1 ? lines.length : end))].join('\n').trimEnd());
+  });
+  if (reports.length === 0 && code !== 0) reports.push(lines.slice(-40).join('\n'));
+  return reports;
+}
+
 const results = await Promise.all(
   lanes.map((lane) =>
     runLane(lane).then((result) => {
@@ -93,6 +112,9 @@ for (const result of results) {
       `lane ${result.lane.name}: ${lane.passed} passed, ${lane.failed} failed in ${result.seconds.toFixed(0)} s`,
     );
   }
+}
+for (const result of results) {
+  for (const report of failures(result)) console.log(`\n==== failed in lane ${result.lane.name} ====\n${report}`);
 }
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

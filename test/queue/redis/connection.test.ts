@@ -55,6 +55,13 @@ async function killQueueConnections(): Promise<number> {
 
 const test = suite('redis connections');
 
+/**
+ * A wake-up's bound: far under the waits and poll intervals of these tests (5-10 s), so a job that
+ * starts within it was woken, and far over what a loaded CI machine adds to a wake-up's few
+ * milliseconds.
+ */
+const WOKEN_WITHIN_MS = 2000;
+
 test.before(async () => {
   admin = new Redis(BASE_URI);
 });
@@ -72,7 +79,7 @@ test.after.each(async () => {
   await deleteQueueKeys(admin, prefix);
 });
 
-test('an idle worker blocks on the wake list and starts a new job within 200 ms, without polling', async () => {
+test('an idle worker blocks on the wake list and starts a new job at once, without polling', async () => {
   const backend = await open();
   const claims: number[] = [];
   const claim = backend.claim.bind(backend);
@@ -93,8 +100,8 @@ test('an idle worker blocks on the wake list and starts a new job within 200 ms,
       const begin = Date.now();
       const arrived = new Promise<number>((resolve) => (started = (ran) => ran === n && resolve(Date.now())));
       await TallyWorker.performLater(from, { n });
-      const latency = (await Promise.race([arrived, sleep(2000).then(() => Infinity)])) - begin;
-      assert.ok(latency < 200, `job ${n} started ${latency} ms after the enqueue`);
+      const latency = (await Promise.race([arrived, sleep(5000).then(() => Infinity)])) - begin;
+      assert.ok(latency < WOKEN_WITHIN_MS, `job ${n} started ${latency} ms after the enqueue`);
       await sleep(100);
     }
   } finally {
@@ -110,7 +117,7 @@ test('a wake-up sent while nobody waits is kept for the next wait', async () => 
   await TallyWorker.performLater(ctx, { n: 1 });
   const begin = Date.now();
   await backend.waitForWork(5000, never);
-  assert.ok(Date.now() - begin < 100, 'the wait returned at once');
+  assert.ok(Date.now() - begin < WOKEN_WITHIN_MS, 'the wait returned at once, not after its 5 s');
   const idle = Date.now();
   await backend.waitForWork(150, never);
   assert.ok(Date.now() - idle >= 140, 'with the token used, the next wait runs to its timeout');
@@ -127,7 +134,10 @@ test('a long wait that follows a short one still wakes up when a job comes', asy
   await backend.waitForWork(5000, never);
   const waited = Date.now() - begin;
   await enqueued;
-  assert.ok(waited >= 390 && waited < 600, `woke up ${waited} ms into the wait (the job came at 400 ms)`);
+  assert.ok(
+    waited >= 390 && waited < 400 + WOKEN_WITHIN_MS,
+    `woke up ${waited} ms into the 5 s wait (the job came at 400 ms)`,
+  );
 });
 
 test('the next delayed job shortens the wait: it starts on time with a long poll interval', async () => {
@@ -138,8 +148,8 @@ test('the next delayed job shortens the wait: it starts on time with a long poll
     const due = Date.now() + 300;
     const arrived = new Promise<number>((resolve) => (started = () => resolve(Date.now())));
     await TallyWorker.performLater(worker.ctx, { n: 1 }, { runAt: due });
-    const at = await Promise.race([arrived, sleep(3000).then(() => Infinity)]);
-    assert.ok(at >= due && at - due < 200, `started ${at - due} ms after its run_at`);
+    const at = await Promise.race([arrived, sleep(5000).then(() => Infinity)]);
+    assert.ok(at >= due && at - due < WOKEN_WITHIN_MS, `started ${at - due} ms after its run_at`);
   } finally {
     await worker.stop();
   }
@@ -193,7 +203,7 @@ test('a server that is down at boot gives one QueueConnectionError naming the UR
       'Cannot connect to the Redis queue at redis://127.0.0.1:6999/0?prefix=down: connect ECONNREFUSED 127.0.0.1:6999. ' +
         'Check that the server is running and queue.uri is right.',
     );
-    assert.ok(Date.now() - begin < 1000, `failed after ${Date.now() - begin} ms`);
+    assert.ok(Date.now() - begin < 3000, `failed after ${Date.now() - begin} ms`);
     await sleep(300);
   } finally {
     Object.assign(console, original);
@@ -237,7 +247,7 @@ test('a server that accepts but never answers fails init within connect_timeout'
     assert.instance(err, QueueConnectionError);
     assert.match((err as Error).message, `Cannot connect to the Redis queue at redis://127.0.0.1:${port}: `);
     const took = Date.now() - begin;
-    assert.ok(took >= 290 && took < 1500, `failed after ${took} ms`);
+    assert.ok(took >= 290 && took < 3000, `failed after ${took} ms`);
   } finally {
     for (const socket of sockets) socket.destroy();
     await new Promise((resolve) => mute.close(resolve));
