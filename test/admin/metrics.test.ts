@@ -13,6 +13,11 @@ import { startApp } from './app-server.js';
 const TOKEN = 'metrics-test-token-0123456789';
 const SUCCEED = 40;
 const FAIL = 20;
+/**
+ * How long each attempt takes: 80 attempts, 4 at once, make a drain of 2 s, which the first
+ * scrapes (after the app printed that it listens) catch part-way even on a loaded machine.
+ */
+const RUN_MS = 100;
 
 /** The value of one sample (`name{labels}`), 0 when absent. */
 function sample(text: string, series: string): number {
@@ -32,12 +37,12 @@ function metricsSuite(store: TestStore) {
       const queue = new Queue('BackgroundQueue', backend);
       await queue.enqueueByName(
         'SlowWorker',
-        Array.from({ length: SUCCEED }, () => ({ ms: 30 })),
+        Array.from({ length: SUCCEED }, () => ({ ms: RUN_MS })),
         { maxAttempts: 2 },
       );
       await queue.enqueueByName(
         'SlowWorker',
-        Array.from({ length: FAIL }, () => ({ ms: 30, fail: true })),
+        Array.from({ length: FAIL }, () => ({ ms: RUN_MS, fail: true })),
         {
           maxAttempts: 2,
         },
@@ -87,7 +92,8 @@ function metricsSuite(store: TestStore) {
         .reduce((a, b) => a + b, 0);
       assert.is(runs, attempts, 'one run time per attempt');
       assert.ok(
-        sample(text, 'loco_job_run_seconds_sum{name="SlowWorker",outcome="completed"}') >= SUCCEED * 0.03 * 0.9,
+        sample(text, 'loco_job_run_seconds_sum{name="SlowWorker",outcome="completed"}') >=
+          SUCCEED * (RUN_MS / 1000) * 0.9,
       );
       assert.is(sample(text, 'loco_job_queue_wait_seconds_count{name="SlowWorker"}'), SUCCEED + FAIL, 'first attempts');
       assert.is(sample(text, 'loco_jobs{status="failed",name="SlowWorker"}'), FAIL);

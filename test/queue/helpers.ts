@@ -281,14 +281,18 @@ export function startLoop(ctx: AppContext, settings: LoopSettings = {}): { stop:
   };
 }
 
-/** Runs a worker loop until `until()` holds (checked every 10 ms) or `timeoutMs` passes, then stops it. */
+/**
+ * Runs a worker loop until `until()` holds (checked every 10 ms) or `timeoutMs` passes (20 s by
+ * default: it returns as soon as `until()` holds, so only a loaded machine waits that long), then
+ * stops it.
+ */
 export async function runUntil(
   ctx: AppContext,
   until: () => boolean | Promise<boolean>,
   options: LoopSettings & { timeoutMs?: number } = {},
 ): Promise<void> {
   const loop = startLoop(ctx, options);
-  const deadline = Date.now() + (options.timeoutMs ?? 5000);
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   while (Date.now() < deadline && !(await until())) await sleep(10);
   await loop.stop();
 }
