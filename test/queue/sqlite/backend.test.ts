@@ -7,7 +7,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { QueueConnectionError, silentLogger } from '../../../runtime/src/internals.js';
 import { SqliteBackend } from '../../../runtime/src/queue/sqlite/backend.js';
-import { dueJobs, MIGRATIONS } from '../../../runtime/src/queue/sqlite/sql.js';
+import {
+  dueJobs,
+  MIGRATIONS,
+  reapExpiredJobs,
+  requeueStale,
+  runningByKey,
+} from '../../../runtime/src/queue/sqlite/sql.js';
 import { parseSqliteUri } from '../../../runtime/src/queue/sqlite/uri.js';
 import { newJob, testStoreConfig } from '../helpers.js';
 
@@ -41,6 +47,55 @@ test('the claim walks the claim index of its tag rule in order, without statisti
     assert.not.match(plan, 'TEMP B-TREE', `${variant} sorts:\n${plan}`);
   }
   db.close();
+});
+
+test('one index of the running jobs serves the reaper, the stale requeue and the concurrency count; a store of the version before gets it at init', async () => {
+  // A store as the version before left it: six migrations, two indexes of the running jobs, and
+  // a running job whose lease has run out.
+  const file = path.join(folder, 'running-index.sqlite');
+  const old = new Database(file);
+  old.pragma('journal_mode = WAL');
+  for (const migration of MIGRATIONS.slice(0, 6)) old.exec(migration);
+  old.pragma('user_version = 6');
+  old
+    .prepare(
+      `INSERT INTO loco_jobs (id, name, task_data, status, run_at, attempts, max_attempts, lease_until, created_at, updated_at)
+       VALUES ('old-running', 'EchoWorker', '{}', 'processing', 1, 1, 3, 1000, 1, 1)`,
+    )
+    .run();
+  old.close();
+
+  const backend = new SqliteBackend(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${file}` }), {
+    root: folder,
+    logger: silentLogger,
+  });
+  await backend.init({ flush: false });
+  try {
+    const db = new Database(file);
+    const indexes = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'loco_jobs_%'`).all() as Array<{
+        name: string;
+      }>
+    ).map((row) => row.name);
+    assert.ok(indexes.includes('loco_jobs_processing'), indexes.join(', '));
+    assert.not.ok(indexes.includes('loco_jobs_lease') || indexes.includes('loco_jobs_running'), indexes.join(', '));
+    const plan = (statement: string, params: Record<string, unknown>) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${statement}`).all(params) as Array<{ detail: string }>)
+        .map((row) => row.detail)
+        .join('\n');
+    for (const [what, statement, params] of [
+      ['reaper', reapExpiredJobs, { now: 0, error: '' }],
+      ['stale requeue', requeueStale, { now: 0, updated_before: 0 }],
+      ['concurrency count', runningByKey, { name: 'EchoWorker' }],
+    ] as const) {
+      assert.match(plan(statement, params), 'INDEX loco_jobs_processing', `${what}:\n${plan(statement, params)}`);
+    }
+    db.close();
+    assert.is(await backend.reapExpired(2000), 1, "the old store's running job is found when its lease has run out");
+    assert.is((await backend.get('old-running'))?.status, 'queued');
+  } finally {
+    await backend.close();
+  }
 });
 
 test("WAL mode, a busy timeout, SQLite's 2 MiB page cache, and a schema version", async () => {

@@ -73,6 +73,13 @@ export const MIGRATIONS: string[] = [
      WHERE status = 'queued' AND tags <> '[]';`,
   // The W3C trace context of the span that enqueued a job, which its runs' spans link to.
   `ALTER TABLE loco_jobs ADD COLUMN traceparent TEXT;`,
+  // One index over the running jobs instead of two: each job's claim and outcome now write one
+  // entry, not two. Only \`processing\` jobs are in it (the slots of every worker process), so the
+  // reaper (lease_until < ?) and the stale-job requeue read all of it at little cost; the
+  // concurrency count reads one name's entries.
+  `DROP INDEX loco_jobs_lease;
+   DROP INDEX loco_jobs_running;
+   CREATE INDEX loco_jobs_processing ON loco_jobs (name, concurrency_key, lease_until) WHERE status = 'processing';`,
 ];
 
 /**
