@@ -44,16 +44,27 @@ function runLane(lane) {
     env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
   });
   let output = '';
+  /** When each test file began, from uvu's file headers as they arrive: the slowest files are named at the end. */
+  const files = [];
   const collect = (stream, write) =>
     stream.on('data', (chunk) => {
       output += chunk;
+      for (const [, file] of stripVTControlCharacters(String(chunk)).matchAll(/^(\S+\.test\.ts)$/gm)) {
+        files.push({ file, at: Date.now() });
+      }
       if (lane.live) write(chunk);
     });
   collect(child.stdout, (chunk) => process.stdout.write(chunk));
   collect(child.stderr, (chunk) => process.stderr.write(chunk));
   return new Promise((resolve) => {
     child.on('close', (code, signal) =>
-      resolve({ lane, output, code: code ?? (signal ? 1 : 0), seconds: (Date.now() - started) / 1000 }),
+      resolve({
+        lane,
+        output,
+        code: code ?? (signal ? 1 : 0),
+        seconds: (Date.now() - started) / 1000,
+        files: files.map(({ file, at }, i) => ({ file, seconds: ((files[i + 1]?.at ?? Date.now()) - at) / 1000 })),
+      }),
     );
   });
 }
@@ -108,8 +119,12 @@ for (const result of results) {
   failed += lane.failed;
   skipped += lane.skipped;
   if (lanes.length > 1) {
+    const slowest = [...result.files].sort((x, y) => y.seconds - x.seconds).slice(0, 6);
     console.log(
-      `lane ${result.lane.name}: ${lane.passed} passed, ${lane.failed} failed in ${result.seconds.toFixed(0)} s`,
+      `lane ${result.lane.name}: ${lane.passed} passed, ${lane.failed} failed in ${result.seconds.toFixed(0)} s` +
+        (slowest.length > 0
+          ? ` (slowest: ${slowest.map(({ file, seconds }) => `${file} ${seconds.toFixed(0)} s`).join(', ')})`
+          : ''),
     );
   }
 }
