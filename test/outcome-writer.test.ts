@@ -115,14 +115,18 @@ test('outcomes carried by a claim that failed are written by the writer (claims 
     writer.add(completedOutcome({ ...first, name: 'CountedWorker' }));
     const saved = writer.takeForClaim();
     assert.is(writer.unrecorded, 1, 'an outcome riding on a claim is not recorded yet');
+    assert.equal(writer.heldIds(), [first.id], 'and its job stays leased (heartbeats)');
     writer.claimEnded(saved, true);
+    assert.equal(writer.heldIds(), [], 'saved by the claim: no longer held');
     writer.add(completedOutcome({ ...second, name: 'CountedWorker' }));
     const lost = writer.takeForClaim();
     writer.claimEnded(lost, false);
     assert.is(writer.unrecorded, 1);
+    assert.equal(writer.heldIds(), [second.id], 'an outcome a failed claim carried is still held');
     assert.equal(writer.takeForClaim(), [], 'after a failed claim, outcomes wait for the writer');
     await writer.flushed();
     assert.is(writer.unrecorded, 0);
+    assert.equal(writer.heldIds(), []);
     assert.equal(finished, [[second.id]], 'only the outcome of the failed claim was written');
     assert.is((await store.get(second.id))?.status, 'completed');
     writer.add(completedOutcome({ ...first, name: 'CountedWorker' }));

@@ -17,9 +17,12 @@ const POISON_TRIES = 5;
  */
 export class OutcomeWriter {
   private pending: JobOutcome[] = [];
+  /**
+   * Every outcome added and not yet saved or given up: waiting, in the write in flight, or riding
+   * on a claim. Their jobs stay leased to this process until then (`heldIds`).
+   */
+  private readonly held = new Set<JobOutcome>();
   private writing: Promise<void> | undefined;
-  /** Outcomes handed to the store in the write in flight. */
-  private inFlight = 0;
   /** Outcomes riding on claims in flight (`takeForClaim`). */
   private riding = 0;
   /**
@@ -43,13 +46,23 @@ export class OutcomeWriter {
   ) {}
 
   add(outcome: JobOutcome): void {
+    this.held.add(outcome);
     this.pending.push(outcome);
     this.writing ??= this.drain();
   }
 
   /** Outcomes added and not yet saved (waiting, in the write in flight, or riding on a claim). */
   get unrecorded(): number {
-    return this.pending.length + this.inFlight + this.riding;
+    return this.held.size;
+  }
+
+  /**
+   * The jobs of the outcomes not yet saved: the worker loop's heartbeats keep their leases, so
+   * that a job that ran is not brought back to run again while its outcome waits for a slow or
+   * failing write. One given up (refused by the store) leaves this list, and its lease runs out.
+   */
+  heldIds(): string[] {
+    return [...this.held].map((outcome) => outcome.id);
   }
 
   /**
@@ -68,7 +81,9 @@ export class OutcomeWriter {
   claimEnded(batch: JobOutcome[], saved: boolean): void {
     if (batch.length === 0) return;
     this.riding -= batch.length;
-    if (!saved) {
+    if (saved) {
+      for (const outcome of batch) this.held.delete(outcome);
+    } else {
       this.troubled = true;
       this.pending = batch.concat(this.pending);
       this.writing ??= this.drain();
@@ -106,18 +121,20 @@ export class OutcomeWriter {
       // cannot hold back the others.
       const single = failures >= WRITE_TRIES;
       const batch = single ? this.pending.splice(0, 1) : this.pending.splice(0);
-      this.inFlight = batch.length;
       try {
         await this.backend.finish(batch);
         failures = 0;
         this.troubled = false;
         this.saved += 1;
-        for (const outcome of batch) this.refused.delete(outcome);
+        for (const outcome of batch) {
+          this.refused.delete(outcome);
+          this.held.delete(outcome);
+        }
       } catch (err) {
-        this.inFlight = 0;
         this.troubled = true;
         failures += 1;
         if (single && this.giveUp(batch[0])) {
+          this.held.delete(batch[0]);
           this.logger.error(
             `Gave up saving the outcome of job ${batch[0].id}: the store refused it ${POISON_TRIES} times while ` +
               `saving others, so it will run again once its lease runs out. Last error: ${describeError(err)}`,
@@ -133,7 +150,6 @@ export class OutcomeWriter {
         await sleep(wait, this.backoff.signal);
         this.backoff = undefined;
       } finally {
-        this.inFlight = 0;
         this.wake();
       }
     }

@@ -135,10 +135,18 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
   /** Running mean of run times, in ms; starts long, so nothing is claimed ahead before a job has run. */
   let meanRunMs = SHORT_JOB_MS;
 
+  // Heartbeats keep the leases of running jobs, of jobs claimed ahead, and of jobs that ran here
+  // and whose outcome is not saved yet (a write that stalls must not bring them back to run again).
   const heartbeat = setInterval(
     () => {
-      if (running.size === 0 && ready.length === 0) return;
-      const ids = [...new Set([...[...running.values()].map((run) => run.job.id), ...ready.map((job) => job.id)])];
+      if (running.size === 0 && ready.length === 0 && outcomes.unrecorded === 0) return;
+      const ids = [
+        ...new Set([
+          ...[...running.values()].map((run) => run.job.id),
+          ...ready.map((job) => job.id),
+          ...outcomes.heldIds(),
+        ]),
+      ];
       backend.heartbeat(ids, Date.now() + options.leaseMs).catch((err) => {
         logger.error(
           `Could not extend the lease of running jobs (they may run twice if this goes on): ${describeError(err)}`,

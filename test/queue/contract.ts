@@ -626,6 +626,60 @@ export function runContract(target: BackendUnderTest): void {
     assert.is(done.attempts, 1, 'claimed once: the reaper never took it back');
   });
 
+  test('a job whose outcome waits for a stalled write keeps its lease: a reaper elsewhere does not bring it back', async () => {
+    register(EchoWorker);
+    const id = (await EchoWorker.performLater(ctx, { n: 1 }))!;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let writes = 0;
+    // The store as the loop sees it: every outcome goes through \`finish\`, whose first write stalls.
+    const stalled = new Proxy(backend, {
+      get(target, property) {
+        if (property === 'capabilities') return { ...target.capabilities, finishInClaim: false };
+        if (property === 'finish') {
+          return async (outcomes: JobOutcome[]) => {
+            if (writes++ === 0) await released;
+            await target.finish(outcomes);
+          };
+        }
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const stop = new AbortController();
+    const loop = runWorkerLoop({
+      backend: stalled,
+      registry: ctx.queue.registry,
+      concurrency: 1,
+      pollIntervalMs: 50,
+      // Heartbeats every 400 ms: one may come 800 ms late before the lease runs out.
+      leaseMs: 1200,
+      tags: [],
+      signal: stop.signal,
+      logger: silentLogger,
+    });
+    try {
+      while (calls.count('EchoWorker') === 0 || writes === 0) await sleep(5);
+      // Three leases' time, with a reaper in another process looking every 100 ms.
+      const until = Date.now() + 3600;
+      let reaped = 0;
+      while (Date.now() < until) {
+        reaped += await backend.reapExpired(Date.now());
+        await sleep(100);
+      }
+      assert.is(reaped, 0, 'the lease was kept while the outcome waited');
+      assert.is((await job(id)).status, 'processing', 'not written yet');
+    } finally {
+      release();
+      stop.abort();
+      await loop;
+    }
+    const done = await job(id);
+    assert.is(done.status, 'completed');
+    assert.is(done.attempts, 1);
+    assert.is(calls.count('EchoWorker'), 1, 'it ran once');
+  });
+
   test('outcome writes: a failed batch is retried, then written one at a time; one the store keeps refusing is given up', async () => {
     register(EchoWorker);
     const ids = (await EchoWorker.performLaterMany(ctx, [{ n: 1 }, { n: 2 }, { n: 3 }])).map((result) => result.id!);
@@ -654,6 +708,7 @@ export function runContract(target: BackendUnderTest): void {
     assert.is((await job(ids[0])).status, 'completed');
     assert.is((await job(ids[2])).status, 'completed', 'the refused outcome did not hold back the others');
     assert.is((await job(poison)).status, 'processing', 'given up: its lease brings it back');
+    assert.equal(writer.heldIds(), [], 'no heartbeat keeps the lease of the outcome given up');
     assert.ok(
       lines.some((line) => line.includes(`Gave up saving the outcome of job ${poison}`)),
       lines.join('\n'),
