@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { QueueBackend } from '../../runtime/src/internals.js';
-import { exited, newJob, openStore, ROOT, sleep, testStoreConfig } from '../queue/helpers.js';
+import { exited, newJob, openStore, ROOT, sleep, testStoreConfig, waitUntil } from '../queue/helpers.js';
 
 const CLI = path.join(ROOT, 'runtime/src/cli/main.ts');
 const app = mkdtempSync(path.join(os.tmpdir(), 'loco-start-'));
@@ -105,19 +105,6 @@ async function waitFor(running: Running, pattern: RegExp, timeoutMs = 20_000): P
 
 let store: QueueBackend;
 const status = async (id: string) => (await store.list({})).find((job) => job.id === id)?.status;
-/**
- * The status of job `id` once it is `wanted`, or whatever it is after 10 s: a job's outcome is
- * written after its perform printed, sooner or later as the machine is loaded.
- */
-async function statusOnce(id: string, wanted: string): Promise<string | undefined> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const current = await status(id);
-    if (current === wanted || Date.now() > deadline) return current;
-    await sleep(20);
-  }
-}
-
 test.before(async () => {
   store = await openStore(testStoreConfig({ kind: 'Sqlite', uri: `sqlite://${dbFile}` }));
 });
@@ -150,7 +137,8 @@ test('the server answers /_ping and /_health, and its route enqueues a job that 
   const worker = loco(['start', '--worker']);
   await waitFor(worker, /nap done 1/);
   assert.match(worker.output(), `worker started: Sqlite queue sqlite://${dbFile}, 2 at once, untagged jobs only`);
-  assert.is(await statusOnce(jobId, 'completed'), 'completed');
+  await waitUntil(async () => (await status(jobId)) === 'completed', 10_000);
+  assert.is(await status(jobId), 'completed');
   worker.child.kill('SIGTERM');
   assert.is(await exited(worker.child), 0);
 });
@@ -169,7 +157,8 @@ test('a tagged worker process takes only jobs with its tags; an untagged one onl
 
   const tagged = loco(['start', '--worker', 'report,email']);
   await waitFor(tagged, /mail to ada/);
-  assert.is(await statusOnce(mail, 'completed'), 'completed');
+  await waitUntil(async () => (await status(mail)) === 'completed', 10_000);
+  assert.is(await status(mail), 'completed');
   assert.is(await status(nap), 'completed');
   tagged.child.kill('SIGTERM');
   assert.is(await exited(tagged.child), 0);

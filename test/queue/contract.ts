@@ -632,19 +632,10 @@ export function runContract(target: BackendUnderTest): void {
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
     let writes = 0;
-    // The store as the loop sees it: every outcome goes through \`finish\`, whose first write stalls.
-    const stalled = new Proxy(backend, {
-      get(target, property) {
-        if (property === 'capabilities') return { ...target.capabilities, finishInClaim: false };
-        if (property === 'finish') {
-          return async (outcomes: JobOutcome[]) => {
-            if (writes++ === 0) await released;
-            await target.finish(outcomes);
-          };
-        }
-        const value = Reflect.get(target, property);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    // The store as the loop sees it: every outcome goes through `finish`, whose first write stalls.
+    const stalled = withFinish(backend, async (outcomes) => {
+      if (writes++ === 0) await released;
+      await backend.finish(outcomes);
     });
     const stop = new AbortController();
     const loop = runWorkerLoop({

@@ -85,11 +85,15 @@ export async function openStore(config: StoreConfig, logger: Logger = silentLogg
   return backend;
 }
 
-/** The store seen through `finish`: every other call goes to `backend` itself. */
+/**
+ * The store seen through `finish`: every outcome goes through it (claims carry none, whatever the
+ * store's `finishInClaim`), and every other call goes to `backend` itself.
+ */
 export function withFinish(backend: QueueBackend, finish: QueueBackend['finish']): QueueBackend {
   return new Proxy(backend, {
     get(target, property) {
       if (property === 'finish') return finish;
+      if (property === 'capabilities') return { ...target.capabilities, finishInClaim: false };
       const value = Reflect.get(target, property);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -298,6 +302,13 @@ export async function runUntil(
 }
 
 /** Resolves once `done()` holds (checked every 20 ms); throws after `timeoutMs`. */
+/**
+ * How soon a woken worker must start a job in the wake-up tests: far under the 5-10 s waits and
+ * poll intervals they set, so a job that starts within it was woken (not found by a poll), and far
+ * over what a loaded CI machine adds to a wake-up's few milliseconds.
+ */
+export const WOKEN_WITHIN_MS = 2000;
+
 export async function waitUntil(done: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await done())) {

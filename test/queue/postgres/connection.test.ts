@@ -14,7 +14,16 @@ import {
 } from '../../../runtime/src/internals.js';
 import { PostgresBackend } from '../../../runtime/src/queue/postgres/backend.js';
 import { POSTGRES_URI, postgresAdmin } from '../../stores.js';
-import { newJob, ROOT, recordingLogger, sleep, startLoop, testContext, testStoreConfig } from '../helpers.js';
+import {
+  newJob,
+  ROOT,
+  recordingLogger,
+  sleep,
+  startLoop,
+  testContext,
+  testStoreConfig,
+  WOKEN_WITHIN_MS,
+} from '../helpers.js';
 
 const BASE_URI = POSTGRES_URI;
 let serial = 0;
@@ -84,12 +93,6 @@ class TallyWorker extends BackgroundWorker<{ n: number }> {
 }
 
 const test = suite('postgres: connections, wake-ups and dropped connections');
-
-/**
- * A wake-up's bound: far under the 10 s poll interval, so a job that starts within it was woken,
- * and far over what a loaded CI machine adds to a NOTIFY's few milliseconds.
- */
-const WOKEN_WITHIN_MS = 2000;
 
 /**
  * A worker loop on `backend` for `worker`. A poll interval of 10 s (the default here) means a job

@@ -7,7 +7,15 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackgroundWorker, type QueueBackend, QueueConnectionError } from '../../../runtime/src/internals.js';
 import { deleteQueueKeys } from '../../../runtime/src/queue/redis/keys.js';
-import { openStore, recordingLogger, sleep, startLoop, testContext, testStoreConfig } from '../helpers.js';
+import {
+  openStore,
+  recordingLogger,
+  sleep,
+  startLoop,
+  testContext,
+  testStoreConfig,
+  WOKEN_WITHIN_MS,
+} from '../helpers.js';
 
 const BASE_URI = process.env.LOCO_TEST_REDIS_URI ?? 'redis://127.0.0.1:6379/0';
 let serial = 0;
@@ -54,13 +62,6 @@ async function killQueueConnections(): Promise<number> {
 }
 
 const test = suite('redis connections');
-
-/**
- * A wake-up's bound: far under the waits and poll intervals of these tests (5-10 s), so a job that
- * starts within it was woken, and far over what a loaded CI machine adds to a wake-up's few
- * milliseconds.
- */
-const WOKEN_WITHIN_MS = 2000;
 
 test.before(async () => {
   admin = new Redis(BASE_URI);
