@@ -15,6 +15,7 @@ import {
   type JobOutcome,
   type JobRecord,
   LEASE_EXPIRED_ERROR,
+  LocoError,
   type QueueBackend,
   type RetryPolicy,
   runWorkerLoop,
@@ -153,6 +154,21 @@ export function runContract(target: BackendUnderTest): void {
     const done = await job(id!);
     assert.is(done.status, 'completed');
     assert.is(done.attempts, 1);
+  });
+
+  test('a second init of one backend is refused, saying so, and flushes nothing; the store works on', async () => {
+    register(EchoWorker);
+    const id = await EchoWorker.performLater(ctx, { n: 1 });
+    const refused = await backend.init({ flush: true }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    assert.instance(refused, LocoError);
+    assert.match((refused as Error).message, `The ${backend.kind} queue at ${backend.display} was already initialised`);
+    assert.match((refused as Error).message, 'create another backend');
+    assert.is((await job(id!)).status, 'queued');
+    await runUntil(ctx, () => calls.count() === 1);
+    await waitUntil(async () => (await job(id!)).status === 'completed', 10_000);
   });
 
   test('claims are FIFO, limited, and hand each job out once', async () => {

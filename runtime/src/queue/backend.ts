@@ -4,6 +4,7 @@
  * The worker loop (`worker-loop.ts`) and the `loco jobs` commands talk to this interface only;
  * backends differ by their `capabilities`, never by `kind` checks in shared code.
  */
+import { LocoError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** Every state a job can be in. */
@@ -275,6 +276,25 @@ export interface InitOptions {
   create?: boolean;
 }
 
+/** The backend objects whose `init` has been called. */
+const initialised = new WeakSet<object>();
+
+/**
+ * Each backend object is initialised once: `init` opens the store's connections, and a second
+ * call would leave the first ones open, so `close` could not let the process exit. Backends call
+ * `initOnce(this)` first thing in `init`; a second call throws, before anything is opened or
+ * flushed.
+ */
+export function initOnce(backend: Pick<QueueBackend, 'kind' | 'display'>): void {
+  if (initialised.has(backend)) {
+    throw new LocoError(
+      `The ${backend.kind} queue at ${backend.display} was already initialised: init() runs once per backend. ` +
+        'To open the store again, create another backend (createBackend) and initialise that one.',
+    );
+  }
+  initialised.add(backend);
+}
+
 export interface QueueBackend {
   /** `Sqlite`, `Postgres`, `Redis` or `InProcess`: for messages only. */
   readonly kind: string;
@@ -282,7 +302,10 @@ export interface QueueBackend {
   readonly display: string;
   readonly capabilities: BackendCapabilities;
 
-  /** Connects, applies the schema, and with `flush` deletes this queue's own data (never anything else). */
+  /**
+   * Connects, applies the schema, and with `flush` deletes this queue's own data (never anything
+   * else). Once per backend object: a second call throws (see `initOnce`).
+   */
   init(options: InitOptions): Promise<void>;
   /**
    * Adds jobs atomically: all of them or none. A job with a key that matches a queued (or

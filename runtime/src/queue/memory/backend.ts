@@ -1,21 +1,22 @@
-import type {
-  BackendCapabilities,
-  ClaimedJob,
-  ClaimRequest,
-  EnqueueRequest,
-  EnqueueResult,
-  InitOptions,
-  JobCount,
-  JobOutcome,
-  JobQuery,
-  JobRecord,
-  NewJob,
-  PauseTarget,
-  QueueBackend,
-  RemoveQuery,
-  RetryQuery,
-  SpaceReport,
-  WorkerLimits,
+import {
+  type BackendCapabilities,
+  type ClaimedJob,
+  type ClaimRequest,
+  type EnqueueRequest,
+  type EnqueueResult,
+  type InitOptions,
+  initOnce,
+  type JobCount,
+  type JobOutcome,
+  type JobQuery,
+  type JobRecord,
+  type NewJob,
+  type PauseTarget,
+  type QueueBackend,
+  type RemoveQuery,
+  type RetryQuery,
+  type SpaceReport,
+  type WorkerLimits,
 } from '../backend.js';
 import { ClaimBudget, type NameUsage } from '../limits.js';
 import { claimOrder } from '../order.js';
@@ -87,6 +88,7 @@ export class InProcessBackend implements QueueBackend {
   private readonly ticks = new Map<string, number>();
 
   async init(options: InitOptions): Promise<void> {
+    initOnce(this);
     if (options.flush) {
       this.jobs.clear();
       this.queued.clear();

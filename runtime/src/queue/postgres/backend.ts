@@ -3,26 +3,27 @@ import pg from 'pg';
 import type { StoreConfig } from '../../config/schema.js';
 import { describeValue, LocoError, QueueConnectionError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import type {
-  BackendCapabilities,
-  ClaimedJob,
-  ClaimRequest,
-  EnqueueRequest,
-  EnqueueResult,
-  InitOptions,
-  JobCount,
-  JobOutcome,
-  JobQuery,
-  JobRecord,
-  NewJob,
-  OnConflict,
-  PauseTarget,
-  QueueBackend,
-  RemoveQuery,
-  RetryQuery,
-  SpaceReport,
-  StoreOptions,
-  WorkerLimits,
+import {
+  type BackendCapabilities,
+  type ClaimedJob,
+  type ClaimRequest,
+  type EnqueueRequest,
+  type EnqueueResult,
+  type InitOptions,
+  initOnce,
+  type JobCount,
+  type JobOutcome,
+  type JobQuery,
+  type JobRecord,
+  type NewJob,
+  type OnConflict,
+  type PauseTarget,
+  type QueueBackend,
+  type RemoveQuery,
+  type RetryQuery,
+  type SpaceReport,
+  type StoreOptions,
+  type WorkerLimits,
 } from '../backend.js';
 import { type ClaimOrdered, claimOrder } from '../order.js';
 import { LEASE_EXPIRED_ERROR } from '../outcome.js';
@@ -119,6 +120,7 @@ export class PostgresBackend implements QueueBackend {
   }
 
   async init(options: InitOptions): Promise<void> {
+    initOnce(this);
     const pool = new pg.Pool({
       ...this.clientConfig,
       max: this.config.max_connections,

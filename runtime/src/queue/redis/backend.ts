@@ -8,6 +8,7 @@ import {
   type EnqueueRequest,
   type EnqueueResult,
   type InitOptions,
+  initOnce,
   JOB_STATUSES,
   type JobCount,
   type JobOutcome,
@@ -106,6 +107,7 @@ export class RedisBackend implements QueueBackend {
   }
 
   async init(options: InitOptions): Promise<void> {
+    initOnce(this);
     const redis = createConnection(this.location, {
       connectionName: this.connectionName,
       connectTimeout: this.connectTimeoutMs,

@@ -3,26 +3,27 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { StoreConfig } from '../../config/schema.js';
 import { describeValue, LocoError } from '../../errors.js';
-import type {
-  BackendCapabilities,
-  ClaimedJob,
-  ClaimRequest,
-  EnqueueRequest,
-  EnqueueResult,
-  InitOptions,
-  JobCount,
-  JobOutcome,
-  JobQuery,
-  JobRecord,
-  JobStatus,
-  NewJob,
-  OnConflict,
-  PauseTarget,
-  QueueBackend,
-  RemoveQuery,
-  RetryQuery,
-  SpaceReport,
-  StoreOptions,
+import {
+  type BackendCapabilities,
+  type ClaimedJob,
+  type ClaimRequest,
+  type EnqueueRequest,
+  type EnqueueResult,
+  type InitOptions,
+  initOnce,
+  type JobCount,
+  type JobOutcome,
+  type JobQuery,
+  type JobRecord,
+  type JobStatus,
+  type NewJob,
+  type OnConflict,
+  type PauseTarget,
+  type QueueBackend,
+  type RemoveQuery,
+  type RetryQuery,
+  type SpaceReport,
+  type StoreOptions,
 } from '../backend.js';
 import { ClaimBudget, type NameUsage } from '../limits.js';
 import { claimOrder } from '../order.js';
@@ -108,6 +109,7 @@ export class SqliteBackend implements QueueBackend {
   }
 
   async init(options: InitOptions): Promise<void> {
+    initOnce(this);
     const { file, mode } = this.location;
     const create = mode === 'rwc' && options.create !== false;
     try {
