@@ -47,6 +47,9 @@ const USAGE = `usage: npm run bench -- [options]
                         jobs of an unregistered name, N queued jobs with a tag the worker does not
                         take and N completed jobs, for each N (e.g. 0,100000,1000000); ours only
   --profile DIR         write --cpu-prof profiles of each drain worker process into DIR/drain-<system>/
+  --drain-node-flags=F  node options for the drain worker processes only, space-separated, after
+                        an = sign (e.g. --drain-node-flags=--optimize-for-size: see the README's
+                        Worker memory)
   --help`;
 
 interface Cli extends BenchConfig {
@@ -77,6 +80,7 @@ function parseCli(): Cli {
       rounds: { type: 'string', default: '1' },
       'gen-runs': { type: 'string', default: '7' },
       profile: { type: 'string' },
+      'drain-node-flags': { type: 'string' },
       backlog: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -121,6 +125,7 @@ function parseCli(): Cli {
     rounds: int('rounds', values.rounds),
     genRuns: int('gen-runs', values['gen-runs'], 0),
     profileDir: values.profile ? path.resolve(values.profile) : undefined,
+    drainNodeFlags: values['drain-node-flags']?.split(' ').filter(Boolean) ?? [],
     backlog: values.backlog?.split(',').map((size) => int('backlog', size.trim(), 0)),
   };
 }
@@ -227,6 +232,7 @@ async function main(): Promise<number> {
     latency_gap_ms: cli.latencyGapMs,
     scenarios: cli.scenarios,
     rounds: cli.rounds,
+    drain_node_flags: cli.drainNodeFlags,
     notes: [
       'enqueue/batch: BenchWorker.performLater / performLaterMany on an app booted with boot(App, { config }); each call awaited.',
       'drain: N jobs seeded untimed with performLaterMany; then a worker process of its own boots the app and calls ' +
@@ -242,7 +248,9 @@ async function main(): Promise<number> {
   };
   console.log(
     `loco-ts bench: node ${meta.node}, ${meta.cpus} CPUs, N=${cli.n}, C=${cli.concurrency}, batch=${cli.batch}, ` +
-      `timeout=${cli.timeoutMs / 1000}s, loco ${meta.loco_commit}\n`,
+      `timeout=${cli.timeoutMs / 1000}s, loco ${meta.loco_commit}` +
+      (cli.drainNodeFlags.length > 0 ? `, drain worker node flags: ${cli.drainNodeFlags.join(' ')}` : '') +
+      '\n',
   );
 
   if (cli.backlog) return runBacklogOnly(cli, cli.backlog, meta);

@@ -41,6 +41,8 @@ export interface BenchConfig {
   latencyProbeTimeoutMs: number;
   /** Where drain worker processes write `--cpu-prof` profiles, if set. */
   profileDir?: string;
+  /** Node options for the drain worker processes only (`--drain-node-flags`). */
+  drainNodeFlags: string[];
 }
 
 /** One scenario's result, with the field names of the peers harness. */
@@ -164,7 +166,7 @@ async function drainAfter(
     seedInConnectWorkers: inProcess,
     budgetMs: Math.max(1, cfg.timeoutMs - (now() - started)),
   };
-  const execArgv = [...process.execArgv];
+  const execArgv = [...process.execArgv, ...cfg.drainNodeFlags];
   // One folder per system: each thread (the main one, tsx's loader) writes a profile of its own.
   if (cfg.profileDir) execArgv.push('--cpu-prof', '--cpu-prof-dir', path.join(cfg.profileDir, `drain-${system.name}`));
   const child = fork(DRAIN_WORKER, [], {
