@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BackgroundWorker, type QueueBackend, QueueConnectionError } from '../../../runtime/src/internals.js';
-import { deleteQueueKeys } from '../../../runtime/src/queue/redis/keys.js';
+import { deleteQueueKeys, RedisKeys } from '../../../runtime/src/queue/redis/keys.js';
 import {
   openStore,
   recordingLogger,
@@ -107,6 +107,27 @@ test('an idle worker blocks on the wake list and starts a new job at once, witho
     }
   } finally {
     await worker.stop();
+  }
+  assert.equal(logged, []);
+});
+
+test('a job enqueued in the process of a waiting worker starts without the wake list', async () => {
+  // Another connection blocks on the wake list first, so the token of the enqueue goes to it.
+  const thief = new Redis(BASE_URI);
+  const stolen = thief.blpop(new RedisKeys(prefix).wake, 10);
+  await sleep(100);
+  const worker = loop(await open(), { pollIntervalMs: 10_000 });
+  try {
+    await sleep(300);
+    const begin = Date.now();
+    const arrived = new Promise<number>((resolve) => (started = () => resolve(Date.now())));
+    await TallyWorker.performLater(worker.ctx, { n: 1 });
+    const latency = (await Promise.race([arrived, sleep(5000).then(() => Infinity)])) - begin;
+    assert.ok(latency < WOKEN_WITHIN_MS, `the job started ${latency} ms after the enqueue`);
+    assert.ok((await stolen) !== null, 'the wake token went to the other connection');
+  } finally {
+    await worker.stop();
+    thief.disconnect();
   }
   assert.equal(logged, []);
 });
