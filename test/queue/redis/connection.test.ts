@@ -42,6 +42,15 @@ class TallyWorker extends BackgroundWorker<{ n: number }> {
   }
 }
 
+type EnqueueArgs = Parameters<typeof TallyWorker.performLater>;
+
+/** Enqueues TallyWorker job n; resolves with the time it started, or Infinity after 5 s. */
+async function startedAt(from: EnqueueArgs[0], n: number, options?: EnqueueArgs[2]): Promise<number> {
+  const arrived = new Promise<number>((resolve) => (started = (ran) => ran === n && resolve(Date.now())));
+  await TallyWorker.performLater(from, { n }, options);
+  return Promise.race([arrived, sleep(5000).then(() => Infinity)]);
+}
+
 /** A worker loop for TallyWorker on `backend`, with the context it enqueues through. */
 function loop(backend: QueueBackend, options: { pollIntervalMs: number; concurrency?: number }) {
   const ctx = testContext(backend);
@@ -99,9 +108,7 @@ test('an idle worker blocks on the wake list and starts a new job at once, witho
       [2, producerCtx],
     ] as const) {
       const begin = Date.now();
-      const arrived = new Promise<number>((resolve) => (started = (ran) => ran === n && resolve(Date.now())));
-      await TallyWorker.performLater(from, { n });
-      const latency = (await Promise.race([arrived, sleep(5000).then(() => Infinity)])) - begin;
+      const latency = (await startedAt(from, n)) - begin;
       assert.ok(latency < WOKEN_WITHIN_MS, `job ${n} started ${latency} ms after the enqueue`);
       await sleep(100);
     }
@@ -120,9 +127,7 @@ test('a job enqueued in the process of a waiting worker starts without the wake 
   try {
     await sleep(300);
     const begin = Date.now();
-    const arrived = new Promise<number>((resolve) => (started = () => resolve(Date.now())));
-    await TallyWorker.performLater(worker.ctx, { n: 1 });
-    const latency = (await Promise.race([arrived, sleep(5000).then(() => Infinity)])) - begin;
+    const latency = (await startedAt(worker.ctx, 1)) - begin;
     assert.ok(latency < WOKEN_WITHIN_MS, `the job started ${latency} ms after the enqueue`);
     assert.ok((await stolen) !== null, 'the wake token went to the other connection');
   } finally {
@@ -168,9 +173,7 @@ test('the next delayed job shortens the wait: it starts on time with a long poll
   try {
     await sleep(50);
     const due = Date.now() + 300;
-    const arrived = new Promise<number>((resolve) => (started = () => resolve(Date.now())));
-    await TallyWorker.performLater(worker.ctx, { n: 1 }, { runAt: due });
-    const at = await Promise.race([arrived, sleep(5000).then(() => Infinity)]);
+    const at = await startedAt(worker.ctx, 1, { runAt: due });
     assert.ok(at >= due && at - due < WOKEN_WITHIN_MS, `started ${at - due} ms after its run_at`);
   } finally {
     await worker.stop();
