@@ -147,6 +147,43 @@ test('the running count holds only jobs claimed with a concurrency limit; a job 
   assert.equal(await admin.hgetall(running), {}, 'a count that reaches 0 is deleted');
 });
 
+test('a claim carries the outcomes of the jobs before it: one script call records them, frees their slots and claims', async () => {
+  const backend = await open();
+  assert.ok(backend.capabilities.finishInClaim, 'the worker loop hands outcomes to claims');
+  const limited = { MailWorker: { concurrency: 1 } };
+  const [first, second] = [
+    newJob('MailWorker', { concurrency_key: 'acme' }),
+    newJob('MailWorker', { concurrency_key: 'acme' }),
+  ];
+  const retried = newJob('EchoWorker');
+  await backend.enqueue([first, second, retried]);
+  const [mail] = await backend.claim(claimOf(['MailWorker'], { limits: limited }));
+  const [echo] = await backend.claim(claimOf(['EchoWorker']));
+  assert.equal(await backend.claim(claimOf(['MailWorker'], { limits: limited })), [], 'the key is at its limit');
+  // Count the calls the backend's own connection sends from here.
+  const connection = (backend as unknown as { redis: Redis }).redis;
+  const sent: string[] = [];
+  const sendCommand = connection.sendCommand.bind(connection);
+  connection.sendCommand = (command, stream) => {
+    sent.push(command.name);
+    return sendCommand(command, stream);
+  };
+  const claimed = await backend.claim(
+    claimOf(['MailWorker', 'EchoWorker'], {
+      limits: limited,
+      finish: [completedOutcome({ ...mail, name: 'MailWorker' }), retryOutcome(echo, 'flaky', Date.now() - 1)],
+    }),
+  );
+  assert.equal(sent, ['evalsha'], 'one call');
+  assert.equal(
+    claimed.map((job) => job.id).sort(),
+    [second.id, retried.id].sort(),
+    'the slot the outcome freed and the retry it queued were claimed by the same call',
+  );
+  assert.is((await backend.get(first.id))?.status, 'completed');
+  assert.is(claimed.find((job) => job.id === retried.id)?.attempts, 2);
+});
+
 test('a claim passes over the lanes of other names, and finds its own whatever characters its names hold', async () => {
   const backend = await open();
   const others = Array.from({ length: 30 }, (_, i) => newJob(`Other${i}Worker`, { tags: i % 2 ? ['t'] : [] }));

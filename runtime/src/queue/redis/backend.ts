@@ -45,7 +45,8 @@ const FETCH_CHUNK = 500;
  * The Redis backend (ioredis). Jobs are hashes; queued jobs wait in per-lane sorted sets (a lane
  * is a queue, a job name, a tag set and a priority) so a claim reads only the lanes its process may take
  * from; every state change is one Lua script, so claims are atomic across processes and each
- * enqueue, claim batch and finish batch is one round trip. Idle workers block on a wake list
+ * enqueue, claim batch and finish batch is one round trip (a claim also applies the outcomes the
+ * worker has waiting, saving their own call). Idle workers block on a wake list
  * (BLPOP on a connection of their own). The key layout is described in `redis/keys.ts`.
  *
  * Needs Redis 6.2 or later (SET ... GET, BLPOP with a fractional timeout). Works on one server
@@ -58,7 +59,7 @@ export class RedisBackend implements QueueBackend {
     durable: true,
     shared: true,
     transactions: false,
-    finishInClaim: false,
+    finishInClaim: true,
   };
   readonly display: string;
   private readonly location: RedisLocation;
@@ -239,9 +240,10 @@ export class RedisBackend implements QueueBackend {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    // Outcomes are a write of their own here (`capabilities.finishInClaim` is false).
-    if (request.finish) await this.finish(request.finish);
-    if (request.limit <= 0 || request.names.length === 0) return [];
+    if (request.limit <= 0 || request.names.length === 0) {
+      if (request.finish) await this.finish(request.finish);
+      return [];
+    }
     // Each claim in flight keeps its token under a key of its own, so that a resent claim finds
     // its jobs even while another claim of this client runs beside it.
     const slot = this.freeClaimSlots.pop() ?? this.claimSlots++;
@@ -253,10 +255,20 @@ export class RedisBackend implements QueueBackend {
   }
 
   private async claimIn(claimant: string, request: ClaimRequest): Promise<ClaimedJob[]> {
+    // Outcomes that come with the claim are applied by its script first (`finishInClaim`); the
+    // next due time in its reply counts the jobs they queue again.
+    const finishing = outcomeArgs(request.finish ?? [], this.limitedNames);
     const reply = (await runScript(
       this.redis,
       'claim',
-      [this.keys.lanes, this.keys.leases, this.keys.claimed(claimant), this.keys.paused, this.keys.running],
+      [
+        this.keys.lanes,
+        this.keys.leases,
+        this.keys.claimed(claimant),
+        this.keys.paused,
+        this.keys.running,
+        this.keys.wake,
+      ],
       [
         this.keys.base,
         request.now,
@@ -269,6 +281,9 @@ export class RedisBackend implements QueueBackend {
         `${this.client}:${++this.claimSeq}`,
         Math.max(1, Math.ceil(request.leaseMs)),
         request.limits ? limitsJson(request.limits) : '',
+        WAKE_TOKENS_MAX,
+        finishing.freed,
+        ...finishing.args,
       ],
     )) as string[];
     for (const [name, limit] of Object.entries(request.limits ?? {}))
@@ -297,17 +312,13 @@ export class RedisBackend implements QueueBackend {
 
   async finish(outcomes: JobOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
-    // A job of a name with a concurrency limit that ends frees a slot another worker may wait for.
-    const freed = outcomes.filter((outcome) => this.limitedNames.has(outcome.name)).length;
-    const args: Array<string | number> = [this.keys.base, Date.now(), WAKE_TOKENS_MAX, freed];
-    let soonest = Infinity;
-    for (const outcome of outcomes) {
-      const error =
-        outcome.error === undefined ? ['keep', ''] : outcome.error === null ? ['clear', ''] : ['set', outcome.error];
-      args.push(outcome.id, outcome.attempts, outcome.status, outcome.runAt ?? '', outcome.nextAttempts, ...error);
-      if (outcome.status === 'queued' && outcome.runAt !== null) soonest = Math.min(soonest, outcome.runAt);
-    }
-    await runScript(this.redis, 'finish', [this.keys.leases, this.keys.lanes, this.keys.wake], args);
+    const { args, freed, soonest } = outcomeArgs(outcomes, this.limitedNames);
+    await runScript(
+      this.redis,
+      'finish',
+      [this.keys.leases, this.keys.lanes, this.keys.wake],
+      [this.keys.base, Date.now(), WAKE_TOKENS_MAX, freed, ...args],
+    );
     this.noteDue(soonest);
   }
 
@@ -610,6 +621,28 @@ export class RedisBackend implements QueueBackend {
 }
 
 /** A pause as a member of the `paused` set: `worker:<name>` or `queue:<name>`. */
+/**
+ * The arguments of outcomes for finish.lua and claim.lua, 7 each; how many are of names with a
+ * concurrency limit (a job of one that ends frees a slot another worker may wait for); and the
+ * soonest run_at of the jobs they queue again.
+ */
+function outcomeArgs(
+  outcomes: JobOutcome[],
+  limitedNames: ReadonlySet<string>,
+): { args: Array<string | number>; freed: number; soonest: number } {
+  const args: Array<string | number> = [];
+  let freed = 0;
+  let soonest = Infinity;
+  for (const outcome of outcomes) {
+    const error =
+      outcome.error === undefined ? ['keep', ''] : outcome.error === null ? ['clear', ''] : ['set', outcome.error];
+    args.push(outcome.id, outcome.attempts, outcome.status, outcome.runAt ?? '', outcome.nextAttempts, ...error);
+    if (limitedNames.has(outcome.name)) freed += 1;
+    if (outcome.status === 'queued' && outcome.runAt !== null) soonest = Math.min(soonest, outcome.runAt);
+  }
+  return { args, freed, soonest };
+}
+
 function pauseMember(target: PauseTarget): string {
   return `${target.kind}:${target.name}`;
 }

@@ -19,12 +19,17 @@
   dropped connection), those jobs are returned instead of claiming more, so no job is left
   `processing` without a worker.
 
+  Outcomes of jobs this process ran may come with the claim (ARGV[14..]): they are applied first,
+  as finish.lua would (includes/finish-outcomes.lua), so the slots they free count, and the
+  worker saves a call. A resent call has applied them already.
+
     Input:
       KEYS[1] lanes        set of lane ids that hold queued jobs
       KEYS[2] leases       sorted set: processing job id -> lease_until
       KEYS[3] claimed      the token of this client's last claim (string)
       KEYS[4] paused       set: 'worker:<name>' and 'queue:<name>' of what is paused
       KEYS[5] running      hash: '<name>\0<concurrency key>' -> jobs processing
+      KEYS[6] wake         list of wake tokens (outcomes that queue a job again push to it)
 
       ARGV[1] base         '{<prefix>}', the hash-tagged start of every key, so that the
                            keys built here share KEYS[1]'s slot; job and lane keys are built from it
@@ -38,6 +43,9 @@
       ARGV[9] token        unique per client and call; a resent call has the same one
       ARGV[10] record_ms   how long KEYS[3] is kept (the lease)
       ARGV[11] limits      JSON object: name -> { concurrency, rate_max, rate_ms } ('' when none)
+      ARGV[12] wake_max    most tokens kept in the wake list
+      ARGV[13] wake_also   more idle workers to wake (outcomes of names with a concurrency limit)
+      ARGV[14..] outcomes to apply first, 7 values each, as finish.lua takes them
 
     Output:
       { next_due, reopens_at, lane_1, id_1, attempts_1, task_data_1, interval_1, max_attempts_1,
@@ -47,7 +55,10 @@
       interval, traceparent: '' when the job has none
 ]]
 --- @include "call-in-chunks"
+--- @include "push-wake-tokens"
+--- @include "release-key"
 --- @include "running"
+--- @include "finish-outcomes"
 
 local prefix = ARGV[1]
 local now = ARGV[2]
@@ -78,6 +89,10 @@ if redis.call('SET', KEYS[3], token, 'PX', ARGV[10], 'GET') == token then
     end
   end
   return reply
+end
+
+if #ARGV >= 14 then
+  finishOutcomes(prefix, { leases = KEYS[2], lanes = KEYS[1], wake = KEYS[6] }, now, tonumber(ARGV[12]), tonumber(ARGV[13]), ARGV, 14)
 end
 
 local names = {}
