@@ -34,4 +34,4 @@ export { type RegisteredWorker, WorkerRegistry } from './registry.js';
 export { backoffDelay } from './retry.js';
 export { upperCamelCase } from './worker.js';
 export type { WorkerInstance } from './worker-class.js';
-export { runWorkerLoop, type WorkerLoopOptions, type WorkerLoopResult } from './worker-loop.js';
+export { PREFETCH_PER_SLOT, runWorkerLoop, type WorkerLoopOptions, type WorkerLoopResult } from './worker-loop.js';

@@ -56,6 +56,11 @@ export class OutcomeWriter {
     return this.held.size;
   }
 
+  /** Outcomes a claim would take now (`takeForClaim`): those waiting for a write, unless the writer is retrying. */
+  get waiting(): number {
+    return this.troubled ? 0 : this.pending.length;
+  }
+
   /**
    * The jobs of the outcomes not yet saved: the worker loop's heartbeats keep their leases, so
    * that a job that ran is not brought back to run again while its outcome waits for a slow or

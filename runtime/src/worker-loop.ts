@@ -24,7 +24,7 @@ export interface WorkerLoopOptions {
   pollIntervalMs: number;
   /** Lease per claimed job, extended by heartbeats every third of it. (config `queue.lease_sec`) */
   leaseMs: number;
-  /** Jobs claimed ahead of free slots while jobs are short; 0 turns it off. (config `queue.prefetch`; Default: `concurrency`) */
+  /** Jobs claimed ahead of free slots while jobs are short; 0 turns it off. (config `queue.prefetch`; Default: `PREFETCH_PER_SLOT` × `concurrency`) */
   prefetch?: number;
   /** The process's tags: empty takes only untagged jobs; otherwise jobs with at least one of them. */
   tags: string[];
@@ -69,6 +69,12 @@ const YIELD_EVERY_MS = 10;
 export const MAX_CLAIMS_IN_FLIGHT = 2;
 /** Jobs are claimed ahead of free slots only while the mean run time stays under this, in ms. */
 export const SHORT_JOB_MS = 50;
+/**
+ * Jobs claimed ahead per slot unless `prefetch` says otherwise. Both claims in flight take a
+ * slot's worth of jobs only when the room ahead holds both; with as many as the slots, the second
+ * found none (Redis drain, N=50000, C=10: 20.0k jobs/s, against 23.4k with four times the slots).
+ */
+export const PREFETCH_PER_SLOT = 4;
 /** Weight of the newest run time in the running mean. */
 const MEAN_WEIGHT = 0.2;
 
@@ -97,7 +103,7 @@ const UNRECORDED_PER_SLOT = 1;
  */
 export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerLoopResult> {
   const { backend, registry, concurrency, signal, logger, observer } = options;
-  const prefetch = options.prefetch ?? concurrency;
+  const prefetch = options.prefetch ?? concurrency * PREFETCH_PER_SLOT;
   const names = registry.names();
   /** The limits of the names that have them, sent with every claim. */
   const limits = Object.fromEntries(
@@ -197,10 +203,22 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
    * Room for more claimed jobs: what may start (free slots, within the bound on unwritten jobs),
    * plus `prefetch` more while jobs are short, less what is claimed already and not started.
    */
-  const room = () => {
-    const ahead = meanRunMs < SHORT_JOB_MS ? prefetch : 0;
-    return Math.min(concurrency - running.size, unwrittenLimit - unwritten()) + ahead - ready.length - asked;
-  };
+  const ahead = () => (meanRunMs < SHORT_JOB_MS ? prefetch : 0);
+  const room = () =>
+    Math.min(concurrency - running.size, unwrittenLimit - unwritten()) + ahead() - ready.length - asked;
+
+  /**
+   * Whether a claim for `want` jobs goes out now: at once while nothing is ready or on the way, or
+   * when outcomes wait that it would carry (`finishInClaim`: one call then records them and takes
+   * the next jobs, instead of a write of their own beside the claims); otherwise, while claiming
+   * ahead, once it can ask for at least half of `prefetch`, so that the store gets a few large
+   * claims rather than one small top-up each time slots free.
+   */
+  const worthClaiming = (want: number) =>
+    want > 0 &&
+    (ready.length + asked === 0 ||
+      (backend.capabilities.finishInClaim && outcomes.waiting > 0) ||
+      want >= Math.max(1, Math.floor(ahead() / 2)));
 
   const claim = async (limit: number) => {
     claimsInFlight += 1;
@@ -269,7 +287,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
         dry = false;
         continue;
       }
-      if (!dry && now >= retryAt && room() > 0 && claimsInFlight < MAX_CLAIMS_IN_FLIGHT) {
+      if (!dry && now >= retryAt && claimsInFlight < MAX_CLAIMS_IN_FLIGHT && worthClaiming(room())) {
         if (now >= nextReap) await reap(now);
         void claim(room());
         // A store whose calls complete synchronously (SQLite, in-process) would otherwise keep the

@@ -1350,6 +1350,56 @@ export function runContract(target: BackendUnderTest): void {
     }
   });
 
+  test('a drain of short jobs: where a claim records outcomes, they ride on the claims instead of writes of their own', async () => {
+    register(EchoWorker);
+    const JOBS = 2000;
+    await EchoWorker.performLaterMany(
+      ctx,
+      Array.from({ length: JOBS }, (_, n) => ({ n })),
+    );
+    let carried = 0;
+    let written = 0;
+    // The store as the loop sees it, counting the outcomes each way takes.
+    const counting = new Proxy(backend, {
+      get(store, property) {
+        if (property === 'claim')
+          return (request: Parameters<QueueBackend['claim']>[0]) => {
+            carried += request.finish?.length ?? 0;
+            return store.claim(request);
+          };
+        if (property === 'finish')
+          return (outcomes: JobOutcome[]) => {
+            written += outcomes.length;
+            return store.finish(outcomes);
+          };
+        const value = Reflect.get(store, property);
+        return typeof value === 'function' ? value.bind(store) : value;
+      },
+    });
+    const stop = new AbortController();
+    const loop = runWorkerLoop({
+      backend: counting,
+      registry: ctx.queue.registry,
+      concurrency: 4,
+      pollIntervalMs: 20,
+      leaseMs: 5000,
+      tags: [],
+      signal: stop.signal,
+      logger: silentLogger,
+    });
+    await waitUntil(() => calls.count('EchoWorker') === JOBS, 60_000);
+    stop.abort();
+    await loop;
+    assert.is(carried + written, JOBS, 'every outcome was recorded once');
+    if (backend.capabilities.finishInClaim) {
+      assert.ok(carried >= JOBS / 2, `${carried} of ${JOBS} outcomes rode on claims (${written} written apart)`);
+    } else {
+      assert.is(carried, 0, 'a store that cannot record outcomes in a claim is never handed any');
+    }
+    const left = (await backend.stats()).filter((row) => row.status !== 'completed');
+    assert.equal(left, [], 'every job completed');
+  });
+
   test('a job written by one connection is seen and claimed by another', async () => {
     if (unshared('visible across connections')) return;
     register(EchoWorker);

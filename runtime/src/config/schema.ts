@@ -22,7 +22,7 @@ export interface QueueSettings {
   /**
    * Jobs a worker process keeps claimed ahead of its free slots while its jobs are short (mean run
    * time under 50 ms), so a freed slot finds its next job waiting; 0 turns it off, at most 10000.
-   * (Default: null, meaning `num_workers`)
+   * (Default: null, meaning 4 × `num_workers`)
    */
   prefetch: number | null;
   /** Largest connection pool (Postgres). (Default: 10) */
