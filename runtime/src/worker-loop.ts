@@ -210,9 +210,10 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
   /**
    * Whether a claim for `want` jobs goes out now: at once while nothing is ready or on the way, or
    * when outcomes wait that it would carry (`finishInClaim`: one call then records them and takes
-   * the next jobs, instead of a write of their own beside the claims); otherwise, while claiming
-   * ahead, once it can ask for at least half of `prefetch`, so that the store gets a few large
-   * claims rather than one small top-up each time slots free.
+   * the next jobs, instead of a write of their own beside the claims; as a job that ends leaves
+   * an outcome, this is the usual case on such stores); otherwise, while claiming ahead, once it
+   * can ask for at least half of `prefetch`, so that the store gets a few large claims rather
+   * than one small top-up each time slots free.
    */
   const worthClaiming = (want: number) =>
     want > 0 &&
@@ -289,7 +290,9 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<WorkerL
       }
       if (!dry && now >= retryAt && claimsInFlight < MAX_CLAIMS_IN_FLIGHT && worthClaiming(room())) {
         if (now >= nextReap) await reap(now);
-        void claim(room());
+        // The reap let other work in: a job that ended meanwhile may have changed the room.
+        const want = room();
+        if (worthClaiming(want)) void claim(want);
         // A store whose calls complete synchronously (SQLite, in-process) would otherwise keep the
         // loop in microtasks for the whole drain: no timers, I/O or signals until the queue is empty.
         if (Date.now() - lastYield >= YIELD_EVERY_MS) {

@@ -620,7 +620,6 @@ export class RedisBackend implements QueueBackend {
   }
 }
 
-/** A pause as a member of the `paused` set: `worker:<name>` or `queue:<name>`. */
 /**
  * The arguments of outcomes for finish.lua and claim.lua, 7 each; how many are of names with a
  * concurrency limit (a job of one that ends frees a slot another worker may wait for); and the
@@ -643,6 +642,7 @@ function outcomeArgs(
   return { args, freed, soonest };
 }
 
+/** A pause as a member of the `paused` set: `worker:<name>` or `queue:<name>`. */
 function pauseMember(target: PauseTarget): string {
   return `${target.kind}:${target.name}`;
 }

@@ -21,7 +21,7 @@
 
   Outcomes of jobs this process ran may come with the claim (ARGV[14..]): they are applied first,
   as finish.lua would (includes/finish-outcomes.lua), so the slots they free count, and the
-  worker saves a call. A resent call has applied them already.
+  worker saves a call. A resent call returns the first call's jobs: that call applied them.
 
     Input:
       KEYS[1] lanes        set of lane ids that hold queued jobs
