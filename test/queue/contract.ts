@@ -58,6 +58,7 @@ import {
   testStoreConfig,
   UrgentWorker,
   waitUntil,
+  withCalls,
   withFinish,
 } from './helpers.js';
 
@@ -1360,20 +1361,14 @@ export function runContract(target: BackendUnderTest): void {
     let carried = 0;
     let written = 0;
     // The store as the loop sees it, counting the outcomes each way takes.
-    const counting = new Proxy(backend, {
-      get(store, property) {
-        if (property === 'claim')
-          return (request: Parameters<QueueBackend['claim']>[0]) => {
-            carried += request.finish?.length ?? 0;
-            return store.claim(request);
-          };
-        if (property === 'finish')
-          return (outcomes: JobOutcome[]) => {
-            written += outcomes.length;
-            return store.finish(outcomes);
-          };
-        const value = Reflect.get(store, property);
-        return typeof value === 'function' ? value.bind(store) : value;
+    const counting = withCalls(backend, {
+      claim: (request) => {
+        carried += request.finish?.length ?? 0;
+        return backend.claim(request);
+      },
+      finish: (outcomes) => {
+        written += outcomes.length;
+        return backend.finish(outcomes);
       },
     });
     const stop = new AbortController();

@@ -85,19 +85,23 @@ export async function openStore(config: StoreConfig, logger: Logger = silentLogg
   return backend;
 }
 
+/** The store with the members `overrides` holds replaced; every other call goes to `backend` itself. */
+export function withCalls(backend: QueueBackend, overrides: Partial<QueueBackend>): QueueBackend {
+  return new Proxy(backend, {
+    get(target, property) {
+      if (Object.hasOwn(overrides, property)) return overrides[property as keyof QueueBackend];
+      const value = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * The store seen through `finish`: every outcome goes through it (claims carry none, whatever the
  * store's `finishInClaim`), and every other call goes to `backend` itself.
  */
 export function withFinish(backend: QueueBackend, finish: QueueBackend['finish']): QueueBackend {
-  return new Proxy(backend, {
-    get(target, property) {
-      if (property === 'finish') return finish;
-      if (property === 'capabilities') return { ...target.capabilities, finishInClaim: false };
-      const value = Reflect.get(target, property);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+  return withCalls(backend, { finish, capabilities: { ...backend.capabilities, finishInClaim: false } });
 }
 
 /** The outcome of a claimed job that succeeded (a one-off job: it ends completed). */
