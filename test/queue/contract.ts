@@ -516,6 +516,8 @@ export function runContract(target: BackendUnderTest): void {
     assert.is(again.attempts, 2);
     await backend.finish([failedOutcome(claimed, 'stale')]);
     assert.is((await job(id)).status, 'processing');
+    await backend.finish([completedOutcome(claimed)]);
+    assert.is((await job(id)).status, 'processing', 'a success of the stale attempt is ignored too');
     await backend.finish([completedOutcome(again)]);
     assert.is((await job(id)).status, 'completed');
   });

@@ -39,6 +39,19 @@ export function succeeded(job: ClaimedJob, now = Date.now()): JobOutcome {
 }
 
 /**
+ * Whether an outcome is what `succeeded` gives a one-off job: `completed`, with its run_at,
+ * attempts and error kept. Stores write these, the most common outcome, in a shorter form.
+ */
+export function isPlainCompletion(outcome: JobOutcome): boolean {
+  return (
+    outcome.status === 'completed' &&
+    outcome.runAt === null &&
+    outcome.error === undefined &&
+    outcome.nextAttempts === outcome.attempts
+  );
+}
+
+/**
  * The attempt failed with `error`: while attempts remain the job is queued again after the
  * policy's backoff, otherwise it ends `failed`. Either way the error is kept, and so are the args.
  */

@@ -184,6 +184,53 @@ test('a claim carries the outcomes of the jobs before it: one script call record
   assert.is(claimed.find((job) => job.id === retried.id)?.attempts, 2);
 });
 
+test('a claim merges lanes by run_at, and the same call sent again answers with the jobs it claimed, lane by lane', async () => {
+  const backend = await open();
+  const at = Date.now() - 1000;
+  const jobs = [
+    newJob('EchoWorker', { run_at: at, task_data: { n: 1 } }),
+    newJob('MailWorker', { run_at: at + 1, task_data: { n: 2 }, interval: 60_000 }),
+    newJob('EchoWorker', { run_at: at + 2, task_data: { n: 3 }, max_attempts: 3 }),
+    newJob('MailWorker', {
+      run_at: at + 3,
+      task_data: { n: 4 },
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    }),
+    newJob('EchoWorker', { run_at: at + 4, task_data: { n: 5 }, tags: ['other'] }),
+  ];
+  await backend.enqueue(jobs);
+  const request = claimOf(['EchoWorker', 'MailWorker'], { limit: 4 });
+  const claimed = await backend.claim(request);
+  const seen = (job: (typeof claimed)[number]) => ({
+    id: job.id,
+    name: job.name,
+    task_data: job.task_data,
+    interval: job.interval,
+    attempts: job.attempts,
+    max_attempts: job.max_attempts,
+    traceparent: job.traceparent,
+  });
+  const expected = jobs.slice(0, 4).map((job) => ({
+    id: job.id,
+    name: job.name,
+    task_data: job.task_data,
+    interval: job.interval,
+    attempts: 1,
+    max_attempts: job.max_attempts,
+    traceparent: job.traceparent ?? null,
+  }));
+  assert.equal(claimed.map(seen), expected, 'oldest first across the two lanes, each job with its own fields');
+  // The client sends the same call again (as ioredis does after a dropped connection): same token.
+  (backend as unknown as { claimSeq: number }).claimSeq -= 1;
+  const again = await backend.claim(request);
+  assert.equal(
+    again.map(seen).sort((a, b) => a.id.localeCompare(b.id)),
+    expected,
+    'the jobs of the first call, nothing claimed twice',
+  );
+  assert.equal(await backend.claim(claimOf(['EchoWorker', 'MailWorker'])), [], 'the tagged job is not ours');
+});
+
 test('a claim passes over the lanes of other names, and finds its own whatever characters its names hold', async () => {
   const backend = await open();
   const others = Array.from({ length: 30 }, (_, i) => newJob(`Other${i}Worker`, { tags: i % 2 ? ['t'] : [] }));

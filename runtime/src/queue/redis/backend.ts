@@ -24,7 +24,7 @@ import {
   type StoreOptions,
   type WorkerLimits,
 } from '../backend.js';
-import { LEASE_EXPIRED_ERROR } from '../outcome.js';
+import { isPlainCompletion, LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
 import { createConnection } from './connect.js';
@@ -285,27 +285,33 @@ export class RedisBackend implements QueueBackend {
         finishing.freed,
         ...finishing.args,
       ],
-    )) as string[];
+    )) as Array<string | number>;
     for (const [name, limit] of Object.entries(request.limits ?? {}))
       if (limit.concurrency) this.limitedNames.add(name);
     // Sleep until the next job is due, or a rate window without room opens, whichever comes first.
     const due = [reply[0], reply[1]].filter((at) => at !== '-1').map(Number);
     this.nextDue = due.length > 0 ? Math.min(...due) : undefined;
+    // Then runs of jobs of one lane: the lane, how many, and 6 values per job (claim.lua).
     const jobs: ClaimedJob[] = [];
-    for (let i = 2; i < reply.length; i += 7) {
-      const lane = this.lane(reply[i]);
-      jobs.push({
-        id: reply[i + 1],
-        name: lane.name,
-        task_data: JSON.parse(reply[i + 3]),
-        interval: reply[i + 4] === '' ? null : Number(reply[i + 4]),
-        tags: [...lane.tags],
-        queue: lane.queue,
-        priority: lane.priority,
-        attempts: Number(reply[i + 2]),
-        max_attempts: Number(reply[i + 5]),
-        traceparent: reply[i + 6] === '' ? null : reply[i + 6],
-      });
+    for (let i = 2; i < reply.length; ) {
+      const lane = this.lane(reply[i] as string);
+      const end = i + 2 + 6 * Number(reply[i + 1]);
+      for (i += 2; i < end; i += 6) {
+        const interval = reply[i + 3];
+        const traceparent = reply[i + 5] as string;
+        jobs.push({
+          id: reply[i] as string,
+          name: lane.name,
+          task_data: JSON.parse(reply[i + 2] as string),
+          interval: interval === '' ? null : Number(interval),
+          tags: [...lane.tags],
+          queue: lane.queue,
+          priority: lane.priority,
+          attempts: Number(reply[i + 1]),
+          max_attempts: Number(reply[i + 4]),
+          traceparent: traceparent === '' ? null : traceparent,
+        });
+      }
     }
     return jobs;
   }
@@ -629,16 +635,23 @@ function outcomeArgs(
   outcomes: JobOutcome[],
   limitedNames: ReadonlySet<string>,
 ): { args: Array<string | number>; freed: number; soonest: number } {
-  const args: Array<string | number> = [];
+  // Plain completions, the most common outcome, take 2 values each; the others 7 (finish.lua).
+  const completed: Array<string | number> = [];
+  const others: Array<string | number> = [];
   let freed = 0;
   let soonest = Infinity;
   for (const outcome of outcomes) {
-    const error =
-      outcome.error === undefined ? ['keep', ''] : outcome.error === null ? ['clear', ''] : ['set', outcome.error];
-    args.push(outcome.id, outcome.attempts, outcome.status, outcome.runAt ?? '', outcome.nextAttempts, ...error);
+    if (isPlainCompletion(outcome)) {
+      completed.push(outcome.id, outcome.attempts);
+    } else {
+      const error =
+        outcome.error === undefined ? ['keep', ''] : outcome.error === null ? ['clear', ''] : ['set', outcome.error];
+      others.push(outcome.id, outcome.attempts, outcome.status, outcome.runAt ?? '', outcome.nextAttempts, ...error);
+    }
     if (limitedNames.has(outcome.name)) freed += 1;
     if (outcome.status === 'queued' && outcome.runAt !== null) soonest = Math.min(soonest, outcome.runAt);
   }
+  const args = outcomes.length === 0 ? [] : [completed.length / 2, ...completed, ...others];
   return { args, freed, soonest };
 }
 

@@ -27,7 +27,7 @@ import {
 } from '../backend.js';
 import { ClaimBudget, type NameUsage } from '../limits.js';
 import { claimOrder } from '../order.js';
-import { LEASE_EXPIRED_ERROR } from '../outcome.js';
+import { isPlainCompletion, LEASE_EXPIRED_ERROR } from '../outcome.js';
 import { foldKeys, unfoldResults } from '../unique.js';
 import { Wakeup } from '../wakeup.js';
 import { openError, writeError } from './errors.js';
@@ -346,10 +346,17 @@ function prepare(db: Database.Database) {
   const releaseKey = db.prepare(sql.releaseKey);
   const replaceQueued = db.prepare(sql.replaceQueuedJob);
   const finish = db.prepare(sql.finishJob);
+  const complete = db.prepare(sql.completeJobs);
   /** Applies outcomes (inside the caller's transaction); returns whether any job went back to the queue. */
   const applyOutcomes = (outcomes: JobOutcome[], now: number): boolean => {
     let requeued = false;
+    /** Plain completions, [id, attempts] each, written by one statement. */
+    const completed: Array<[string, number]> = [];
     for (const outcome of outcomes) {
+      if (isPlainCompletion(outcome)) {
+        completed.push([outcome.id, outcome.attempts]);
+        continue;
+      }
       finish.run(
         outcome.status,
         outcome.runAt,
@@ -362,6 +369,7 @@ function prepare(db: Database.Database) {
       );
       if (outcome.status === 'queued') requeued = true;
     }
+    if (completed.length > 0) complete.run(now, JSON.stringify(completed));
     return requeued;
   };
   return {

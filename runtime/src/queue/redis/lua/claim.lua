@@ -45,11 +45,11 @@
       ARGV[11] limits      JSON object: name -> { concurrency, rate_max, rate_ms } ('' when none)
       ARGV[12] wake_max    most tokens kept in the wake list
       ARGV[13] wake_also   more idle workers to wake (outcomes of names with a concurrency limit)
-      ARGV[14..] outcomes to apply first, 7 values each, as finish.lua takes them
+      ARGV[14..] outcomes to apply first, as finish.lua takes them (none: no ARGV[14])
 
     Output:
-      { next_due, reopens_at, lane_1, id_1, attempts_1, task_data_1, interval_1, max_attempts_1,
-        traceparent_1, lane_2, ... }
+      { next_due, reopens_at, then runs of jobs of one lane, in claim order: lane, count, and
+        count times id, attempts, task_data, interval, max_attempts, traceparent }
       next_due: the earliest run_at not yet due in the lanes this process may take from, or -1
       reopens_at: when the earliest rate window without room opens again, or -1
       interval, traceparent: '' when the job has none
@@ -71,21 +71,35 @@ end
 
 local token = ARGV[9]
 
+local reply = { '-1', '-1' }
+-- Where the count of the run of jobs being added sits in the reply, and its lane.
+local runCountAt, runLane = 0, nil
+
+-- Adds a claimed job to the reply: a job of another lane than the one before starts a run.
+local function addToReply(lane, id, attempts, taskData, interval, maxAttempts, traceparent)
+  local n = #reply
+  if lane ~= runLane then
+    reply[n + 1] = lane
+    reply[n + 2] = 0
+    runCountAt, runLane = n + 2, lane
+    n = n + 2
+  end
+  reply[runCountAt] = reply[runCountAt] + 1
+  reply[n + 1] = id
+  reply[n + 2] = attempts
+  reply[n + 3] = taskData
+  reply[n + 4] = interval or ''
+  reply[n + 5] = maxAttempts
+  reply[n + 6] = traceparent or ''
+end
+
 -- A resent call (the client's last claim number again): answer with the jobs the first call
 -- claimed that are still processing under it. They hold leases, so the leases find them.
 if redis.call('SET', KEYS[3], token, 'PX', ARGV[10], 'GET') == token then
-  local reply = { '-1', '-1' }
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
     local job = redis.call('HMGET', jobKey(id), 'status', 'claim', 'lane', 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent')
     if job[1] == 'processing' and job[2] == token then
-      local n = #reply
-      reply[n + 1] = job[3]
-      reply[n + 2] = id
-      reply[n + 3] = job[4]
-      reply[n + 4] = job[5]
-      reply[n + 5] = job[6] or ''
-      reply[n + 6] = job[7]
-      reply[n + 7] = job[8] or ''
+      addToReply(job[3], id, job[4], job[5], job[6], job[7], job[8])
     end
   end
   return reply
@@ -224,19 +238,20 @@ table.sort(lanes, function(a, b)
   return a.id < b.id
 end)
 
-local reply = { '-1', '-1' }
 local leases = {}
 local taken = 0
 
--- The lane's next job this claim may take, and its run_at; jobs over a limit are passed over.
+-- The lane's next job this claim may take, and its run_at (when its scores were read: only to
+-- merge lanes); jobs over a limit are passed over. A limited lane's head leaves its concurrency
+-- key in lane.ckey.
 local function headOf(lane)
   while true do
-    local id = lane.due[2 * lane.pos + 1]
+    local id = lane.due[lane.stride * lane.pos + 1]
     if not id then
       return nil
     end
     if not lane.limited then
-      return id, tonumber(lane.due[2 * lane.pos + 2])
+      return id, tonumber(lane.due[lane.stride * lane.pos + 2])
     end
     if rateRoom[lane.name] and rateRoom[lane.name] <= 0 then
       return nil
@@ -244,7 +259,7 @@ local function headOf(lane)
     local ckey = redis.call('HGET', jobKey(id), 'ckey') or ''
     if allows(lane.name, ckey) then
       lane.ckey = ckey
-      return id, tonumber(lane.due[2 * lane.pos + 2])
+      return id, tonumber(lane.due[lane.stride * lane.pos + 2])
     end
     lane.pos = lane.pos + 1
   end
@@ -252,11 +267,12 @@ end
 
 local function claim(lane, id)
   local key = jobKey(id)
-  local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent', 'ckey')
+  local job = redis.call('HMGET', key, 'attempts', 'task_data', 'interval', 'max_attempts', 'traceparent')
   local attempts = tostring(tonumber(job[1]) + 1)
   local counted = lane.counted and '1' or '0'
   redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'updated_at', now, 'claim', token, 'counted', counted)
-  countRunningOf(prefix, lane.name, job[6], counted, 1)
+  -- Only a limited lane's jobs are counted, and headOf read their key.
+  countRunningOf(prefix, lane.name, lane.ckey, counted, 1)
   if lane.limited then
     local field = lane.name .. '\0' .. lane.ckey
     takenByKey[field] = (takenByKey[field] or 0) + 1
@@ -267,22 +283,15 @@ local function claim(lane, id)
   end
   leases[#leases + 1] = leaseUntil
   leases[#leases + 1] = id
-  local n = #reply
-  reply[n + 1] = lane.id
-  reply[n + 2] = id
-  reply[n + 3] = attempts
-  reply[n + 4] = job[2]
-  reply[n + 5] = job[3] or ''
-  reply[n + 6] = job[4]
-  reply[n + 7] = job[5] or ''
+  addToReply(lane.id, id, attempts, job[2], job[3], job[4], job[5])
   lane.taken[#lane.taken + 1] = id
   lane.pos = lane.pos + 1
   taken = taken + 1
 end
 
 -- One named queue and job priority at a time: the oldest due jobs across its lanes, by run_at
--- then id, merged head by head. A lane with limits reads further ahead, since it may pass over
--- jobs of keys at their limit.
+-- then id, merged head by head (a lone lane's scores are not read: nothing is merged). A lane
+-- with limits reads further ahead, since it may pass over jobs of keys at their limit.
 local first = 1
 while first <= #lanes and taken < limit do
   local last = first
@@ -293,7 +302,14 @@ while first <= #lanes and taken < limit do
   local want = limit - taken
   for i = first, last do
     local lane = lanes[i]
-    lane.due = redis.call('ZRANGEBYSCORE', lane.key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, lane.limited and want * 20 or want)
+    local count = lane.limited and want * 20 or want
+    if first == last then
+      lane.stride = 1
+      lane.due = redis.call('ZRANGEBYSCORE', lane.key, '-inf', now, 'LIMIT', 0, count)
+    else
+      lane.stride = 2
+      lane.due = redis.call('ZRANGEBYSCORE', lane.key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, count)
+    end
   end
   while taken < limit do
     local best, bestRunAt, bestId

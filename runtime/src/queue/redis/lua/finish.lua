@@ -14,9 +14,10 @@
       ARGV[3] wake_max     most tokens kept in the wake list
       ARGV[4] wake_also    more idle workers to wake (jobs of names with a concurrency limit
                            ended, so a slot is free)
-      ARGV[5..] per outcome, 7 values: id, claimed attempts, new status (completed | queued |
-                failed), run_at ('' keeps the job's), attempts to store, error mode (keep |
-                clear | set), error ('' unless set)
+      ARGV[5..] the outcomes: the number of plain completions, 2 values for each (id,
+                claimed attempts), then the others, 7 values each (id, claimed attempts, new
+                status, run_at, attempts to store, error mode, error), as
+                includes/finish-outcomes.lua reads them
 
     Output:
       the number of outcomes recorded
