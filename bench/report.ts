@@ -217,6 +217,12 @@ const TARGETS: Target[] = [
   },
   { label: 'SQLite: drain >= 0.5x sqlite-raw', ours: 'loco-sqlite', scenario: 'drain', peer: 'sqlite-raw', min: 0.5 },
   { label: 'SQLite: latency p50 <= 2 ms', ours: 'loco-sqlite', scenario: 'latency', maxMs: 2 },
+  // The floors of issue 15 ("down to the floor on one machine"), all to be met in one run.
+  { label: 'Redis: drain >= 0.9x redis-raw', ours: 'loco-redis', scenario: 'drain', peer: 'redis-raw', min: 0.9 },
+  { label: 'Redis: drain >= 2x BullMQ', ours: 'loco-redis', scenario: 'drain', peer: 'bullmq', min: 2 },
+  { label: "Redis: latency p50 <= 0.8x BullMQ's", ours: 'loco-redis', scenario: 'latency', peer: 'bullmq', max: 0.8 },
+  { label: 'SQLite: drain >= 1.4x sqlite-raw', ours: 'loco-sqlite', scenario: 'drain', peer: 'sqlite-raw', min: 1.4 },
+  { label: 'Postgres: enqueue >= pg-raw', ours: 'loco-postgres', scenario: 'enqueue', peer: 'pg-raw', min: 1 },
 ];
 
 export interface TargetLine {
