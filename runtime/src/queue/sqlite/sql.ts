@@ -200,7 +200,7 @@ export const finishJob = `
 /**
  * Plain completions (what `finishJob` does for status `completed` with run_at, attempts and
  * last_error kept), many in one statement, fenced as `finishJob` is: one execution for a claim's
- * worth of outcomes costs about a fifth less than one per job. Bound by position: now, then a
+ * worth of outcomes costs about a quarter less than one per job. Bound by position: now, then a
  * JSON array of [id, attempts] pairs.
  */
 export const completeJobs = `
