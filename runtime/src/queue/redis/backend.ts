@@ -627,7 +627,8 @@ export class RedisBackend implements QueueBackend {
 }
 
 /**
- * The arguments of outcomes for finish.lua and claim.lua, 7 each; how many are of names with a
+ * The arguments of outcomes for finish.lua and claim.lua (none for no outcomes; else the number of
+ * plain completions, 2 values for each, then 7 for each other outcome); how many are of names with a
  * concurrency limit (a job of one that ends frees a slot another worker may wait for); and the
  * soonest run_at of the jobs they queue again.
  */
@@ -635,7 +636,6 @@ function outcomeArgs(
   outcomes: JobOutcome[],
   limitedNames: ReadonlySet<string>,
 ): { args: Array<string | number>; freed: number; soonest: number } {
-  // Plain completions, the most common outcome, take 2 values each; the others 7 (finish.lua).
   const completed: Array<string | number> = [];
   const others: Array<string | number> = [];
   let freed = 0;

@@ -48,8 +48,9 @@
       ARGV[14..] outcomes to apply first, as finish.lua takes them (none: no ARGV[14])
 
     Output:
-      { next_due, reopens_at, then runs of jobs of one lane, in claim order: lane, count, and
-        count times id, attempts, task_data, interval, max_attempts, traceparent }
+      { next_due, reopens_at, then runs of jobs of one lane: lane, count, and count times id,
+        attempts, task_data, interval, max_attempts, traceparent }; the jobs in claim order (a
+        resent call: in lease order, where one lane may make several runs)
       next_due: the earliest run_at not yet due in the lanes this process may take from, or -1
       reopens_at: when the earliest rate window without room opens again, or -1
       interval, traceparent: '' when the job has none

@@ -5,7 +5,8 @@
   kept), then 2 values for each (id, claimed attempts), then the other outcomes, 7 values each:
   id, claimed attempts, new status (completed | queued | failed), run_at ('' keeps the job's),
   attempts to store, error mode (keep | clear | set), error ('' unless set). `keys` holds the
-  leases, lanes and wake keys. Returns the number of outcomes recorded.
+  leases, lanes and wake keys. Returns the number of outcomes recorded. The plain completions
+  are applied first: the order does not matter, as two outcomes of one attempt cannot both count.
 
   An outcome counts only while its job is still `processing` with the attempts it was claimed
   with (a fencing token): a worker whose lease ran out cannot overwrite a newer attempt, and a
