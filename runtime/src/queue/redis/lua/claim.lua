@@ -247,12 +247,14 @@ local taken = 0
 -- key in lane.ckey.
 local function headOf(lane)
   while true do
-    local id = lane.due[lane.stride * lane.pos + 1]
+    local at = lane.stride * lane.pos
+    local id = lane.due[at + 1]
     if not id then
       return nil
     end
+    local runAt = lane.stride == 2 and tonumber(lane.due[at + 2]) or nil
     if not lane.limited then
-      return id, tonumber(lane.due[lane.stride * lane.pos + 2])
+      return id, runAt
     end
     if rateRoom[lane.name] and rateRoom[lane.name] <= 0 then
       return nil
@@ -260,7 +262,7 @@ local function headOf(lane)
     local ckey = redis.call('HGET', jobKey(id), 'ckey') or ''
     if allows(lane.name, ckey) then
       lane.ckey = ckey
-      return id, tonumber(lane.due[lane.stride * lane.pos + 2])
+      return id, runAt
     end
     lane.pos = lane.pos + 1
   end
